@@ -1,0 +1,415 @@
+//! The fit rule: when the API resizes an image, and to what.
+//!
+//! The API cuts every image into square patches (28 px) and resizes, before the model sees it,
+//! any image whose padded edges exceed the tier's long-edge limit or whose patch count exceeds
+//! the tier's patch limit. [`fit_target`] computes the size the API would resize to, exactly as
+//! Anthropic's reference code does (SPEC section 3): a binary search on the long edge for the
+//! largest size that [`fits`], the short edge following the aspect ratio with half-to-even
+//! rounding. Sending an image already at that size saves upload time and latency and costs
+//! nothing in quality.
+//!
+//! All arithmetic is integer and exact (`u64`/`u128`), so every `u32` size is handled without
+//! overflow or panic, and the half-to-even tie rule is applied to the exact ratio rather than to
+//! a floating-point approximation of it.
+
+use std::fmt;
+
+/// A width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Size {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Size {
+    /// A size of `width` x `height` pixels.
+    pub const fn new(width: u32, height: u32) -> Self {
+        Self { width, height }
+    }
+
+    /// The pixel count, exact for every `u32` size.
+    pub const fn area(self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
+    /// The longer of the two edges.
+    pub const fn long_edge(self) -> u32 {
+        if self.width >= self.height { self.width } else { self.height }
+    }
+
+    /// The shorter of the two edges.
+    pub const fn short_edge(self) -> u32 {
+        if self.width >= self.height { self.height } else { self.width }
+    }
+
+    /// The same size with width and height exchanged (a quarter turn).
+    pub const fn transposed(self) -> Self {
+        Self { width: self.height, height: self.width }
+    }
+
+    /// True when either edge is zero (no image has such a size).
+    pub const fn is_empty(self) -> bool {
+        self.width == 0 || self.height == 0
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+/// A model family's resolution class, which decides the numbers of the fit rule.
+///
+/// SPEC section 3: the guide's models and all others are `Standard`; Claude 4.7 and later are
+/// `HighResolution`. The numbers of each live in [`TierLimits`], which users may override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Tier {
+    /// 1568 px long edge, 1568 patches.
+    Standard,
+    /// 2576 px long edge, 4784 patches.
+    HighResolution,
+}
+
+impl Tier {
+    /// The documented numbers of this tier (SPEC section 3).
+    pub const fn limits(self) -> TierLimits {
+        match self {
+            Tier::Standard => TierLimits::STANDARD,
+            Tier::HighResolution => TierLimits::HIGH_RESOLUTION,
+        }
+    }
+
+    /// The name used in reports: `standard` or `high-resolution`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tier::Standard => "standard",
+            Tier::HighResolution => "high-resolution",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The three numbers of a tier's fit rule. The API changes them from time to time, so they are
+/// data: the constants give the SPEC values, and [`TierLimits::new`] builds others.
+///
+/// Invariant (checked by [`TierLimits::new`]): `patch_size >= 1`, `max_edge >= patch_size` and
+/// `max_patches >= 1`, so that a 1x1 image always fits and [`fit_target`] always has an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawTierLimits"))]
+pub struct TierLimits {
+    max_edge: u32,
+    max_patches: u32,
+    patch_size: u32,
+}
+
+/// The unchecked form of [`TierLimits`], as read from a file.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTierLimits {
+    max_edge: u32,
+    max_patches: u32,
+    #[serde(default = "default_patch_size")]
+    patch_size: u32,
+}
+
+#[cfg(feature = "serde")]
+fn default_patch_size() -> u32 {
+    PATCH_SIZE
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawTierLimits> for TierLimits {
+    type Error = TierLimitsError;
+    fn try_from(raw: RawTierLimits) -> Result<Self, Self::Error> {
+        TierLimits::new(raw.max_edge, raw.max_patches, raw.patch_size)
+    }
+}
+
+/// The API's patch edge in pixels (SPEC section 3).
+pub const PATCH_SIZE: u32 = 28;
+
+/// Why a set of tier numbers was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TierLimitsError {
+    /// The patch size was zero.
+    #[error("patch size must be at least 1 px")]
+    ZeroPatch,
+    /// The long-edge limit is smaller than one patch, so no image could fit.
+    #[error("max edge {max_edge} px is smaller than one {patch_size} px patch")]
+    EdgeBelowPatch {
+        /// The refused long-edge limit.
+        max_edge: u32,
+        /// The patch size it was checked against.
+        patch_size: u32,
+    },
+    /// The patch limit was zero, so no image could fit.
+    #[error("max patches must be at least 1")]
+    ZeroPatches,
+}
+
+impl TierLimits {
+    /// Standard tier: 1568 px, 1568 patches of 28 px (SPEC section 3).
+    pub const STANDARD: TierLimits =
+        TierLimits { max_edge: 1568, max_patches: 1568, patch_size: PATCH_SIZE };
+    /// High-resolution tier (Claude 4.7 and later): 2576 px, 4784 patches of 28 px.
+    pub const HIGH_RESOLUTION: TierLimits =
+        TierLimits { max_edge: 2576, max_patches: 4784, patch_size: PATCH_SIZE };
+
+    /// Checked constructor; see the type's invariant.
+    pub const fn new(
+        max_edge: u32,
+        max_patches: u32,
+        patch_size: u32,
+    ) -> Result<Self, TierLimitsError> {
+        if patch_size == 0 {
+            return Err(TierLimitsError::ZeroPatch);
+        }
+        if max_edge < patch_size {
+            return Err(TierLimitsError::EdgeBelowPatch { max_edge, patch_size });
+        }
+        if max_patches == 0 {
+            return Err(TierLimitsError::ZeroPatches);
+        }
+        Ok(Self { max_edge, max_patches, patch_size })
+    }
+
+    /// The largest padded edge, in pixels, that the API keeps.
+    pub const fn max_edge(self) -> u32 {
+        self.max_edge
+    }
+
+    /// The largest number of patches the API keeps.
+    pub const fn max_patches(self) -> u32 {
+        self.max_patches
+    }
+
+    /// The patch edge in pixels.
+    pub const fn patch_size(self) -> u32 {
+        self.patch_size
+    }
+}
+
+/// The number of patches the API cuts an image of `size` into: `ceil(w/p) * ceil(h/p)`.
+///
+/// ```
+/// use visionprep_core::{patches, Size, TierLimits};
+/// assert_eq!(patches(Size::new(1920, 1080), TierLimits::STANDARD), 69 * 39);
+/// ```
+pub const fn patches(size: Size, limits: TierLimits) -> u64 {
+    let p = limits.patch_size;
+    size.width.div_ceil(p) as u64 * size.height.div_ceil(p) as u64
+}
+
+/// Whether the API keeps an image of `size` as it is (SPEC section 3, Anthropic's rule):
+/// both edges padded to whole patches are within the long-edge limit, and the patch count is
+/// within the patch limit.
+///
+/// ```
+/// use visionprep_core::{fits, Size, TierLimits};
+/// assert!(fits(Size::new(1092, 1092), TierLimits::STANDARD));
+/// assert!(!fits(Size::new(1120, 1120), TierLimits::STANDARD));
+/// ```
+pub const fn fits(size: Size, limits: TierLimits) -> bool {
+    let p = limits.patch_size as u64;
+    let edge = limits.max_edge as u64;
+    (size.width.div_ceil(limits.patch_size) as u64) * p <= edge
+        && (size.height.div_ceil(limits.patch_size) as u64) * p <= edge
+        && patches(size, limits) <= limits.max_patches as u64
+}
+
+/// `n / d` rounded to the nearest integer, exact ties to the even neighbour (Python's `round`).
+/// `d` must not be zero.
+const fn div_round_half_even(n: u64, d: u64) -> u64 {
+    let q = n / d;
+    let r = n % d;
+    // Compare 2r with d without overflow: r < d <= u64::MAX.
+    let twice_r = r as u128 * 2;
+    if twice_r > d as u128 || (twice_r == d as u128 && q % 2 == 1) { q + 1 } else { q }
+}
+
+/// The short edge the rule pairs with a long edge of `long`, for an original of
+/// `orig_long` x `orig_short`: `max(round(long * orig_short / orig_long), 1)`.
+const fn short_for(long: u32, orig_long: u32, orig_short: u32) -> u32 {
+    let s = div_round_half_even(long as u64 * orig_short as u64, orig_long as u64);
+    // s <= long because orig_short <= orig_long, so it fits in u32.
+    if s == 0 { 1 } else { s as u32 }
+}
+
+/// The size the API resizes an image of `size` to, or `size` itself when it [`fits`].
+///
+/// A binary search on the long edge finds the largest long edge whose pair (the short edge from
+/// the aspect ratio, half-to-even, at least 1) fits. The result never exceeds the input on
+/// either edge, never has a zero edge (for a non-empty input), fits, and is maximal: one more
+/// pixel on its long edge would not fit. A size with a zero edge is returned unchanged.
+///
+/// ```
+/// use visionprep_core::{fit_target, Size, TierLimits};
+/// assert_eq!(fit_target(Size::new(1920, 1080), TierLimits::STANDARD), Size::new(1456, 819));
+/// assert_eq!(fit_target(Size::new(3840, 2160), TierLimits::HIGH_RESOLUTION), Size::new(2576, 1449));
+/// ```
+pub const fn fit_target(size: Size, limits: TierLimits) -> Size {
+    if size.is_empty() || fits(size, limits) {
+        return size;
+    }
+    let landscape = size.width >= size.height;
+    let orig_long = size.long_edge();
+    let orig_short = size.short_edge();
+    // Invariant: the size for `lo` fits, the one for `hi + 1` does not. The size for a long
+    // edge of 1 is 1x1, which fits by TierLimits' invariant.
+    let mut lo: u32 = 1;
+    let mut hi: u32 = if orig_long - 1 < limits.max_edge { orig_long - 1 } else { limits.max_edge };
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(oriented(mid, orig_long, orig_short, landscape), limits) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    oriented(lo, orig_long, orig_short, landscape)
+}
+
+const fn oriented(long: u32, orig_long: u32, orig_short: u32, landscape: bool) -> Size {
+    let short = short_for(long, orig_long, orig_short);
+    if landscape { Size::new(long, short) } else { Size::new(short, long) }
+}
+
+/// Maps coordinates between an original image and the size the model saw.
+///
+/// The model answers (bounding boxes, clicks for computer use) in the frame of the image after
+/// the API's resize, without the padding. To act on the original, scale back with
+/// [`CoordMap::to_original`]. Coordinates are continuous: `(0, 0)` is the top-left corner and
+/// `(width, height)` the bottom-right corner of the frame, so pixel centres map to pixel centres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CoordMap {
+    /// The size of the original image (as displayed, after orientation).
+    pub original: Size,
+    /// The size the model saw.
+    pub resized: Size,
+}
+
+impl CoordMap {
+    /// The map for an image of `original` size sent to a tier with `limits`.
+    pub const fn for_tier(original: Size, limits: TierLimits) -> Self {
+        Self { original, resized: fit_target(original, limits) }
+    }
+
+    /// A point in the model's frame, in the original's frame. Empty sizes map to `(0, 0)`.
+    pub fn to_original(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            scale(x, self.resized.width, self.original.width),
+            scale(y, self.resized.height, self.original.height),
+        )
+    }
+
+    /// A point in the original's frame, in the model's frame. Empty sizes map to `(0, 0)`.
+    pub fn to_resized(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            scale(x, self.original.width, self.resized.width),
+            scale(y, self.original.height, self.resized.height),
+        )
+    }
+}
+
+fn scale(v: f64, from: u32, to: u32) -> f64 {
+    if from == 0 { 0.0 } else { v * f64::from(to) / f64::from(from) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: TierLimits = TierLimits::STANDARD;
+    const H: TierLimits = TierLimits::HIGH_RESOLUTION;
+
+    #[test]
+    fn spec_examples() {
+        assert_eq!(fit_target(Size::new(1920, 1080), S), Size::new(1456, 819));
+        assert_eq!(fit_target(Size::new(2000, 1500), S), Size::new(1270, 952));
+        assert_eq!(fit_target(Size::new(1075, 1520), S), Size::new(924, 1307));
+        assert_eq!(fit_target(Size::new(3840, 2160), H), Size::new(2576, 1449));
+        assert_eq!(patches(Size::new(1270, 952), S), 1564);
+        assert_eq!(patches(Size::new(1269, 952), S), 1564);
+    }
+
+    #[test]
+    fn half_to_even_ties() {
+        // 1270 * 3/4 = 952.5 exactly: the even neighbour 952 is chosen, not 953.
+        assert_eq!(short_for(1270, 2000, 1500), 952);
+        // 1266 * 3/4 = 949.5 exactly: 949 is odd, so 950.
+        assert_eq!(short_for(1266, 2000, 1500), 950);
+        assert_eq!(div_round_half_even(5, 2), 2);
+        assert_eq!(div_round_half_even(7, 2), 4);
+        assert_eq!(div_round_half_even(u64::MAX, u64::MAX), 1);
+    }
+
+    #[test]
+    fn guide_table_is_the_largest_multiple_of_each_ratio() {
+        // SPEC section 3: the guide's table of largest unresized sizes.
+        for (rw, rh, w, h) in [
+            (1, 1, 1092, 1092),
+            (3, 4, 951, 1268),
+            (2, 3, 896, 1344),
+            (9, 16, 819, 1456),
+            (1, 2, 784, 1568),
+        ] {
+            let size = Size::new(w, h);
+            assert!(fits(size, S), "{size} must fit");
+            assert_eq!(fit_target(size, S), size);
+            let k = w / rw;
+            assert_eq!((k * rw, k * rh), (w, h), "{size} is a multiple of {rw}:{rh}");
+            let next = Size::new((k + 1) * rw, (k + 1) * rh);
+            assert!(!fits(next, S), "{next} must not fit");
+        }
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        let big = Size::new(u32::MAX, u32::MAX);
+        assert_eq!(fit_target(big, S), Size::new(1092, 1092));
+        assert_eq!(fit_target(Size::new(u32::MAX, 1), S), Size::new(1568, 1));
+        assert_eq!(fit_target(Size::new(1, u32::MAX), H), Size::new(1, 2576));
+        assert_eq!(fit_target(Size::new(0, 5000), S), Size::new(0, 5000));
+        assert_eq!(patches(big, TierLimits::new(u32::MAX, 1, 1).unwrap()), u64::MAX - 2 * u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn tier_limits_are_checked() {
+        assert_eq!(TierLimits::new(10, 5, 0), Err(TierLimitsError::ZeroPatch));
+        assert!(matches!(TierLimits::new(27, 5, 28), Err(TierLimitsError::EdgeBelowPatch { .. })));
+        assert_eq!(TierLimits::new(28, 0, 28), Err(TierLimitsError::ZeroPatches));
+        assert_eq!(TierLimits::new(1568, 1568, 28), Ok(S));
+        // The smallest legal tier still has an answer for every size.
+        let tiny = TierLimits::new(28, 1, 28).unwrap();
+        assert_eq!(fit_target(Size::new(4000, 3000), tiny), Size::new(28, 21));
+    }
+
+    #[test]
+    fn coordinates_round_trip() {
+        let map = CoordMap::for_tier(Size::new(1920, 1080), S);
+        assert_eq!(map.resized, Size::new(1456, 819));
+        let (x, y) = map.to_original(1456.0, 819.0);
+        assert_eq!((x, y), (1920.0, 1080.0));
+        let (x, y) = map.to_original(728.0, 409.5);
+        assert!((x - 960.0).abs() < 1e-9 && (y - 540.0).abs() < 1e-9);
+        let (rx, ry) = map.to_resized(x, y);
+        assert!((rx - 728.0).abs() < 1e-9 && (ry - 409.5).abs() < 1e-9);
+        let empty = CoordMap { original: Size::new(0, 0), resized: Size::new(0, 0) };
+        assert_eq!(empty.to_original(3.0, 4.0), (0.0, 0.0));
+    }
+}

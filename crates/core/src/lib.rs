@@ -1,0 +1,59 @@
+//! The pure core of visionprep: the rules of Claude's vision API as arithmetic.
+//!
+//! Everything here is computation on numbers and names: no I/O, no image decoding, no
+//! allocation sized by untrusted input. It can run anywhere (a web page through wasm, a
+//! binding from another language) and answers in nanoseconds:
+//!
+//! - [`fits`], [`fit_target`], [`patches`]: whether the API resizes an image and to what
+//!   (SPEC section 3, Anthropic's reference rule with half-to-even rounding), per [`Tier`];
+//! - [`TokenRule`]: tokens billed for the size the model sees (`area750` or `patch28`);
+//! - [`PriceTable`], [`Usd`]: model prices as data with an `as_of` date, exact money;
+//! - [`Profile`], [`RequestLimits`], [`base64_len`]: the hard limits a request must respect;
+//! - [`sniff`], [`Format`], [`MediaType`]: what a file is, from its bytes;
+//! - [`Estimator`], [`FileReport`], [`Totals`]: the report types of `visionprep cost`.
+//!
+//! ```
+//! use visionprep_core::{fit_target, PriceTable, Size, Tier, TokenRule};
+//!
+//! let photo = Size::new(4032, 3024);
+//! let seen = fit_target(photo, Tier::Standard.limits());
+//! assert_eq!(seen, Size::new(1270, 952)); // what the API would shrink it to
+//! let tokens = TokenRule::Area750.tokens(seen, Tier::Standard.limits());
+//! # #[cfg(feature = "serde")] {
+//! let table = PriceTable::builtin();
+//! let sonnet = table.get("claude-sonnet-4-5").unwrap();
+//! let usd = table.cost(sonnet, tokens, &Default::default());
+//! assert_eq!((tokens, usd.to_string().as_str()), (1613, "0.004839"));
+//! # }
+//! ```
+//!
+//! The `serde` feature (on by default) adds serialisation and the TOML price table.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod geometry;
+mod limits;
+mod media;
+mod money;
+mod orientation;
+mod pricing;
+mod report;
+mod tokens;
+
+pub use geometry::{
+    CoordMap, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, fit_target, fits, patches,
+};
+pub use limits::{Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
+pub use media::{Format, MediaType, SNIFF_LEN, sniff};
+pub use money::{InvalidAmount, Usd};
+pub use orientation::Orientation;
+pub use pricing::{
+    CacheUse, CostOptions, ModelPrice, Modifiers, Ppm, PriceError, PriceStep, PriceTable,
+    normalize_model_name,
+};
+pub use report::{
+    ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals,
+    ProblemCode, ReportError, SMALL_EDGE, TierTable, Totals,
+};
+pub use tokens::{AREA_PER_TOKEN, TokenRule, UnknownTokenRule};
