@@ -37,17 +37,28 @@ impl Size {
 
     /// The longer of the two edges.
     pub const fn long_edge(self) -> u32 {
-        if self.width >= self.height { self.width } else { self.height }
+        if self.width >= self.height {
+            self.width
+        } else {
+            self.height
+        }
     }
 
     /// The shorter of the two edges.
     pub const fn short_edge(self) -> u32 {
-        if self.width >= self.height { self.height } else { self.width }
+        if self.width >= self.height {
+            self.height
+        } else {
+            self.width
+        }
     }
 
     /// The same size with width and height exchanged (a quarter turn).
     pub const fn transposed(self) -> Self {
-        Self { width: self.height, height: self.width }
+        Self {
+            width: self.height,
+            height: self.width,
+        }
     }
 
     /// True when either edge is zero (no image has such a size).
@@ -163,11 +174,17 @@ pub enum TierLimitsError {
 
 impl TierLimits {
     /// Standard tier: 1568 px, 1568 patches of 28 px (SPEC section 3).
-    pub const STANDARD: TierLimits =
-        TierLimits { max_edge: 1568, max_patches: 1568, patch_size: PATCH_SIZE };
+    pub const STANDARD: TierLimits = TierLimits {
+        max_edge: 1568,
+        max_patches: 1568,
+        patch_size: PATCH_SIZE,
+    };
     /// High-resolution tier (Claude 4.7 and later): 2576 px, 4784 patches of 28 px.
-    pub const HIGH_RESOLUTION: TierLimits =
-        TierLimits { max_edge: 2576, max_patches: 4784, patch_size: PATCH_SIZE };
+    pub const HIGH_RESOLUTION: TierLimits = TierLimits {
+        max_edge: 2576,
+        max_patches: 4784,
+        patch_size: PATCH_SIZE,
+    };
 
     /// Checked constructor; see the type's invariant.
     pub const fn new(
@@ -179,12 +196,19 @@ impl TierLimits {
             return Err(TierLimitsError::ZeroPatch);
         }
         if max_edge < patch_size {
-            return Err(TierLimitsError::EdgeBelowPatch { max_edge, patch_size });
+            return Err(TierLimitsError::EdgeBelowPatch {
+                max_edge,
+                patch_size,
+            });
         }
         if max_patches == 0 {
             return Err(TierLimitsError::ZeroPatches);
         }
-        Ok(Self { max_edge, max_patches, patch_size })
+        Ok(Self {
+            max_edge,
+            max_patches,
+            patch_size,
+        })
     }
 
     /// The largest padded edge, in pixels, that the API keeps.
@@ -238,7 +262,11 @@ const fn div_round_half_even(n: u64, d: u64) -> u64 {
     let r = n % d;
     // Compare 2r with d without overflow: r < d <= u64::MAX.
     let twice_r = r as u128 * 2;
-    if twice_r > d as u128 || (twice_r == d as u128 && q % 2 == 1) { q + 1 } else { q }
+    if twice_r > d as u128 || (twice_r == d as u128 && q % 2 == 1) {
+        q + 1
+    } else {
+        q
+    }
 }
 
 /// The short edge the rule pairs with a long edge of `long`, for an original of
@@ -271,7 +299,11 @@ pub const fn fit_target(size: Size, limits: TierLimits) -> Size {
     // Invariant: the size for `lo` fits, the one for `hi + 1` does not. The size for a long
     // edge of 1 is 1x1, which fits by TierLimits' invariant.
     let mut lo: u32 = 1;
-    let mut hi: u32 = if orig_long - 1 < limits.max_edge { orig_long - 1 } else { limits.max_edge };
+    let mut hi: u32 = if orig_long - 1 < limits.max_edge {
+        orig_long - 1
+    } else {
+        limits.max_edge
+    };
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
         if fits(oriented(mid, orig_long, orig_short, landscape), limits) {
@@ -285,7 +317,11 @@ pub const fn fit_target(size: Size, limits: TierLimits) -> Size {
 
 const fn oriented(long: u32, orig_long: u32, orig_short: u32, landscape: bool) -> Size {
     let short = short_for(long, orig_long, orig_short);
-    if landscape { Size::new(long, short) } else { Size::new(short, long) }
+    if landscape {
+        Size::new(long, short)
+    } else {
+        Size::new(short, long)
+    }
 }
 
 /// Maps coordinates between an original image and the size the model saw.
@@ -306,7 +342,10 @@ pub struct CoordMap {
 impl CoordMap {
     /// The map for an image of `original` size sent to a tier with `limits`.
     pub const fn for_tier(original: Size, limits: TierLimits) -> Self {
-        Self { original, resized: fit_target(original, limits) }
+        Self {
+            original,
+            resized: fit_target(original, limits),
+        }
     }
 
     /// A point in the model's frame, in the original's frame. Empty sizes map to `(0, 0)`.
@@ -327,7 +366,11 @@ impl CoordMap {
 }
 
 fn scale(v: f64, from: u32, to: u32) -> f64 {
-    if from == 0 { 0.0 } else { v * f64::from(to) / f64::from(from) }
+    if from == 0 {
+        0.0
+    } else {
+        v * f64::from(to) / f64::from(from)
+    }
 }
 
 #[cfg(test)]
@@ -372,7 +415,11 @@ mod tests {
             assert!(fits(size, S), "{size} must fit");
             assert_eq!(fit_target(size, S), size);
             let k = w / rw;
-            assert_eq!((k * rw, k * rh), (w, h), "{size} is a multiple of {rw}:{rh}");
+            assert_eq!(
+                (k * rw, k * rh),
+                (w, h),
+                "{size} is a multiple of {rw}:{rh}"
+            );
             let next = Size::new((k + 1) * rw, (k + 1) * rh);
             assert!(!fits(next, S), "{next} must not fit");
         }
@@ -385,14 +432,23 @@ mod tests {
         assert_eq!(fit_target(Size::new(u32::MAX, 1), S), Size::new(1568, 1));
         assert_eq!(fit_target(Size::new(1, u32::MAX), H), Size::new(1, 2576));
         assert_eq!(fit_target(Size::new(0, 5000), S), Size::new(0, 5000));
-        assert_eq!(patches(big, TierLimits::new(u32::MAX, 1, 1).unwrap()), u64::MAX - 2 * u64::from(u32::MAX));
+        assert_eq!(
+            patches(big, TierLimits::new(u32::MAX, 1, 1).unwrap()),
+            u64::MAX - 2 * u64::from(u32::MAX)
+        );
     }
 
     #[test]
     fn tier_limits_are_checked() {
         assert_eq!(TierLimits::new(10, 5, 0), Err(TierLimitsError::ZeroPatch));
-        assert!(matches!(TierLimits::new(27, 5, 28), Err(TierLimitsError::EdgeBelowPatch { .. })));
-        assert_eq!(TierLimits::new(28, 0, 28), Err(TierLimitsError::ZeroPatches));
+        assert!(matches!(
+            TierLimits::new(27, 5, 28),
+            Err(TierLimitsError::EdgeBelowPatch { .. })
+        ));
+        assert_eq!(
+            TierLimits::new(28, 0, 28),
+            Err(TierLimitsError::ZeroPatches)
+        );
         assert_eq!(TierLimits::new(1568, 1568, 28), Ok(S));
         // The smallest legal tier still has an answer for every size.
         let tiny = TierLimits::new(28, 1, 28).unwrap();
@@ -409,7 +465,10 @@ mod tests {
         assert!((x - 960.0).abs() < 1e-9 && (y - 540.0).abs() < 1e-9);
         let (rx, ry) = map.to_resized(x, y);
         assert!((rx - 728.0).abs() < 1e-9 && (ry - 409.5).abs() < 1e-9);
-        let empty = CoordMap { original: Size::new(0, 0), resized: Size::new(0, 0) };
+        let empty = CoordMap {
+            original: Size::new(0, 0),
+            resized: Size::new(0, 0),
+        };
         assert_eq!(empty.to_original(3.0, 4.0), (0.0, 0.0));
     }
 }

@@ -50,8 +50,13 @@ pub enum Profile {
 
 impl Profile {
     /// Every profile, in documentation order.
-    pub const ALL: [Profile; 5] =
-        [Profile::Portable, Profile::Api, Profile::Bedrock, Profile::Vertex, Profile::ClaudeAi];
+    pub const ALL: [Profile; 5] = [
+        Profile::Portable,
+        Profile::Api,
+        Profile::Bedrock,
+        Profile::Vertex,
+        Profile::ClaudeAi,
+    ];
 
     /// The limits of this profile.
     pub const fn limits(self) -> RequestLimits {
@@ -145,7 +150,11 @@ impl RequestLimits {
 
     /// The per-side pixel limit for a request holding `images` images.
     pub const fn max_side_for(&self, images: u32) -> u32 {
-        if images > self.many_images_threshold { self.max_side_many_images } else { self.max_side }
+        if images > self.many_images_threshold {
+            self.max_side_many_images
+        } else {
+            self.max_side
+        }
     }
 
     /// Whether a raw image of `raw_len` bytes is within the per-image base64 limit.

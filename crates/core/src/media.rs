@@ -163,7 +163,9 @@ impl Format {
             Format::Png => &["png", "apng"],
             Format::Gif => &["gif"],
             Format::Webp => &["webp"],
-            Format::Tiff => &["tif", "tiff", "dng", "nef", "cr2", "arw", "orf", "rw2", "pef"],
+            Format::Tiff => &[
+                "tif", "tiff", "dng", "nef", "cr2", "arw", "orf", "rw2", "pef",
+            ],
             Format::Bmp => &["bmp", "dib"],
             Format::Heic => &["heic", "heif", "hif"],
             Format::Avif => &["avif", "avifs"],
@@ -255,8 +257,14 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         return Some(Format::Bmp);
     }
     if head.len() >= 6 && (starts(&[0, 0, 1, 0]) || starts(&[0, 0, 2, 0])) {
-        let count = head.get(4..6).map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
-        if count > 0 && head.get(9).is_none_or(|&reserved| reserved == 0 || reserved == 255) {
+        let count = head
+            .get(4..6)
+            .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
+        if count > 0
+            && head
+                .get(9)
+                .is_none_or(|&reserved| reserved == 0 || reserved == 255)
+        {
             return Some(Format::Ico);
         }
     }
@@ -336,9 +344,19 @@ mod tests {
     fn other_formats() {
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(Format::Tiff));
         assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(Format::Tiff));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Some(Format::Heic));
-        assert_eq!(sniff(b"\0\0\0\x1cftypmif1\0\0\0\0mif1avifmiaf"), Some(Format::Avif));
-        assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0isommp41"), None, "an MP4 video");
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
+            Some(Format::Heic)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x1cftypmif1\0\0\0\0mif1avifmiaf"),
+            Some(Format::Avif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypisom\0\0\0\0isommp41"),
+            None,
+            "an MP4 video"
+        );
         assert_eq!(sniff(b"\xff\x0a\x00"), Some(Format::JpegXl));
         assert_eq!(sniff(b"\0\0\0\x0cJXL \r\n\x87\n"), Some(Format::JpegXl));
         assert_eq!(sniff(b"qoif\0\0\0\x01"), Some(Format::Qoi));
@@ -352,7 +370,10 @@ mod tests {
         assert_eq!(sniff(&[0, 0, 1, 0, 0, 0]), None, "an icon with no images");
         assert_eq!(sniff(b"P6\n3 2\n255\n"), Some(Format::Pnm));
         assert_eq!(sniff(b"P9\n"), None);
-        assert_eq!(sniff(b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<svg xmlns="), Some(Format::Svg));
+        assert_eq!(
+            sniff(b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<svg xmlns="),
+            Some(Format::Svg)
+        );
         assert_eq!(sniff(b"<html><body></body></html>"), None);
     }
 

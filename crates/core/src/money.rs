@@ -46,7 +46,11 @@ impl Usd {
         let n = self.0.saturating_mul(ppm as u128);
         let q = n / 1_000_000;
         let r = n % 1_000_000;
-        if r > 500_000 || (r == 500_000 && q % 2 == 1) { Usd(q + 1) } else { Usd(q) }
+        if r > 500_000 || (r == 500_000 && q % 2 == 1) {
+            Usd(q + 1)
+        } else {
+            Usd(q)
+        }
     }
 
     /// `self / n` rounded half-to-even at 10^-18 USD (an average); zero when `n` is zero.
@@ -57,7 +61,11 @@ impl Usd {
         let n = n as u128;
         let q = self.0 / n;
         let r = self.0 % n;
-        if r * 2 > n || (r * 2 == n && q % 2 == 1) { Usd(q + 1) } else { Usd(q) }
+        if r * 2 > n || (r * 2 == n && q % 2 == 1) {
+            Usd(q + 1)
+        } else {
+            Usd(q)
+        }
     }
 
     /// The nearest `f64`, for JSON and display. Parsing the exact decimal text gives the
@@ -73,12 +81,21 @@ impl Usd {
         let unit = 10u128.pow(18 - decimals);
         let q = self.0 / unit;
         let r = self.0 % unit;
-        let q = if r * 2 > unit || (r * 2 == unit && q % 2 == 1) { q + 1 } else { q };
+        let q = if r * 2 > unit || (r * 2 == unit && q % 2 == 1) {
+            q + 1
+        } else {
+            q
+        };
         let scale = 10u128.pow(decimals);
         if decimals == 0 {
             format!("{q}")
         } else {
-            format!("{}.{:0width$}", q / scale, q % scale, width = decimals as usize)
+            format!(
+                "{}.{:0width$}",
+                q / scale,
+                q % scale,
+                width = decimals as usize
+            )
         }
     }
 }
@@ -136,10 +153,21 @@ pub(crate) fn parse_decimal(text: &str, max_decimals: u32) -> Result<u128, Inval
     if frac.len() as u32 > max_decimals || whole.len() > 20 {
         return Err(bad());
     }
-    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-    let mut frac_val: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let mut frac_val: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
     frac_val *= 10u128.pow(max_decimals - frac.len() as u32);
-    whole.checked_mul(10u128.pow(max_decimals)).and_then(|w| w.checked_add(frac_val)).ok_or_else(bad)
+    whole
+        .checked_mul(10u128.pow(max_decimals))
+        .and_then(|w| w.checked_add(frac_val))
+        .ok_or_else(bad)
 }
 
 impl FromStr for Usd {
@@ -192,9 +220,15 @@ mod tests {
         assert_eq!(p.scaled_ppm(500_000).times(2), p);
         assert_eq!(Usd::from_atto(3).scaled_ppm(500_000), Usd::from_atto(2)); // 1.5 -> 2
         assert_eq!(Usd::from_atto(5).scaled_ppm(500_000), Usd::from_atto(2)); // 2.5 -> 2
-        assert_eq!(Usd::from_micros(10).divided_by(4), Usd::from_atto(2_500_000_000_000));
+        assert_eq!(
+            Usd::from_micros(10).divided_by(4),
+            Usd::from_atto(2_500_000_000_000)
+        );
         assert_eq!(Usd::from_micros(10).divided_by(0), Usd::ZERO);
-        assert_eq!(Usd::from_atto(u128::MAX).times(2), Usd::from_atto(u128::MAX));
+        assert_eq!(
+            Usd::from_atto(u128::MAX).times(2),
+            Usd::from_atto(u128::MAX)
+        );
         let total: Usd = [Usd::from_micros(1), Usd::from_micros(2)].into_iter().sum();
         assert_eq!(total, Usd::from_micros(3));
     }

@@ -57,7 +57,11 @@ impl Orientation {
 
     /// The size an image stored at `stored` is seen at once upright.
     pub const fn displayed(self, stored: Size) -> Size {
-        if self.swaps_dimensions() { stored.transposed() } else { stored }
+        if self.swaps_dimensions() {
+            stored.transposed()
+        } else {
+            stored
+        }
     }
 
     /// Whether pixels must change for the image to be seen as intended.

@@ -271,7 +271,11 @@ impl PriceTable {
             })
             .collect();
         scored.sort();
-        scored.into_iter().take(5).map(|(_, id)| id.to_owned()).collect()
+        scored
+            .into_iter()
+            .take(5)
+            .map(|(_, id)| id.to_owned())
+            .collect()
     }
 }
 
@@ -313,7 +317,10 @@ pub fn normalize_model_name(name: &str) -> String {
     if parts.last().is_some_and(|p| is_version_tag(p)) {
         parts.pop();
     }
-    if parts.last().is_some_and(|p| p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts
+        .last()
+        .is_some_and(|p| p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         parts.pop();
     }
     if parts.len() >= 3
@@ -322,8 +329,12 @@ pub fn normalize_model_name(name: &str) -> String {
     {
         parts.pop();
     }
-    if parts.first().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_alphabetic()))
+    if parts
+        .first()
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_alphabetic()))
     {
         let family = parts.pop();
         parts.extend(family);
@@ -353,7 +364,11 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 impl fmt::Display for ModelPrice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (${}/MTok, {})", self.id, self.input_per_mtok, self.tier)
+        write!(
+            f,
+            "{} (${}/MTok, {})",
+            self.id, self.input_per_mtok, self.tier
+        )
     }
 }
 
@@ -551,7 +566,10 @@ mod tests {
         assert_eq!(n("sonnet-4.5"), "sonnet-4-5");
         assert_eq!(n("Claude Sonnet 4.5"), "sonnet-4-5");
         assert_eq!(n("claude-sonnet-4-5@20250929"), "sonnet-4-5");
-        assert_eq!(n("global.anthropic.claude-sonnet-4-5-20250929-v1:0"), "sonnet-4-5");
+        assert_eq!(
+            n("global.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "sonnet-4-5"
+        );
         assert_eq!(n("claude-3-haiku-20240307"), "haiku-3");
         assert_eq!(n("claude-3-5-haiku-latest"), "haiku-3-5");
         assert_eq!(n("haiku-3.5"), "haiku-3-5");
@@ -604,7 +622,10 @@ mod tests {
         };
         // 3 * 0.5 * 1.25 * 1.1 = 2.0625
         assert_eq!(t.cost(m, 1_000_000, &opts).to_string(), "2.0625");
-        let read = CostOptions { cache: Some(CacheUse::Read), ..CostOptions::default() };
+        let read = CostOptions {
+            cache: Some(CacheUse::Read),
+            ..CostOptions::default()
+        };
         assert_eq!(t.cost(m, 1_000_000, &read).to_string(), "0.3");
     }
 }
@@ -658,17 +679,41 @@ mod file_tests {
     fn steps_and_model_cache_reads() {
         let t = PriceTable::builtin();
         let haiku = t.get("haiku-5.5").unwrap();
-        let short = CostOptions { prompt_tokens: Some(100_000), ..Default::default() };
-        let long = CostOptions { prompt_tokens: Some(100_001), ..Default::default() };
+        let short = CostOptions {
+            prompt_tokens: Some(100_000),
+            ..Default::default()
+        };
+        let long = CostOptions {
+            prompt_tokens: Some(100_001),
+            ..Default::default()
+        };
         assert_eq!(t.cost(haiku, 1_000_000, &short).to_string(), "0.1");
         assert_eq!(t.cost(haiku, 1_000_000, &long).to_string(), "0.5");
         let sonnet = t.get("sonnet-4.5").unwrap();
-        let long = CostOptions { prompt_tokens: Some(200_001), ..Default::default() };
+        let long = CostOptions {
+            prompt_tokens: Some(200_001),
+            ..Default::default()
+        };
         assert_eq!(t.cost(sonnet, 1_000_000, &long).to_string(), "6");
-        let read = CostOptions { cache: Some(CacheUse::Read), ..Default::default() };
-        assert_eq!(t.cost(t.get("opus-5.5").unwrap(), 1_000_000, &read).to_string(), "0.2");
-        assert_eq!(t.cost(t.get("fable-5.1").unwrap(), 1_000_000, &read).to_string(), "0.25");
-        assert_eq!(t.cost(t.get("opus-4.5").unwrap(), 1_000_000, &read).to_string(), "0.5");
+        let read = CostOptions {
+            cache: Some(CacheUse::Read),
+            ..Default::default()
+        };
+        assert_eq!(
+            t.cost(t.get("opus-5.5").unwrap(), 1_000_000, &read)
+                .to_string(),
+            "0.2"
+        );
+        assert_eq!(
+            t.cost(t.get("fable-5.1").unwrap(), 1_000_000, &read)
+                .to_string(),
+            "0.25"
+        );
+        assert_eq!(
+            t.cost(t.get("opus-4.5").unwrap(), 1_000_000, &read)
+                .to_string(),
+            "0.5"
+        );
     }
 
     #[test]
@@ -676,12 +721,18 @@ mod file_tests {
         let t = PriceTable::builtin();
         match t.get("claude-sonet-4-5") {
             Err(PriceError::UnknownModel { suggestions, .. }) => {
-                assert_eq!(suggestions.first().map(String::as_str), Some("claude-sonnet-4-5"));
+                assert_eq!(
+                    suggestions.first().map(String::as_str),
+                    Some("claude-sonnet-4-5")
+                );
             }
             other => panic!("{other:?}"),
         }
         let msg = t.get("sonnet").unwrap_err().to_string();
-        assert!(msg.contains("did you mean") && msg.contains("claude-sonnet-5"), "{msg}");
+        assert!(
+            msg.contains("did you mean") && msg.contains("claude-sonnet-5"),
+            "{msg}"
+        );
         let msg = t.get("gpt-4o").unwrap_err().to_string();
         assert_eq!(msg, "unknown model \"gpt-4o\"");
     }
@@ -708,7 +759,10 @@ mod file_tests {
         .unwrap();
         assert_eq!(t.as_of(), "2027-01-01");
         assert_eq!(t.models().len(), 24);
-        assert_eq!(t.get("sonnet-4.5").unwrap().input_per_mtok.to_string(), "2.5");
+        assert_eq!(
+            t.get("sonnet-4.5").unwrap().input_per_mtok.to_string(),
+            "2.5"
+        );
         assert_eq!(t.get("sonnet-six").unwrap().tier, Tier::HighResolution);
         assert_eq!(t.modifiers().batch, 400_000);
 

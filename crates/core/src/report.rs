@@ -25,7 +25,10 @@ pub struct TierTable {
 
 impl Default for TierTable {
     fn default() -> Self {
-        Self { standard: TierLimits::STANDARD, high_resolution: TierLimits::HIGH_RESOLUTION }
+        Self {
+            standard: TierLimits::STANDARD,
+            high_resolution: TierLimits::HIGH_RESOLUTION,
+        }
     }
 }
 
@@ -96,7 +99,13 @@ impl Estimator {
         models: &[impl AsRef<str>],
         rule: TokenRule,
     ) -> Result<Self, PriceError> {
-        Self::with_options(table, models, rule, TierTable::default(), &CostOptions::default())
+        Self::with_options(
+            table,
+            models,
+            rule,
+            TierTable::default(),
+            &CostOptions::default(),
+        )
     }
 
     /// An estimator with explicit tier numbers and cost options.
@@ -114,9 +123,16 @@ impl Estimator {
                 resolved.push(m.clone());
             }
         }
-        let token_prices =
-            resolved.iter().map(|m| m.token_price(table.modifiers(), options)).collect();
-        Ok(Self { models: resolved, token_prices, rule, tiers })
+        let token_prices = resolved
+            .iter()
+            .map(|m| m.token_price(table.modifiers(), options))
+            .collect();
+        Ok(Self {
+            models: resolved,
+            token_prices,
+            rule,
+            tiers,
+        })
     }
 
     /// The resolved models, in the order given (duplicates removed).
@@ -392,7 +408,10 @@ impl Totals {
     pub fn new(models: &[ModelPrice]) -> Self {
         Self {
             models: ModelMap(
-                models.iter().map(|m| (m.id.clone(), ModelTotals::default())).collect(),
+                models
+                    .iter()
+                    .map(|m| (m.id.clone(), ModelTotals::default()))
+                    .collect(),
             ),
             ..Self::default()
         }
@@ -458,9 +477,15 @@ mod tests {
             ]
         );
         f.extension = Some("bin");
-        assert!(!f.problems(&limits).contains(&ProblemCode::ExtensionMismatch));
+        assert!(
+            !f.problems(&limits)
+                .contains(&ProblemCode::ExtensionMismatch)
+        );
         f.extension = Some("TIF");
-        assert!(!f.problems(&limits).contains(&ProblemCode::ExtensionMismatch));
+        assert!(
+            !f.problems(&limits)
+                .contains(&ProblemCode::ExtensionMismatch)
+        );
         // 8000 is allowed, 8001 is not; the displayed size counts.
         assert!(facts(Format::Png, 8000, 300).problems(&limits).is_empty());
         let mut turned = facts(Format::Png, 300, 8001);
@@ -483,15 +508,29 @@ mod tests {
             width: Some(w),
             height: Some(h),
             models: ModelMap(
-                est.models().iter().map(|m| m.id.clone()).zip(est.estimate(Size::new(w, h))).collect(),
+                est.models()
+                    .iter()
+                    .map(|m| m.id.clone())
+                    .zip(est.estimate(Size::new(w, h)))
+                    .collect(),
             ),
             problems: vec![],
             error,
         };
         totals.add(&file(200, 200, None));
         totals.add(&file(1000, 1000, None));
-        totals.add(&file(1, 1, Some(ReportError { code: ErrorCode::Corrupt, message: "x".into() })));
-        assert_eq!((totals.files, totals.images, totals.errors, totals.bytes), (3, 2, 1, 30));
+        totals.add(&file(
+            1,
+            1,
+            Some(ReportError {
+                code: ErrorCode::Corrupt,
+                message: "x".into(),
+            }),
+        ));
+        assert_eq!(
+            (totals.files, totals.images, totals.errors, totals.bytes),
+            (3, 2, 1, 30)
+        );
         let (id, sonnet) = &totals.models.0[0];
         assert_eq!(id, "claude-sonnet-4-5");
         assert_eq!(sonnet.tokens, 54 + 1334);

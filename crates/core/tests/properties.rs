@@ -9,7 +9,12 @@ use visionprep_core::{
 
 /// Sizes over the whole `u32` range, biased towards the interesting small and huge ones.
 fn any_size() -> impl Strategy<Value = Size> {
-    let edge = prop_oneof![1u32..=64, 1u32..=20_000, 1u32..=u32::MAX, (u32::MAX - 64)..=u32::MAX];
+    let edge = prop_oneof![
+        1u32..=64,
+        1u32..=20_000,
+        1u32..=u32::MAX,
+        (u32::MAX - 64)..=u32::MAX
+    ];
     (edge.clone(), edge).prop_map(|(w, h)| Size::new(w, h))
 }
 
@@ -29,13 +34,21 @@ fn paired_short(long: u32, orig: Size) -> u32 {
     let (l0, s0) = (u128::from(orig.long_edge()), u128::from(orig.short_edge()));
     let num = u128::from(long) * s0;
     let (q, r) = (num / l0, num % l0);
-    let rounded = if 2 * r > l0 || (2 * r == l0 && q % 2 == 1) { q + 1 } else { q };
+    let rounded = if 2 * r > l0 || (2 * r == l0 && q % 2 == 1) {
+        q + 1
+    } else {
+        q
+    };
     u32::try_from(rounded.max(1)).unwrap()
 }
 
 fn with_long(long: u32, orig: Size) -> Size {
     let short = paired_short(long, orig);
-    if orig.width >= orig.height { Size::new(long, short) } else { Size::new(short, long) }
+    if orig.width >= orig.height {
+        Size::new(long, short)
+    } else {
+        Size::new(short, long)
+    }
 }
 
 proptest! {
@@ -125,7 +138,11 @@ proptest! {
 /// The binary search agrees with a plain linear scan of every long edge.
 #[test]
 fn binary_search_equals_linear_scan() {
-    let tiers = [TierLimits::STANDARD, TierLimits::HIGH_RESOLUTION, TierLimits::new(100, 7, 28).unwrap()];
+    let tiers = [
+        TierLimits::STANDARD,
+        TierLimits::HIGH_RESOLUTION,
+        TierLimits::new(100, 7, 28).unwrap(),
+    ];
     let mut checked = 0;
     for tier in tiers {
         for w in (1..=6000).step_by(37) {

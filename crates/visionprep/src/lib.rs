@@ -1,0 +1,31 @@
+//! visionprep: make images Claude-ready, and know what they cost before sending them.
+//!
+//! This is the library users link before uploads. It builds on [`visionprep_core`] (the pure
+//! fit rule, tokens, prices and limits, re-exported here as [`core`]) and adds what needs the
+//! bytes of an image:
+//!
+//! - [`probe_path`], [`probe_bytes`]: read a header (a few KiB) to learn the format, the stored
+//!   and displayed size, the EXIF orientation and whether it is animated, without decoding.
+//!
+//! ```no_run
+//! use visionprep::{probe_path, Limits};
+//! use visionprep::core::{Estimator, PriceTable, TokenRule};
+//!
+//! let probe = probe_path("photo.jpg", &Limits::default())?;
+//! let table = PriceTable::builtin();
+//! let estimator = Estimator::new(&table, &["claude-sonnet-4-5"], TokenRule::Area750)?;
+//! let estimate = estimator.estimate(probe.displayed())[0];
+//! println!("{} tokens, ${}", estimate.tokens, estimate.usd);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use visionprep_core as core;
+
+mod limits;
+pub mod probe;
+
+pub use limits::Limits;
+pub use probe::{Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};

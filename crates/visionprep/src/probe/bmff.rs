@@ -1,0 +1,173 @@
+//! HEIF (HEIC) and AVIF: the primary item's `ispe` (size) and `irot` (rotation) properties.
+
+use super::source::{Fault, Parse, Source, corrupt};
+use super::{Header, Metadata};
+use visionprep_core::{Orientation, Size};
+
+/// The largest `meta` box read; real ones are a few KiB.
+const MAX_META: u64 = 1 << 20;
+
+/// `(offset of the body, body length, type)` of each box in `[start, end)`.
+fn boxes(data: &[u8]) -> impl Iterator<Item = (usize, usize, [u8; 4])> + '_ {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let h = data.get(pos..pos + 8)?;
+        let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let kind = [h[4], h[5], h[6], h[7]];
+        let (header, size) = match size32 {
+            0 => (8, data.len() - pos),
+            1 => {
+                let l = data.get(pos + 8..pos + 16)?;
+                let size = u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]]);
+                (16, usize::try_from(size).ok()?)
+            }
+            s => (8, s),
+        };
+        if size < header || pos.checked_add(size)? > data.len() {
+            return None;
+        }
+        let item = (pos + header, size - header, kind);
+        pos += size;
+        Some(item)
+    })
+}
+
+fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    boxes(data)
+        .find(|(_, _, k)| k == kind)
+        .map(|(o, l, _)| &data[o..o + l])
+}
+
+pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
+    // Find the top-level meta box by walking box headers.
+    let len = src.len();
+    let mut pos = 0u64;
+    let meta = loop {
+        if pos + 8 > len {
+            return Err(Fault::Truncated);
+        }
+        let h = src.bytes(pos, 8)?;
+        let size32 = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        let kind = [h[4], h[5], h[6], h[7]];
+        let (header, size) = match size32 {
+            0 => (8, len - pos),
+            1 => (16, {
+                let l = src.bytes(pos + 8, 8)?;
+                u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]])
+            }),
+            s => (8, s),
+        };
+        if size < header {
+            return corrupt("a box smaller than its header");
+        }
+        if &kind == b"meta" {
+            if size > MAX_META {
+                return corrupt(format!("a {size}-byte meta box"));
+            }
+            break src.bytes(pos + header, (size - header) as usize)?.to_vec();
+        }
+        pos = pos.checked_add(size).ok_or(Fault::Truncated)?;
+    };
+    // meta is a full box: skip version and flags.
+    let meta = meta.get(4..).ok_or(Fault::Truncated)?;
+    let primary = child(meta, b"pitm").and_then(|p| match p.first()? {
+        0 => p
+            .get(4..6)
+            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]]))),
+        _ => p
+            .get(4..8)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+    });
+    let Some(iprp) = child(meta, b"iprp") else {
+        return corrupt("no item properties (iprp)");
+    };
+    let Some(ipco) = child(iprp, b"ipco") else {
+        return corrupt("no property container (ipco)");
+    };
+    let props: Vec<([u8; 4], &[u8])> = boxes(ipco).map(|(o, l, k)| (k, &ipco[o..o + l])).collect();
+    let associated = child(iprp, b"ipma").and_then(|m| primary.and_then(|p| associations(m, p)));
+    let chosen: Vec<&([u8; 4], &[u8])> = match &associated {
+        Some(indices) => indices
+            .iter()
+            .filter_map(|&i| props.get(i.checked_sub(1)?))
+            .collect(),
+        None => props.iter().collect(),
+    };
+    let mut size: Option<Size> = None;
+    let mut orientation = None;
+    for (kind, body) in chosen {
+        match kind {
+            b"ispe" => {
+                if let Some(b) = body.get(4..12) {
+                    let s = Size::new(
+                        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                        u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+                    );
+                    // Without associations, the largest ispe is the main image.
+                    if size.is_none_or(|c| s.area() > c.area()) {
+                        size = Some(s);
+                    }
+                }
+            }
+            b"irot" => {
+                // Anticlockwise quarter turns to display the image.
+                orientation = match body.first().map(|a| a & 3) {
+                    Some(1) => Some(Orientation::Rotate270),
+                    Some(2) => Some(Orientation::Rotate180),
+                    Some(3) => Some(Orientation::Rotate90),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+    }
+    match size {
+        Some(s) if !s.is_empty() => Ok(Header {
+            stored: s,
+            orientation,
+            frames: None,
+            meta: Metadata::default(),
+            jpeg: None,
+            png: None,
+        }),
+        _ => corrupt("no image size (ispe) for the primary image"),
+    }
+}
+
+/// The 1-based property indices associated with `item` in an `ipma` box.
+fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
+    let version = *ipma.first()?;
+    let flags = *ipma.get(3)?;
+    let count = u32::from_be_bytes(ipma.get(4..8)?.try_into().ok()?);
+    let mut pos = 8usize;
+    for _ in 0..count {
+        let id = if version < 1 {
+            let b = ipma.get(pos..pos + 2)?;
+            pos += 2;
+            u32::from(u16::from_be_bytes([b[0], b[1]]))
+        } else {
+            let b = ipma.get(pos..pos + 4)?;
+            pos += 4;
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+        };
+        let n = usize::from(*ipma.get(pos)?);
+        pos += 1;
+        let mut indices = Vec::new();
+        for _ in 0..n {
+            let index = if flags & 1 != 0 {
+                let b = ipma.get(pos..pos + 2)?;
+                pos += 2;
+                usize::from(u16::from_be_bytes([b[0], b[1]]) & 0x7FFF)
+            } else {
+                let b = *ipma.get(pos)?;
+                pos += 1;
+                usize::from(b & 0x7F)
+            };
+            indices.push(index);
+        }
+        if id == item {
+            return Some(indices);
+        }
+    }
+    None
+}

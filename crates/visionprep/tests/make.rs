@@ -1,0 +1,237 @@
+//! Test images made on the fly, in every variant the probe must read.
+
+use image::{ImageEncoder, RgbImage, RgbaImage};
+use std::io::Cursor;
+
+/// A minimal Exif block holding only an orientation.
+pub fn exif_block(value: u16, big_endian: bool) -> Vec<u8> {
+    let mut v = b"Exif\0\0".to_vec();
+    let w16 = |v: &mut Vec<u8>, x: u16| {
+        v.extend_from_slice(&if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    let w32 = |v: &mut Vec<u8>, x: u32| {
+        v.extend_from_slice(&if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    v.extend_from_slice(if big_endian { b"MM\0*" } else { b"II*\0" });
+    w32(&mut v, 8);
+    w16(&mut v, 1);
+    w16(&mut v, 0x0112);
+    w16(&mut v, 3);
+    w32(&mut v, 1);
+    w16(&mut v, value);
+    w16(&mut v, 0);
+    w32(&mut v, 0);
+    v
+}
+
+/// A gradient with a distinct colour in each quadrant.
+pub fn rgb(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let q = (u8::from(x >= w / 2)) + 2 * u8::from(y >= h / 2);
+        image::Rgb([q * 60 + (x % 7) as u8, (y % 13) as u8 * 9, 200 - q * 40])
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum JpegKind {
+    Baseline,
+    Progressive,
+    Gray,
+    Cmyk,
+    Ycck,
+}
+
+pub fn jpeg(w: u32, h: u32, kind: JpegKind, orientation: Option<(u16, bool)>) -> Vec<u8> {
+    use jpeg_encoder::{ColorType, Encoder};
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, 85);
+    if let Some((v, big)) = orientation {
+        enc.add_app_segment(1, exif_block(v, big)).unwrap();
+    }
+    let img = rgb(w, h);
+    let (data, color): (Vec<u8>, ColorType) = match kind {
+        JpegKind::Baseline => (img.into_raw(), ColorType::Rgb),
+        JpegKind::Progressive => {
+            enc.set_progressive(true);
+            (img.into_raw(), ColorType::Rgb)
+        }
+        JpegKind::Gray => (img.pixels().map(|p| p[1]).collect(), ColorType::Luma),
+        JpegKind::Cmyk | JpegKind::Ycck => {
+            let cmyk = img
+                .pixels()
+                .flat_map(|p| [255 - p[0], 255 - p[1], 255 - p[2], 0])
+                .collect();
+            (
+                cmyk,
+                if matches!(kind, JpegKind::Cmyk) {
+                    ColorType::Cmyk
+                } else {
+                    ColorType::CmykAsYcck
+                },
+            )
+        }
+    };
+    enc.encode(&data, w as u16, h as u16, color).unwrap();
+    out
+}
+
+/// A PNG of any colour type and depth, with optional eXIf orientation and APNG frames.
+pub fn png(
+    w: u32,
+    h: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    orientation: Option<u16>,
+    frames: u32,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(color);
+        enc.set_depth(depth);
+        if color == png::ColorType::Indexed {
+            let entries = 1usize << (depth as u8).min(8);
+            enc.set_palette(
+                (0..entries * 3)
+                    .map(|i| (i * 37 % 256) as u8)
+                    .collect::<Vec<_>>(),
+            );
+            enc.set_trns(vec![0u8, 255]);
+        }
+        if frames > 1 {
+            enc.set_animated(frames, 0).unwrap();
+        }
+        let mut writer = enc.write_header().unwrap();
+        if let Some(v) = orientation {
+            writer
+                .write_chunk(png::chunk::eXIf, &exif_block(v, false)[6..])
+                .unwrap();
+        }
+        let samples = match color {
+            png::ColorType::Grayscale | png::ColorType::Indexed => 1,
+            png::ColorType::GrayscaleAlpha => 2,
+            png::ColorType::Rgb => 3,
+            png::ColorType::Rgba => 4,
+        };
+        let bits = samples * depth as usize;
+        let row = (w as usize * bits).div_ceil(8);
+        let data: Vec<u8> = (0..row * h as usize)
+            .map(|i| (i * 31 % 251) as u8 & mask(color, depth))
+            .collect();
+        for _ in 0..frames {
+            writer.write_image_data(&data).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    out
+}
+
+/// Palette indices must stay inside the palette.
+fn mask(color: png::ColorType, depth: png::BitDepth) -> u8 {
+    if color == png::ColorType::Indexed && depth == png::BitDepth::Eight {
+        0x0F
+    } else {
+        0xFF
+    }
+}
+
+pub fn gif(w: u16, h: u16, frames: u16, gif87: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
+        let mut enc = gif::Encoder::new(&mut out, w, h, &palette).unwrap();
+        if frames > 1 {
+            enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        }
+        for f in 0..frames {
+            let pixels: Vec<u8> = (0..u32::from(w) * u32::from(h))
+                .map(|i| (i + u32::from(f) * 3) as u8)
+                .collect();
+            let frame = gif::Frame {
+                width: w,
+                height: h,
+                buffer: pixels.into(),
+                ..Default::default()
+            };
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    if gif87 {
+        out[3..6].copy_from_slice(b"87a");
+    }
+    out
+}
+
+pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// A lossless WebP (VP8L), from the `image` crate's encoder.
+pub fn webp_lossless(w: u32, h: u32, alpha: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+    if alpha {
+        let img = RgbaImage::from_fn(w, h, |x, y| {
+            image::Rgba([x as u8, y as u8, 9, (x + y) as u8])
+        });
+        enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgba8)
+            .unwrap();
+    } else {
+        enc.write_image(rgb(w, h).as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+    }
+    out
+}
+
+/// Wraps a simple WebP into the extended format (VP8X) with an EXIF chunk.
+pub fn webp_extended_with_exif(simple: &[u8], w: u32, h: u32, orientation: u16) -> Vec<u8> {
+    let image_chunk = &simple[12..];
+    let exif = &exif_block(orientation, false)[6..];
+    let mut body = b"WEBP".to_vec();
+    body.extend_from_slice(b"VP8X");
+    body.extend_from_slice(&10u32.to_le_bytes());
+    body.push(0x08 | 0x10); // EXIF and alpha flags
+    body.extend_from_slice(&[0, 0, 0]);
+    body.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    body.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    body.extend_from_slice(image_chunk);
+    body.extend_from_slice(b"EXIF");
+    body.extend_from_slice(&(exif.len() as u32).to_le_bytes());
+    body.extend_from_slice(exif);
+    if exif.len() % 2 == 1 {
+        body.push(0);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// A PNG whose IHDR declares `w` x `h` and whose data is a few bytes: a decompression bomb's
+/// header.
+pub fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        v.extend_from_slice(kind);
+        v.extend_from_slice(data);
+        v.extend_from_slice(&[0, 0, 0, 0]);
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0x00]);
+    v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    v
+}

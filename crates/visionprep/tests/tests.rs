@@ -1,0 +1,12 @@
+//! Integration tests of the visionprep library.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod make;
+mod probe;
