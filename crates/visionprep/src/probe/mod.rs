@@ -178,6 +178,17 @@ pub enum ProbeError {
 }
 
 impl ProbeError {
+    /// The format, when the bytes were recognised before the error.
+    pub fn format(&self) -> Option<Format> {
+        match self {
+            ProbeError::Unsupported { format, .. }
+            | ProbeError::Truncated { format, .. }
+            | ProbeError::Corrupt { format, .. }
+            | ProbeError::DimensionsTooLarge { format, .. } => Some(*format),
+            _ => None,
+        }
+    }
+
     /// The stable code of this error in reports.
     pub fn code(&self) -> ErrorCode {
         match self {

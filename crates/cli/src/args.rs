@@ -1,0 +1,153 @@
+//! The command line, as data.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use visionprep::core::{Profile, TokenRule};
+
+/// Know what images cost on Claude, and make them Claude-ready.
+///
+/// The vision API shrinks any image over its model's native resolution (costing upload time
+/// for nothing) and bills tokens for what it keeps. visionprep computes both exactly, from the
+/// file headers alone.
+#[derive(Debug, Parser)]
+#[command(name = "visionprep", version, about, max_term_width = 100)]
+#[command(after_help = "Examples:\n  \
+    visionprep plan 4032 3024 --model claude-sonnet-4-5 --model claude-opus-4-7\n  \
+    visionprep cost ~/Pictures --model sonnet-4.5 --format csv > cost.csv\n  \
+    visionprep cost shots/ --token-rule patch28 --format json | jq .totals")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Would the API resize an image of this size, to what, and what would it cost?
+    Plan(PlanArgs),
+    /// Report the tokens and cost of every image under the given files and folders.
+    ///
+    /// Folders are walked recursively in name order; only headers are read, so a folder of
+    /// thousands of photos takes well under a second. Files that are not images are skipped in
+    /// folders (and reported when named directly or when their extension claims an image).
+    /// Exit status: 0 when every image was read, 1 when any failed, 2 on usage errors.
+    Cost(CostArgs),
+    /// List the models and prices visionprep knows.
+    Models(PriceArgs),
+}
+
+/// How models are priced.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct PriceArgs {
+    /// A TOML price file that extends (or with `replace = true`, replaces) the built-in
+    /// prices; same format as the built-in `prices.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) prices: Option<PathBuf>,
+}
+
+/// What is estimated.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct EstimateArgs {
+    /// A model to estimate for (repeat for several). Accepts API ids, dated ids and short
+    /// forms such as `sonnet-4.5`. Each model uses its own tier: a high-resolution model may
+    /// keep an image that a standard one shrinks.
+    #[arg(
+        short,
+        long = "model",
+        value_name = "MODEL",
+        default_value = "claude-sonnet-4-5"
+    )]
+    pub(crate) models: Vec<String>,
+
+    /// How tokens are counted: `area750` is the guide's ceil(w*h/750); `patch28` is one token
+    /// per 28x28 patch (Anthropic's current pages).
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    pub(crate) token_rule: TokenRule,
+
+    /// Price as sent through the Message Batches API (0.5x).
+    #[arg(long)]
+    pub(crate) batch: bool,
+
+    /// Price as part of a cached prompt: written (5 min or 1 h TTL) or read.
+    #[arg(long, value_enum, value_name = "USE")]
+    pub(crate) cache: Option<CacheArg>,
+
+    /// The whole prompt's input tokens, for models whose price steps up with prompt length
+    /// (long-context pricing). Default: under every threshold.
+    #[arg(long, value_name = "N")]
+    pub(crate) prompt_tokens: Option<u64>,
+
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
+}
+
+/// `--cache` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CacheArg {
+    /// Cache write with a 5 minute TTL (1.25x).
+    #[value(name = "write-5m")]
+    Write5m,
+    /// Cache write with a 1 hour TTL (2x).
+    #[value(name = "write-1h")]
+    Write1h,
+    /// Cache read (0.1x, less on some models).
+    Read,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// Width in pixels, as displayed.
+    pub(crate) width: u32,
+    /// Height in pixels, as displayed.
+    pub(crate) height: u32,
+    #[command(flatten)]
+    pub(crate) estimate: EstimateArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Aligned text, one line per file, totals at the end.
+    Table,
+    /// One JSON object: token_rule, prices_as_of, files, totals.
+    Json,
+    /// One row per file, one column group per model (no totals).
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CostArgs {
+    /// Files and folders to look at.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) estimate: EstimateArgs,
+    /// The limits to check against: portable (5 MiB base64 per image, accepted everywhere),
+    /// api (10 MiB), bedrock, vertex, claude-ai.
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    pub(crate) profile: Profile,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: OutputFormat,
+    /// Worker threads (default: one per core).
+    #[arg(short, long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// Also walk hidden files and folders (names starting with a dot).
+    #[arg(long)]
+    pub(crate) hidden: bool,
+    /// Never show a progress bar (it is shown only when stderr is a terminal).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+fn parse_rule(s: &str) -> Result<TokenRule, String> {
+    s.parse()
+        .map_err(|e: visionprep::core::UnknownTokenRule| e.to_string())
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+        .map_err(|e: visionprep::core::UnknownProfile| e.to_string())
+}

@@ -1,0 +1,207 @@
+//! `visionprep cost`: probe every file in parallel and report in input order.
+
+use crate::args::{CacheArg, CostArgs, EstimateArgs};
+use crate::render::Renderer;
+use crate::walk::{Item, walk};
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::IsTerminal;
+use visionprep::core::{
+    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelMap, PriceTable, ReportError,
+    RequestLimits, Totals,
+};
+use visionprep::{Limits, ProbeError, probe_file, probe_path};
+
+/// Files probed per parallel batch: large enough to keep every core busy, small enough that
+/// memory stays flat whatever the folder size.
+const BATCH: usize = 2048;
+
+/// The price table: built-in, extended by `--prices`.
+pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
+    let mut table = PriceTable::builtin();
+    if let Some(path) = &args.prices {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read price file {}", path.display()))?;
+        table
+            .merge_toml(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+    }
+    Ok(table)
+}
+
+/// The estimator for the models and options on the command line.
+pub(crate) fn estimator(args: &EstimateArgs, table: &PriceTable) -> Result<Estimator> {
+    let options = CostOptions {
+        batch: args.batch,
+        cache: args.cache.map(|c| match c {
+            CacheArg::Write5m => CacheUse::Write5m,
+            CacheArg::Write1h => CacheUse::Write1h,
+            CacheArg::Read => CacheUse::Read,
+        }),
+        us_only: false,
+        prompt_tokens: args.prompt_tokens,
+    };
+    Ok(Estimator::with_options(
+        table,
+        &args.models,
+        args.token_rule,
+        Default::default(),
+        &options,
+    )?)
+}
+
+/// Everything a worker needs to assess one file.
+pub(crate) struct Assessor {
+    pub(crate) estimator: Estimator,
+    pub(crate) limits: Limits,
+    pub(crate) request: RequestLimits,
+}
+
+/// The outcome for one walked item: a report line, or nothing when a file found in a folder
+/// turns out not to be an image.
+pub(crate) enum Outcome {
+    Report(FileReport),
+    NotAnImage,
+}
+
+impl Assessor {
+    pub(crate) fn assess(&self, item: &Item) -> Outcome {
+        let path = item.path();
+        let display = path.to_string_lossy().into_owned();
+        let probed = match item {
+            Item::Broken { message, .. } => {
+                return Outcome::Report(error_report(
+                    display,
+                    0,
+                    None,
+                    ErrorCode::Unreadable,
+                    message.clone(),
+                ));
+            }
+            // A regular file found by the walk: open and read without another stat.
+            Item::Found(p) => File::open(p)
+                .map_err(ProbeError::from)
+                .and_then(|f| probe_file(&f, &self.limits)),
+            Item::Named(p) => probe_path(p, &self.limits),
+        };
+        let extension = path.extension().and_then(|e| e.to_str());
+        match probed {
+            Ok(probe) => {
+                let facts = probe.facts(extension);
+                let shown = probe.displayed();
+                let models = self.estimator.models().iter().map(|m| m.id.clone());
+                Outcome::Report(FileReport {
+                    path: display,
+                    media_type: Some(probe.format.mime()),
+                    format: Some(probe.format.name()),
+                    bytes: probe.bytes,
+                    width: Some(shown.width),
+                    height: Some(shown.height),
+                    models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
+                    problems: facts.problems(&self.request),
+                    error: None,
+                })
+            }
+            Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
+                if matches!(item, Item::Found(_)) && !claims_image(extension) =>
+            {
+                Outcome::NotAnImage
+            }
+            Err(e) => {
+                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                Outcome::Report(error_report(
+                    display,
+                    bytes,
+                    e.format(),
+                    e.code(),
+                    e.to_string(),
+                ))
+            }
+        }
+    }
+}
+
+fn claims_image(extension: Option<&str>) -> bool {
+    extension.is_some_and(visionprep::core::Format::is_image_extension)
+}
+
+fn error_report(
+    path: String,
+    bytes: u64,
+    format: Option<visionprep::core::Format>,
+    code: ErrorCode,
+    message: String,
+) -> FileReport {
+    FileReport {
+        path,
+        media_type: format.map(|f| f.mime()),
+        format: format.map(|f| f.name()),
+        bytes,
+        width: None,
+        height: None,
+        models: ModelMap(Vec::new()),
+        problems: Vec::new(),
+        error: Some(ReportError { code, message }),
+    }
+}
+
+/// Runs the report; returns the totals, whose error count decides the exit status.
+pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Totals> {
+    let table = price_table(&args.estimate.prices)?;
+    let assessor = Assessor {
+        estimator: estimator(&args.estimate, &table)?,
+        limits: Limits::default(),
+        request: args.profile.limits(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    let progress = progress_bar(args.no_progress);
+    let mut renderer = Renderer::new(args.format, out, &table, &assessor.estimator)?;
+    let mut totals = Totals::new(assessor.estimator.models());
+    let mut skipped = 0u64;
+    let mut items = walk(&args.paths, args.hidden).peekable();
+    let mut batch: Vec<Item> = Vec::new();
+    while items.peek().is_some() {
+        batch.clear();
+        for entry in items.by_ref() {
+            match entry {
+                Ok(item) => batch.push(item),
+                Err(_) => skipped += 1,
+            }
+            if batch.len() == BATCH {
+                break;
+            }
+        }
+        let outcomes: Vec<Outcome> =
+            pool.install(|| batch.par_iter().map(|item| assessor.assess(item)).collect());
+        for outcome in outcomes {
+            progress.inc(1);
+            match outcome {
+                Outcome::Report(report) => {
+                    totals.add(&report);
+                    renderer.file(&report)?;
+                }
+                Outcome::NotAnImage => skipped += 1,
+            }
+        }
+    }
+    progress.finish_and_clear();
+    renderer.finish(&totals, skipped)?;
+    Ok(totals)
+}
+
+fn progress_bar(disabled: bool) -> ProgressBar {
+    if disabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} files  {per_sec}  {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
+}

@@ -1,0 +1,68 @@
+//! The `visionprep` command. Glue only: parse arguments, run, map the outcome to an exit code.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod cost;
+mod plan;
+mod render;
+mod walk;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = match &cli.command {
+        Command::Plan(a) => plan::run(a, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Cost(a) => cost::run(a, &mut out).map(|s| {
+            if s.errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::Models(a) => models(a, &mut out).map(|()| ExitCode::SUCCESS),
+    };
+    let flushed = out.flush();
+    match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("visionprep: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn models(args: &args::PriceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let table = cost::price_table(args)?;
+    writeln!(
+        out,
+        "{:<28} {:<16} {:>10}  OTHER NAMES",
+        "MODEL", "TIER", "$/MTOK"
+    )?;
+    for m in table.models() {
+        writeln!(
+            out,
+            "{:<28} {:<16} {:>10}  {}",
+            m.id,
+            m.tier.as_str(),
+            m.input_per_mtok.to_string(),
+            m.aliases.join(", ")
+        )?;
+    }
+    writeln!(out, "prices as of {}", table.as_of())?;
+    Ok(())
+}

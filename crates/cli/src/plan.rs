@@ -1,0 +1,77 @@
+//! `visionprep plan`: the fit rule and prices for one size, no file needed.
+
+use crate::args::PlanArgs;
+use crate::cost::{estimator, price_table};
+use crate::render::{group, money};
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+use visionprep::core::{ModelEstimate, ModelMap, ProblemCode, RequestLimits, SMALL_EDGE, Size};
+
+#[derive(Serialize)]
+struct PlanReport {
+    width: u32,
+    height: u32,
+    models: ModelMap<ModelEstimate>,
+    problems: Vec<ProblemCode>,
+}
+
+pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
+    let table = price_table(&args.estimate.prices)?;
+    let est = estimator(&args.estimate, &table)?;
+    let size = Size::new(args.width, args.height);
+    let limits = RequestLimits::default();
+    let mut problems = Vec::new();
+    if size.long_edge() > limits.max_side {
+        problems.push(ProblemCode::OverMaxSide);
+    }
+    if size.short_edge() < SMALL_EDGE {
+        problems.push(ProblemCode::Under200px);
+    }
+    let ids = est.models().iter().map(|m| m.id.clone());
+    let report = PlanReport {
+        width: size.width,
+        height: size.height,
+        models: ModelMap(ids.zip(est.estimate(size)).collect()),
+        problems,
+    };
+    if args.json {
+        serde_json::to_writer(&mut *out, &report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{size} ({:.2} MP)", size.area() as f64 / 1e6)?;
+    for (id, e) in &report.models.0 {
+        let seen = if e.resized {
+            format!(
+                "resized by the API to {}x{}",
+                e.target_width, e.target_height
+            )
+        } else {
+            "kept as is".to_owned()
+        };
+        writeln!(
+            out,
+            "  {id:<28} {:<16} {seen:<36} {:>6} tokens  {:>10}  ({} per 1,000)",
+            e.tier.as_str(),
+            group(e.tokens),
+            money(e.usd, 6),
+            money(e.usd.times(1000), 2)
+        )?;
+    }
+    for p in &report.problems {
+        let why = match p {
+            ProblemCode::OverMaxSide => "over 8000 px on a side: the API rejects it as is",
+            ProblemCode::Under200px => "under 200 px on a side: results may suffer",
+            _ => p.as_str(),
+        };
+        writeln!(out, "  warning: {why}")?;
+    }
+    writeln!(
+        out,
+        "token rule {}, prices as of {}",
+        est.rule,
+        table.as_of()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Turning the paths a user gives into the files to look at, lazily and in a stable order.
+
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// One thing to report on.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// A path the user named: always reported, whatever it holds.
+    Named(PathBuf),
+    /// A regular file found by walking a folder: skipped when it is not an image.
+    Found(PathBuf),
+    /// Something in a folder that could not be walked (permissions, a symlink loop).
+    Broken { path: PathBuf, message: String },
+}
+
+impl Item {
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Item::Named(p) | Item::Found(p) => p,
+            Item::Broken { path, .. } => path,
+        }
+    }
+}
+
+/// The items under `roots`, in the order given and, inside folders, sorted by name. Symlinks
+/// are followed, with loops reported rather than walked forever; FIFOs, sockets and devices
+/// in folders are passed over (counted in `skipped`) and never opened.
+pub(crate) fn walk(
+    roots: &[PathBuf],
+    hidden: bool,
+) -> impl Iterator<Item = Result<Item, Skipped>> + '_ {
+    roots.iter().flat_map(
+        move |root| -> Box<dyn Iterator<Item = Result<Item, Skipped>>> {
+            if !root.is_dir() {
+                return Box::new(std::iter::once(Ok(Item::Named(root.clone()))));
+            }
+            let walker = WalkDir::new(root)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()));
+            Box::new(walker.filter_map(|entry| match entry {
+                Ok(e) if e.file_type().is_file() => Some(Ok(Item::Found(e.into_path()))),
+                Ok(e) if e.file_type().is_dir() => None,
+                Ok(e) => Some(Err(Skipped(e.into_path()))),
+                Err(err) => {
+                    let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+                    let message = match (err.loop_ancestor(), err.io_error()) {
+                        (Some(ancestor), _) => {
+                            format!("symbolic link loop back to {}", ancestor.display())
+                        }
+                        (None, Some(io)) => format!("cannot read: {io}"),
+                        (None, None) => err.to_string(),
+                    };
+                    Some(Ok(Item::Broken { path, message }))
+                }
+            }))
+        },
+    )
+}
+
+/// A folder entry that is not a regular file (FIFO, socket, device) and was passed over.
+#[derive(Debug)]
+pub(crate) struct Skipped(#[allow(dead_code)] pub(crate) PathBuf);
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}

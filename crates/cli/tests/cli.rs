@@ -1,0 +1,371 @@
+//! The real `visionprep` binary, run in temporary folders.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn visionprep(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_visionprep"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn write_image(path: &Path, w: u32, h: u32, format: image::ImageFormat) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
+    image::DynamicImage::ImageRgb8(img)
+        .save_with_format(path, format)
+        .unwrap();
+}
+
+/// A folder with good images, bad files and a non-image.
+fn mixed_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write_image(
+        &p.join("a-1920x1080.png"),
+        1920,
+        1080,
+        image::ImageFormat::Png,
+    );
+    std::fs::create_dir(p.join("sub")).unwrap();
+    write_image(
+        &p.join("sub/b-200x200.jpg"),
+        200,
+        200,
+        image::ImageFormat::Jpeg,
+    );
+    write_image(
+        &p.join("sub/c-1000x1000.gif"),
+        1000,
+        1000,
+        image::ImageFormat::Gif,
+    );
+    // A PNG saved with a .jpg name: reported as PNG, with a mismatch.
+    write_image(&p.join("wrong-ext.jpg"), 300, 300, image::ImageFormat::Png);
+    // Bad files: a truncated JPEG and an empty .png.
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(500, 400))
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    std::fs::write(p.join("cut.jpg"), &jpeg[..jpeg.len() / 2]).unwrap();
+    std::fs::write(p.join("empty.png"), b"").unwrap();
+    // Not an image, no image extension: skipped in a folder walk.
+    std::fs::write(p.join("notes.txt"), b"hello").unwrap();
+    std::fs::write(p.join(".hidden.png"), b"not even a png").unwrap();
+    dir
+}
+
+#[test]
+fn json_report_of_a_mixed_folder() {
+    let dir = mixed_folder();
+    let out = visionprep(
+        &["cost", ".", "--format", "json", "-m", "sonnet-4.5"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "errors exit 1: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["token_rule"], "area750");
+    assert_eq!(v["prices_as_of"], "2026-11-20");
+    let files = v["files"].as_array().unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    // Sorted by name inside folders, hidden files and non-images left out.
+    assert_eq!(
+        paths,
+        [
+            "./a-1920x1080.png",
+            "./cut.jpg",
+            "./empty.png",
+            "./sub/b-200x200.jpg",
+            "./sub/c-1000x1000.gif",
+            "./wrong-ext.jpg"
+        ]
+    );
+    let a = &files[0];
+    assert_eq!(a["media_type"], "image/png");
+    assert_eq!(
+        (a["width"].as_u64(), a["height"].as_u64()),
+        (Some(1920), Some(1080))
+    );
+    let m = &a["models"]["claude-sonnet-4-5"];
+    assert_eq!(m["tier"], "standard");
+    assert_eq!(m["resized"], true);
+    assert_eq!(
+        (m["target_width"].as_u64(), m["target_height"].as_u64()),
+        (Some(1456), Some(819))
+    );
+    assert_eq!(m["tokens"], 1590); // ceil(1456 * 819 / 750)
+    assert_eq!(m["usd"].as_f64(), Some(0.00477));
+    assert_eq!(a["error"], Value::Null);
+    assert_eq!(files[1]["error"]["code"], "truncated");
+    assert_eq!(files[1]["media_type"], "image/jpeg");
+    assert_eq!(files[2]["error"]["code"], "empty");
+    let b = &files[3];
+    assert_eq!(b["models"]["claude-sonnet-4-5"]["tokens"], 54);
+    assert_eq!(
+        b["models"]["claude-sonnet-4-5"]["usd"].as_f64(),
+        Some(0.000162)
+    );
+    assert_eq!(files[4]["models"]["claude-sonnet-4-5"]["tokens"], 1334);
+    assert_eq!(files[5]["media_type"], "image/png");
+    assert_eq!(
+        files[5]["problems"],
+        serde_json::json!(["extension-mismatch"])
+    );
+    let t = &v["totals"];
+    assert_eq!(
+        (
+            t["files"].as_u64(),
+            t["images"].as_u64(),
+            t["errors"].as_u64()
+        ),
+        (Some(6), Some(4), Some(2))
+    );
+    assert_eq!(t["skipped"], 1, "notes.txt");
+    let tokens = 1590 + 54 + 1334 + 120; // 300x300 -> ceil(90000/750) = 120
+    assert_eq!(t["models"]["claude-sonnet-4-5"]["tokens"], tokens);
+    let usd = t["models"]["claude-sonnet-4-5"]["usd"].as_f64().unwrap();
+    assert!((usd - tokens as f64 * 3e-6).abs() < 1e-12, "{usd}");
+    let per_1000 = t["models"]["claude-sonnet-4-5"]["usd_per_1000_images"]
+        .as_f64()
+        .unwrap();
+    assert!((per_1000 - usd * 1000.0 / 4.0).abs() < 1e-9);
+}
+
+#[test]
+fn several_models_give_several_columns() {
+    let dir = mixed_folder();
+    let args = [
+        "cost",
+        "a-1920x1080.png",
+        "-m",
+        "claude-sonnet-4-5",
+        "-m",
+        "claude-opus-4-7",
+        "--format",
+    ];
+    let out = visionprep(&[&args[..], &["csv"]].concat(), dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert!(
+        header.contains(&"claude-sonnet-4-5:tokens") && header.contains(&"claude-opus-4-7:tokens")
+    );
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row.len(), header.len());
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("claude-sonnet-4-5:target_width"), "1456");
+    assert_eq!(
+        col("claude-opus-4-7:resized"),
+        "false",
+        "the high tier keeps 1920x1080"
+    );
+    assert_eq!(col("claude-opus-4-7:tokens"), "2765"); // ceil(1920 * 1080 / 750)
+    assert_eq!(col("claude-opus-4-7:usd"), "0.013825");
+    assert_eq!(lines.next(), None);
+
+    let out = visionprep(&[&args[..], &["table"]].concat(), dir.path());
+    let text = stdout(&out);
+    assert!(
+        text.contains("claude-sonnet-4-5") && text.contains("claude-opus-4-7"),
+        "{text}"
+    );
+    assert!(text.contains("1456x819") && text.contains("kept"), "{text}");
+    assert!(text.contains("1 files, 1 images, 0 errors"), "{text}");
+}
+
+#[test]
+fn table_names_errors_and_problems() {
+    let dir = mixed_folder();
+    let out = visionprep(&["cost", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("./cut.jpg  error truncated:"), "{text}");
+    assert!(text.contains("./empty.png  error empty:"), "{text}");
+    assert!(text.contains("[extension-mismatch]"), "{text}");
+    assert!(
+        text.contains("6 files, 4 images, 2 errors, 1 non-images skipped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn named_files_are_always_reported() {
+    let dir = mixed_folder();
+    let out = visionprep(
+        &["cost", "notes.txt", "missing.png", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["files"][0]["error"]["code"], "not-an-image");
+    assert_eq!(v["files"][0]["error"]["message"], "not an image (text)");
+    assert_eq!(v["files"][1]["error"]["code"], "unreadable");
+    let out = visionprep(
+        &["cost", ".hidden.png", "--hidden", "--format", "json"],
+        dir.path(),
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["files"][0]["error"]["code"], "not-an-image");
+}
+
+#[test]
+fn hidden_files_only_on_request() {
+    let dir = mixed_folder();
+    let out = visionprep(&["cost", ".", "--hidden", "--format", "json"], dir.path());
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"./.hidden.png"), "{paths:?}");
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let dir = mixed_folder();
+    let one = visionprep(&["cost", ".", "--format", "json", "-j", "1"], dir.path());
+    let four = visionprep(&["cost", ".", "--format", "json", "-j", "4"], dir.path());
+    assert_eq!(one.stdout, four.stdout);
+}
+
+#[test]
+fn plan_answers_for_a_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = visionprep(
+        &[
+            "plan",
+            "3840",
+            "2160",
+            "-m",
+            "opus-4.7",
+            "-m",
+            "sonnet-4.5",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(v.get("path").is_none() && v.get("bytes").is_none());
+    let opus = &v["models"]["claude-opus-4-7"];
+    assert_eq!(
+        (
+            opus["target_width"].as_u64(),
+            opus["target_height"].as_u64()
+        ),
+        (Some(2576), Some(1449))
+    );
+    assert_eq!(opus["tier"], "high-resolution");
+    let out = visionprep(
+        &["plan", "200", "200", "--token-rule", "patch28"],
+        dir.path(),
+    );
+    let text = stdout(&out);
+    assert!(text.contains("64 tokens"), "{text}");
+    assert!(text.contains("kept as is"), "{text}");
+    let out = visionprep(&["plan", "9000", "100", "--json"], dir.path());
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        v["problems"],
+        serde_json::json!(["over-max-side", "under-200px"])
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = visionprep(
+        &["plan", "100", "100", "-m", "claude-sonet-4-5"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean claude-sonnet-4-5"), "{err}");
+    assert_eq!(visionprep(&["cost"], dir.path()).status.code(), Some(2));
+    assert_eq!(
+        visionprep(&["plan", "a", "b"], dir.path()).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        visionprep(&["cost", ".", "--token-rule", "x"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    std::fs::write(dir.path().join("bad.toml"), "[[models]]\nid = 3\n").unwrap();
+    let out = visionprep(&["plan", "10", "10", "--prices", "bad.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn price_files_extend_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "as_of = \"2027-02-01\"\n[[models]]\nid = \"claude-sonnet-6\"\ntier = \"high-resolution\"\ninput = \"1.5\"\n",
+    )
+    .unwrap();
+    let out = visionprep(
+        &[
+            "plan", "1000", "1000", "-m", "sonnet-6", "--prices", "p.toml", "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        v["models"]["claude-sonnet-6"]["usd"].as_f64(),
+        Some(0.002001)
+    );
+    let out = visionprep(&["models", "--prices", "p.toml"], dir.path());
+    assert!(stdout(&out).contains("claude-sonnet-6") && stdout(&out).contains("2027-02-01"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_fifos_do_not_hang() {
+    let dir = mixed_folder();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/loop")).unwrap();
+    let _ = Command::new("mkfifo")
+        .arg(dir.path().join("sub/pipe.png"))
+        .status();
+    let out = visionprep(&["cost", ".", "--format", "json"], dir.path());
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let looped: Vec<&Value> = files
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with("loop"))
+        .collect();
+    assert_eq!(looped.len(), 1, "{files:?}");
+    assert_eq!(looped[0]["error"]["code"], "unreadable");
+    assert!(
+        looped[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("loop")
+    );
+}
