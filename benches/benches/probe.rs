@@ -8,9 +8,13 @@ use std::io::Cursor;
 use visionprep::{Limits, probe_bytes};
 
 fn encode(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+    });
     let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).unwrap();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .unwrap();
     out.into_inner()
 }
 
@@ -20,11 +24,18 @@ fn bench(c: &mut Criterion) {
     for (name, format, w, h) in [
         ("jpeg 4032x3024", image::ImageFormat::Jpeg, 4032, 3024),
         ("png 1920x1080", image::ImageFormat::Png, 1920, 1080),
-        ("webp-lossless 1024x768", image::ImageFormat::WebP, 1024, 768),
+        (
+            "webp-lossless 1024x768",
+            image::ImageFormat::WebP,
+            1024,
+            768,
+        ),
         ("gif 640x480", image::ImageFormat::Gif, 640, 480),
     ] {
         let bytes = encode(w, h, format);
-        g.bench_function(name, |b| b.iter(|| probe_bytes(black_box(&bytes), &limits).unwrap()));
+        g.bench_function(name, |b| {
+            b.iter(|| probe_bytes(black_box(&bytes), &limits).unwrap())
+        });
     }
     g.finish();
 }

@@ -10,7 +10,11 @@ use std::io::BufRead;
 fn main() {
     let mut paths: Vec<String> = std::env::args().skip(1).collect();
     if paths.is_empty() {
-        paths = std::io::stdin().lock().lines().map_while(Result::ok).collect();
+        paths = std::io::stdin()
+            .lock()
+            .lines()
+            .map_while(Result::ok)
+            .collect();
     }
     let read = paths.iter().filter(|p| imagesize::size(p).is_ok()).count();
     println!("{read} of {} files read", paths.len());
