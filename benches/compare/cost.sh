@@ -7,7 +7,8 @@
 #
 # Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use
 # (~4 minutes, ~2.3 GB; never committed), then hard-links its 500 bulk files ten times over.
-# Needs: python3, libvips-tools (vipsheader), pip's Pillow (installed here if missing).
+# Needs: python3, libvips-tools (vipsheader), GNU time (peak RSS) and pip's Pillow (both installed
+# here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-7}
@@ -26,7 +27,8 @@ if [ ! -d "$big" ] || [ "$(find "$big" -type f | wc -l)" -ne 5000 ]; then
   done
 fi
 command -v vipsheader >/dev/null || { echo "vipsheader missing: apt-get install libvips-tools" >&2; exit 2; }
-python3 -c 'import PIL' 2>/dev/null || pip install --quiet pillow
+python3 -c "import PIL" 2>/dev/null || pip install --quiet pillow
+[ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }; }
 cargo build --release --quiet -p visionprep-cli -p visionprep-benches
 list=target/corpus/bulk5000.list
 find "$big" -type f | sort > "$list"

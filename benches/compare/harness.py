@@ -6,23 +6,41 @@ the largest resident set of the command's process (os.wait4). Used by cost.sh an
 """
 import os
 import statistics
-import subprocess
+import tempfile
 import sys
 import time
 
 
 def run_once(cmd, stdin_path=None):
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    """Runs cmd once; returns (seconds, peak RSS in MB, exit code, stderr tail).
+
+    posix_spawn (a vfork-style clone) keeps the child from inheriting this interpreter's
+    resident pages; GNU time (a small process) forks the command, so the peak it reports is the
+    command's own, not this interpreter's.
+    """
+    rss_fd, rss_path = tempfile.mkstemp()
+    os.close(rss_fd)
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_path] + cmd
+    exe = cmd[0]
+    err_fd, err_path = tempfile.mkstemp()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, stdin_path or os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, err_fd, 2),
+    ]
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    pid = os.posix_spawn(exe, cmd, os.environ, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if stdin_path:
-        stdin.close()
-    code = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024.0, code, err
+    os.close(err_fd)
+    with open(err_path, errors="replace") as f:
+        err = f.read()[-4000:]
+    os.unlink(err_path)
+    with open(rss_path) as f:
+        lines = [l for l in f.read().split() if l.isdigit()]
+    os.unlink(rss_path)
+    rss_kb = int(lines[-1]) if lines else usage.ru_maxrss
+    return elapsed, rss_kb / 1024.0, os.waitstatus_to_exitcode(status), err
 
 
 def measure(name, cmd, reps, stdin_path=None, ok_codes=(0,)):
