@@ -38,14 +38,15 @@ fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
         .map(|(o, l, _)| &data[o..o + l])
 }
 
-pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
-    // Find the top-level meta box by walking box headers.
+/// Finds the first top-level box of one of `kinds` in a file, walking box headers from the
+/// start; returns its type, the offset of its body and the body's length.
+pub(crate) fn find_top_box<S: Source>(
+    src: &mut S,
+    kinds: &[&[u8; 4]],
+) -> Parse<([u8; 4], u64, u64)> {
     let len = src.len();
     let mut pos = 0u64;
-    let meta = loop {
-        if pos + 8 > len {
-            return Err(Fault::Truncated);
-        }
+    while pos + 8 <= len {
         let h = src.bytes(pos, 8)?;
         let size32 = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
         let kind = [h[4], h[5], h[6], h[7]];
@@ -60,14 +61,20 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         if size < header {
             return corrupt("a box smaller than its header");
         }
-        if &kind == b"meta" {
-            if size > MAX_META {
-                return corrupt(format!("a {size}-byte meta box"));
-            }
-            break src.bytes(pos + header, (size - header) as usize)?.to_vec();
+        if kinds.contains(&&kind) {
+            return Ok((kind, pos + header, size - header));
         }
         pos = pos.checked_add(size).ok_or(Fault::Truncated)?;
-    };
+    }
+    Err(Fault::Truncated)
+}
+
+pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
+    let (_, body, body_len) = find_top_box(src, &[b"meta"])?;
+    if body_len > MAX_META {
+        return corrupt(format!("a {body_len}-byte meta box"));
+    }
+    let meta = src.bytes(body, body_len as usize)?.to_vec();
     // meta is a full box: skip version and flags.
     let meta = meta.get(4..).ok_or(Fault::Truncated)?;
     let primary = child(meta, b"pitm").and_then(|p| match p.first()? {

@@ -33,31 +33,10 @@ fn codestream<S: Source>(src: &mut S) -> Parse<Vec<u8>> {
     if src.bytes(0, 2)? == [0xFF, 0x0A] {
         return Ok(src.bytes_upto(2, 64)?.to_vec());
     }
-    let len = src.len();
-    let mut pos = 0u64;
-    while pos + 8 <= len {
-        let h = src.bytes(pos, 8)?;
-        let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
-        let kind = [h[4], h[5], h[6], h[7]];
-        let (header, size) = match size {
-            0 => (8, len - pos),
-            1 => (16, {
-                let l = src.bytes(pos + 8, 8)?;
-                u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]])
-            }),
-            s => (8, s),
-        };
-        if size < header {
-            return corrupt("a box smaller than its header");
-        }
-        match &kind {
-            b"jxlc" => return codestream_at(src, pos + header),
-            b"jxlp" => return codestream_at(src, pos + header + 4),
-            _ => {}
-        }
-        pos = pos.checked_add(size).ok_or(Fault::Truncated)?;
+    match super::bmff::find_top_box(src, &[b"jxlc", b"jxlp"])? {
+        (kind, body, _) if &kind == b"jxlc" => codestream_at(src, body),
+        (_, body, _) => codestream_at(src, body + 4),
     }
-    Err(Fault::Truncated)
 }
 
 fn codestream_at<S: Source>(src: &mut S, pos: u64) -> Parse<Vec<u8>> {
