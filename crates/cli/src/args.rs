@@ -71,6 +71,10 @@ pub(crate) struct EstimateArgs {
     #[arg(long, value_enum, value_name = "USE")]
     pub(crate) cache: Option<CacheArg>,
 
+    /// Price with US-only inference (1.1x).
+    #[arg(long)]
+    pub(crate) us_only: bool,
+
     /// The whole prompt's input tokens, for models whose price steps up with prompt length
     /// (long-context pricing). Default: under every threshold.
     #[arg(long, value_name = "N")]

@@ -40,7 +40,7 @@ pub(crate) fn estimator(args: &EstimateArgs, table: &PriceTable) -> Result<Estim
             CacheArg::Write1h => CacheUse::Write1h,
             CacheArg::Read => CacheUse::Read,
         }),
-        us_only: false,
+        us_only: args.us_only,
         prompt_tokens: args.prompt_tokens,
     };
     Ok(Estimator::with_options(
