@@ -249,10 +249,12 @@ pub const fn patches(size: Size, limits: TierLimits) -> u64 {
 /// ```
 pub const fn fits(size: Size, limits: TierLimits) -> bool {
     let p = limits.patch_size as u64;
+    let (cols, rows) = (
+        size.width.div_ceil(limits.patch_size) as u64,
+        size.height.div_ceil(limits.patch_size) as u64,
+    );
     let edge = limits.max_edge as u64;
-    (size.width.div_ceil(limits.patch_size) as u64) * p <= edge
-        && (size.height.div_ceil(limits.patch_size) as u64) * p <= edge
-        && patches(size, limits) <= limits.max_patches as u64
+    cols * p <= edge && rows * p <= edge && cols * rows <= limits.max_patches as u64
 }
 
 /// `n / d` rounded to the nearest integer, exact ties to the even neighbour (Python's `round`).

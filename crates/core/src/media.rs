@@ -157,8 +157,14 @@ impl Format {
 
     /// Whether a file extension (without the dot, any case) is a usual one for this format.
     pub fn matches_extension(self, ext: &str) -> bool {
-        let ext = ext.to_ascii_lowercase();
-        let known: &[&str] = match self {
+        self.extensions()
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(ext))
+    }
+
+    /// The usual file extensions of this format, lower case, without the dot.
+    pub const fn extensions(self) -> &'static [&'static str] {
+        match self {
             Format::Jpeg => &["jpg", "jpeg", "jpe", "jfif", "pjpeg", "pjp"],
             Format::Png => &["png", "apng"],
             Format::Gif => &["gif"],
@@ -175,8 +181,7 @@ impl Format {
             Format::JpegXl => &["jxl"],
             Format::Pdf => &["pdf"],
             Format::Svg => &["svg", "svgz"],
-        };
-        known.contains(&ext.as_str())
+        }
     }
 
     /// Whether an extension belongs to any recognised image format (so a mismatch with the
