@@ -240,7 +240,7 @@ impl<'w> Renderer<'w> {
                         id,
                         group(m.tokens),
                         money(m.usd, 6),
-                        money(m.usd_per_1000_images, 2)
+                        money(totals.per_1000_images(m), 2)
                     )?;
                 }
                 writeln!(

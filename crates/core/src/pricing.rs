@@ -405,8 +405,10 @@ mod file {
             }
         }
 
+        /// A price per million tokens. At most 12 decimals, so that the price of one token
+        /// (a millionth of it) is exact in attodollars.
         fn usd(&self) -> Result<Usd, InvalidAmount> {
-            self.scaled(18).map(Usd::from_atto)
+            self.scaled(12).map(|v| Usd::from_atto(v.saturating_mul(1_000_000)))
         }
 
         fn ppm(&self) -> Result<Ppm, InvalidAmount> {
@@ -783,6 +785,7 @@ mod file_tests {
             "[[models]]\nid = \"m\"\ntier = \"medium\"\ninput = 1\n",
             "[[models]]\nid = \"m\"\ntier = \"standard\"\ninput = 1\ncolour = 3\n",
             "not toml at all [",
+            "[[models]]\nid = \"m\"\ntier = \"standard\"\ninput = \"0.0000000000001\"\n",
             "[[models]]\nid = \"a\"\naliases = [\"claude-opus-4-6\", \"claude-opus-4-5\"]\ntier = \"standard\"\ninput = 1\n",
         ] {
             assert!(t.merge_toml(bad).is_err(), "{bad}");

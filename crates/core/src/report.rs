@@ -149,12 +149,6 @@ impl Estimator {
             .collect()
     }
 
-    /// The estimate on the `index`-th model alone.
-    pub fn estimate_model(&self, displayed: Size, index: usize) -> Option<ModelEstimate> {
-        let m = self.models.get(index)?;
-        Some(self.estimate_one(displayed, m.tier, self.token_prices[index]))
-    }
-
     fn estimate_one(&self, displayed: Size, tier: Tier, token_price: Usd) -> ModelEstimate {
         let limits = self.tiers.limits(tier);
         let target = fit_target(displayed, limits);
@@ -377,19 +371,16 @@ pub struct FileReport {
 
 /// The totals of one model over a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ModelTotals {
     /// Tokens over all images.
     pub tokens: u64,
     /// Cost over all images.
     pub usd: Usd,
-    /// The average cost of 1,000 such images.
-    pub usd_per_1000_images: Usd,
 }
 
-/// The totals of a report.
+/// The totals of a report. Serialised with each model's `usd_per_1000_images` (the average
+/// cost of 1,000 such images) beside its `tokens` and `usd`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Totals {
     /// Files looked at.
     pub files: u64,
@@ -430,13 +421,48 @@ impl Totals {
             total.tokens = total.tokens.saturating_add(est.tokens);
             total.usd += est.usd;
         }
-        self.refresh_averages();
     }
 
-    fn refresh_averages(&mut self) {
-        for (_, total) in &mut self.models.0 {
-            total.usd_per_1000_images = total.usd.times(1000).divided_by(self.images);
+    /// The average cost of 1,000 images like those counted, for one model's totals.
+    pub fn per_1000_images(&self, model: &ModelTotals) -> Usd {
+        model.usd.times(1000).divided_by(self.images)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Totals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(serde::Serialize)]
+        struct Model {
+            tokens: u64,
+            usd: Usd,
+            usd_per_1000_images: Usd,
         }
+        let models = ModelMap(
+            self.models
+                .0
+                .iter()
+                .map(|(id, m)| {
+                    let usd_per_1000_images = self.per_1000_images(m);
+                    (
+                        id.clone(),
+                        Model {
+                            tokens: m.tokens,
+                            usd: m.usd,
+                            usd_per_1000_images,
+                        },
+                    )
+                })
+                .collect(),
+        );
+        let mut st = s.serialize_struct("Totals", 5)?;
+        st.serialize_field("files", &self.files)?;
+        st.serialize_field("images", &self.images)?;
+        st.serialize_field("errors", &self.errors)?;
+        st.serialize_field("bytes", &self.bytes)?;
+        st.serialize_field("models", &models)?;
+        st.end()
     }
 }
 
@@ -535,14 +561,12 @@ mod tests {
         assert_eq!(id, "claude-sonnet-4-5");
         assert_eq!(sonnet.tokens, 54 + 1334);
         assert_eq!(sonnet.usd.to_string(), "0.004164");
-        assert_eq!(sonnet.usd_per_1000_images.to_string(), "2.082");
-        let json = serde_json_like(&totals);
-        assert!(json.contains("claude-opus-4-7"));
-    }
-
-    #[cfg(feature = "serde")]
-    fn serde_json_like(t: &Totals) -> String {
-        // serde_json is a dev-dependency of the crate; this keeps the check local.
-        serde_json::to_string(t).unwrap()
+        assert_eq!(totals.per_1000_images(sonnet).to_string(), "2.082");
+        let json = serde_json::to_value(&totals).unwrap();
+        assert_eq!(
+            json["models"]["claude-sonnet-4-5"]["usd_per_1000_images"],
+            2.082
+        );
+        assert_eq!(json["models"]["claude-opus-4-7"]["tokens"], 54 + 1334);
     }
 }
