@@ -6,7 +6,7 @@ use crate::render::{group, money};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
-use visionprep::core::{ModelEstimate, ModelMap, ProblemCode, RequestLimits, SMALL_EDGE, Size};
+use visionprep::core::{ModelEstimate, ModelMap, ProblemCode, RequestLimits, Size, size_problems};
 
 #[derive(Serialize)]
 struct PlanReport {
@@ -20,14 +20,7 @@ pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
     let table = price_table(&args.estimate.prices)?;
     let est = estimator(&args.estimate, &table)?;
     let size = Size::new(args.width, args.height);
-    let limits = RequestLimits::default();
-    let mut problems = Vec::new();
-    if size.long_edge() > limits.max_side {
-        problems.push(ProblemCode::OverMaxSide);
-    }
-    if size.short_edge() < SMALL_EDGE {
-        problems.push(ProblemCode::Under200px);
-    }
+    let problems = size_problems(size, &RequestLimits::default()).collect();
     let ids = est.models().iter().map(|m| m.id.clone());
     let report = PlanReport {
         width: size.width,
@@ -60,12 +53,7 @@ pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     for p in &report.problems {
-        let why = match p {
-            ProblemCode::OverMaxSide => "over 8000 px on a side: the API rejects it as is",
-            ProblemCode::Under200px => "under 200 px on a side: results may suffer",
-            _ => p.as_str(),
-        };
-        writeln!(out, "  warning: {why}")?;
+        writeln!(out, "  warning: {}", p.description())?;
     }
     writeln!(
         out,

@@ -54,6 +54,6 @@ pub use pricing::{
 };
 pub use report::{
     ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals,
-    ProblemCode, ReportError, SMALL_EDGE, TierTable, Totals,
+    ProblemCode, ReportError, SMALL_EDGE, TierTable, Totals, size_problems,
 };
 pub use tokens::{AREA_PER_TOKEN, TokenRule, UnknownTokenRule};

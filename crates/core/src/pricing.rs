@@ -408,7 +408,8 @@ mod file {
         /// A price per million tokens. At most 12 decimals, so that the price of one token
         /// (a millionth of it) is exact in attodollars.
         fn usd(&self) -> Result<Usd, InvalidAmount> {
-            self.scaled(12).map(|v| Usd::from_atto(v.saturating_mul(1_000_000)))
+            self.scaled(12)
+                .map(|v| Usd::from_atto(v.saturating_mul(1_000_000)))
         }
 
         fn ppm(&self) -> Result<Ppm, InvalidAmount> {

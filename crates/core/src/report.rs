@@ -203,6 +203,20 @@ impl ProblemCode {
             ProblemCode::Truncated => "truncated",
         }
     }
+
+    /// What the problem means for the user, in one sentence fragment.
+    pub const fn description(self) -> &'static str {
+        match self {
+            ProblemCode::UnsupportedFormat => "not a format the API accepts: it must be converted",
+            ProblemCode::ExtensionMismatch => "the file name's extension names another format",
+            ProblemCode::OverMaxSide => "over 8000 px on a side: the API rejects it as is",
+            ProblemCode::Under200px => "under 200 px on a side: results may suffer",
+            ProblemCode::OverByteLimit => "over the per-image byte limit once base64-encoded",
+            ProblemCode::Animated => "animated: the model sees the first frame only",
+            ProblemCode::ExifRotated => "turned by an EXIF tag: seen sideways unless prepared",
+            ProblemCode::Truncated => "the data ends early",
+        }
+    }
 }
 
 impl fmt::Display for ProblemCode {
@@ -299,12 +313,7 @@ impl ImageFacts<'_> {
         {
             out.push(ProblemCode::ExtensionMismatch);
         }
-        if d.long_edge() > limits.max_side {
-            out.push(ProblemCode::OverMaxSide);
-        }
-        if d.short_edge() < SMALL_EDGE {
-            out.push(ProblemCode::Under200px);
-        }
+        out.extend(size_problems(d, limits));
         if base64_len(self.bytes) > limits.max_image_base64_bytes {
             out.push(ProblemCode::OverByteLimit);
         }
@@ -316,6 +325,18 @@ impl ImageFacts<'_> {
         }
         out
     }
+}
+
+/// The problems an image has by its displayed size alone: `over-max-side`, `under-200px`.
+pub fn size_problems(displayed: Size, limits: &RequestLimits) -> impl Iterator<Item = ProblemCode> {
+    let over = displayed.long_edge() > limits.max_side;
+    let small = displayed.short_edge() < SMALL_EDGE;
+    [
+        (over, ProblemCode::OverMaxSide),
+        (small, ProblemCode::Under200px),
+    ]
+    .into_iter()
+    .filter_map(|(has, code)| has.then_some(code))
 }
 
 /// Model ids paired with their estimates, in the order the models were asked for. Serialises
