@@ -1,7 +1,7 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
 use crate::args::{CacheArg, CostArgs, EstimateArgs};
-use crate::render::Renderer;
+use crate::render::report;
 use crate::walk::{Item, walk};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -160,7 +160,7 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
         .build()
         .context("cannot start worker threads")?;
     let progress = progress_bar(args.no_progress);
-    let mut renderer = Renderer::new(args.format, out, &table, &assessor.estimator)?;
+    let mut renderer = report(args.format, out, &table, &assessor.estimator)?;
     let mut totals = Totals::new(assessor.estimator.models());
     let mut skipped = 0u64;
     let mut items = walk(&args.paths, args.hidden).peekable();
