@@ -43,7 +43,7 @@ pub(crate) fn walk(
             Box::new(walker.filter_map(|entry| match entry {
                 Ok(e) if e.file_type().is_file() => Some(Ok(Item::Found(e.into_path()))),
                 Ok(e) if e.file_type().is_dir() => None,
-                Ok(e) => Some(Err(Skipped(e.into_path()))),
+                Ok(_) => Some(Err(Skipped)),
                 Err(err) => {
                     let path = err.path().map(Path::to_path_buf).unwrap_or_default();
                     let message = match (err.loop_ancestor(), err.io_error()) {
@@ -62,7 +62,7 @@ pub(crate) fn walk(
 
 /// A folder entry that is not a regular file (FIFO, socket, device) and was passed over.
 #[derive(Debug)]
-pub(crate) struct Skipped(#[allow(dead_code)] pub(crate) PathBuf);
+pub(crate) struct Skipped;
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
