@@ -14,6 +14,14 @@ fn visionprep(args: &[&str], dir: &Path) -> Output {
         .unwrap()
 }
 
+/// Runs visionprep, checks its exit status and parses the JSON it prints.
+fn json(args: &[&str], dir: &Path, code: i32) -> Value {
+    let out = visionprep(args, dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -69,17 +77,11 @@ fn mixed_folder() -> tempfile::TempDir {
 #[test]
 fn json_report_of_a_mixed_folder() {
     let dir = mixed_folder();
-    let out = visionprep(
+    let v = json(
         &["cost", ".", "--format", "json", "-m", "sonnet-4.5"],
         dir.path(),
+        1,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "errors exit 1: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["token_rule"], "area750");
     assert_eq!(v["prices_as_of"], "2026-11-20");
     let files = v["files"].as_array().unwrap();
@@ -208,28 +210,30 @@ fn table_names_errors_and_problems() {
 #[test]
 fn named_files_are_always_reported() {
     let dir = mixed_folder();
-    let out = visionprep(
+    let v = json(
         &["cost", "notes.txt", "missing.png", "--format", "json"],
         dir.path(),
+        1,
     );
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["files"][0]["error"]["code"], "not-an-image");
     assert_eq!(v["files"][0]["error"]["message"], "not an image (text)");
     assert_eq!(v["files"][1]["error"]["code"], "unreadable");
-    let out = visionprep(
+    let v = json(
         &["cost", ".hidden.png", "--hidden", "--format", "json"],
         dir.path(),
+        1,
     );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["files"][0]["error"]["code"], "not-an-image");
 }
 
 #[test]
 fn hidden_files_only_on_request() {
     let dir = mixed_folder();
-    let out = visionprep(&["cost", ".", "--hidden", "--format", "json"], dir.path());
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json(
+        &["cost", ".", "--hidden", "--format", "json"],
+        dir.path(),
+        1,
+    );
     let paths: Vec<&str> = v["files"]
         .as_array()
         .unwrap()
@@ -250,7 +254,7 @@ fn output_is_the_same_whatever_the_thread_count() {
 #[test]
 fn plan_answers_for_a_size() {
     let dir = tempfile::tempdir().unwrap();
-    let out = visionprep(
+    let v = json(
         &[
             "plan",
             "3840",
@@ -262,9 +266,8 @@ fn plan_answers_for_a_size() {
             "--json",
         ],
         dir.path(),
+        0,
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(v.get("path").is_none() && v.get("bytes").is_none());
     let opus = &v["models"]["claude-opus-4-7"];
     assert_eq!(
@@ -282,8 +285,7 @@ fn plan_answers_for_a_size() {
     let text = stdout(&out);
     assert!(text.contains("64 tokens"), "{text}");
     assert!(text.contains("kept as is"), "{text}");
-    let out = visionprep(&["plan", "9000", "100", "--json"], dir.path());
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json(&["plan", "9000", "100", "--json"], dir.path(), 0);
     assert_eq!(
         v["problems"],
         serde_json::json!(["over-max-side", "under-200px"])
@@ -324,19 +326,13 @@ fn price_files_extend_the_table() {
         "as_of = \"2027-02-01\"\n[[models]]\nid = \"claude-sonnet-6\"\ntier = \"high-resolution\"\ninput = \"1.5\"\n",
     )
     .unwrap();
-    let out = visionprep(
+    let v = json(
         &[
             "plan", "1000", "1000", "-m", "sonnet-6", "--prices", "p.toml", "--json",
         ],
         dir.path(),
+        0,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         v["models"]["claude-sonnet-6"]["usd"].as_f64(),
         Some(0.002001)
@@ -353,8 +349,7 @@ fn symlink_loops_and_fifos_do_not_hang() {
     let _ = Command::new("mkfifo")
         .arg(dir.path().join("sub/pipe.png"))
         .status();
-    let out = visionprep(&["cost", ".", "--format", "json"], dir.path());
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json(&["cost", ".", "--format", "json"], dir.path(), 1);
     let files = v["files"].as_array().unwrap();
     let looped: Vec<&Value> = files
         .iter()

@@ -3,34 +3,9 @@
 use image::{ImageEncoder, RgbImage, RgbaImage};
 use std::io::Cursor;
 
-/// A minimal Exif block holding only an orientation.
-pub fn exif_block(value: u16, big_endian: bool) -> Vec<u8> {
-    let mut v = b"Exif\0\0".to_vec();
-    let w16 = |v: &mut Vec<u8>, x: u16| {
-        v.extend_from_slice(&if big_endian {
-            x.to_be_bytes()
-        } else {
-            x.to_le_bytes()
-        })
-    };
-    let w32 = |v: &mut Vec<u8>, x: u32| {
-        v.extend_from_slice(&if big_endian {
-            x.to_be_bytes()
-        } else {
-            x.to_le_bytes()
-        })
-    };
-    v.extend_from_slice(if big_endian { b"MM\0*" } else { b"II*\0" });
-    w32(&mut v, 8);
-    w16(&mut v, 1);
-    w16(&mut v, 0x0112);
-    w16(&mut v, 3);
-    w32(&mut v, 1);
-    w16(&mut v, value);
-    w16(&mut v, 0);
-    w32(&mut v, 0);
-    v
-}
+#[path = "support/exif_block.rs"]
+mod exif_block;
+pub(crate) use exif_block::exif_block;
 
 /// A gradient with a distinct colour in each quadrant.
 pub fn rgb(w: u32, h: u32) -> RgbImage {
