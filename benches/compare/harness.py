@@ -61,7 +61,10 @@ def report(results, units, count, reference):
     for r in results:
         rate = count / r["median"]
         ratio = r["median"] / ref["median"]
-        rel = f"{1 / ratio:.2f}x" if r is ref else f"{ratio:.2f}x slower" if ratio >= 1 else f"{1 / ratio:.2f}x faster"
         if r is ref:
             rel = "1.00x"
+        elif ratio >= 1:
+            rel = f"{ratio:.2f}x slower"
+        else:
+            rel = f"{1 / ratio:.2f}x faster"
         print(f"{r['name']:<44} {r['median']:>9.4f} {r['min']:>8.4f} {rate:>11.1f} {r['rss']:>12.1f} {rel:>16}")

@@ -69,11 +69,8 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                 }
                 frames = (frames + 1).min(MAX_FRAMES);
             }
-            other if frames > 0 => {
-                // Junk after the last frame is common and harmless.
-                let _ = other;
-                break;
-            }
+            // Junk after the last frame is common and harmless.
+            _ if frames > 0 => break,
             other => {
                 return corrupt(format!(
                     "unknown block 0x{other:02X} before the first image"

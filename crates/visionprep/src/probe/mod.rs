@@ -259,7 +259,18 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
     if len == 0 {
         return Err(ProbeError::Empty);
     }
-    let head = src.bytes_upto(0, SNIFF_LEN).map_err(|f| fault(f, None))?;
+    let head = match src.bytes_upto(0, SNIFF_LEN) {
+        Ok(head) => head,
+        Err(Fault::Io(e)) => return Err(ProbeError::Io(e)),
+        // Only a file that shrank after its length was read gets here.
+        Err(_) => {
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file changed while it was read",
+            );
+            return Err(ProbeError::Io(e));
+        }
+    };
     let Some(format) = sniff(head) else {
         return Err(ProbeError::NotAnImage(describe(head)));
     };
@@ -284,7 +295,7 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
         )),
         _ => Err(Fault::Unsupported("no reader for this format".into())),
     };
-    let header = parsed.map_err(|f| fault(f, Some(format)))?;
+    let header = parsed.map_err(|f| fault(f, format))?;
     if header.stored.is_empty() {
         return Err(ProbeError::Corrupt {
             format,
@@ -311,7 +322,7 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
                 what: "the end-of-image marker is missing: the file was cut off",
             });
         }
-        Err(f) => return Err(fault(f, Some(format))),
+        Err(f) => return Err(fault(f, format)),
     }
     Ok(Probe {
         format,
@@ -341,17 +352,15 @@ fn tail_complete<S: Source>(src: &mut S, found: fn(&[u8]) -> bool) -> Result<boo
     Ok(false)
 }
 
-fn fault(f: Fault, format: Option<Format>) -> ProbeError {
-    match (f, format) {
-        (Fault::Io(e), _) => ProbeError::Io(e),
-        (Fault::Truncated, Some(format)) => ProbeError::Truncated {
+fn fault(f: Fault, format: Format) -> ProbeError {
+    match f {
+        Fault::Io(e) => ProbeError::Io(e),
+        Fault::Truncated => ProbeError::Truncated {
             format,
             what: "the file ends inside the header",
         },
-        (Fault::Corrupt(reason), Some(format)) => ProbeError::Corrupt { format, reason },
-        (Fault::Unsupported(reason), Some(format)) => ProbeError::Unsupported { format, reason },
-        (Fault::Truncated, None) => ProbeError::Empty,
-        (Fault::Corrupt(_) | Fault::Unsupported(_), None) => ProbeError::NotAnImage("unreadable"),
+        Fault::Corrupt(reason) => ProbeError::Corrupt { format, reason },
+        Fault::Unsupported(reason) => ProbeError::Unsupported { format, reason },
     }
 }
 
