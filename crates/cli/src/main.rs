@@ -4,6 +4,7 @@
 
 mod args;
 mod cost;
+mod models;
 mod plan;
 mod render;
 mod walk;
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }),
-        Command::Models(a) => models(a, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {
@@ -44,25 +45,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-fn models(args: &args::PriceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let table = cost::price_table(args)?;
-    writeln!(
-        out,
-        "{:<28} {:<16} {:>10}  OTHER NAMES",
-        "MODEL", "TIER", "$/MTOK"
-    )?;
-    for m in table.models() {
-        writeln!(
-            out,
-            "{:<28} {:<16} {:>10}  {}",
-            m.id,
-            m.tier.as_str(),
-            m.input_per_mtok.to_string(),
-            m.aliases.join(", ")
-        )?;
-    }
-    writeln!(out, "prices as of {}", table.as_of())?;
-    Ok(())
 }
