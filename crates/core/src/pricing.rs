@@ -516,13 +516,19 @@ mod file {
             Ok(table)
         }
 
-        /// Applies a user price file: with `replace = true` it replaces the table, otherwise
-        /// its models replace the entries they name (by any of their names) and new ones are
-        /// added; its `as_of`, `source` and modifiers replace the table's when given.
+        /// Applies a user price file: with `replace = true` (and an `as_of`) it replaces the
+        /// table; otherwise its models replace the entries they name (by any of their names)
+        /// and new ones are added; its `as_of`, `source` and modifiers replace the table's when
+        /// given. A file that fails leaves the table as it was.
         pub fn merge_toml(&mut self, text: &str) -> Result<(), PriceError> {
             let raw = parse(text)?;
             let mut next = self.clone();
             if raw.replace {
+                if raw.as_of.is_none() {
+                    return Err(PriceError::Parse(
+                        "a file with replace = true must give the as_of date of its prices".into(),
+                    ));
+                }
                 next.models.clear();
                 next.modifiers = Modifiers::default();
                 next.source = None;
@@ -786,6 +792,7 @@ mod file_tests {
             "[[models]]\nid = \"m\"\ntier = \"medium\"\ninput = 1\n",
             "[[models]]\nid = \"m\"\ntier = \"standard\"\ninput = 1\ncolour = 3\n",
             "not toml at all [",
+            "replace = true\n[[models]]\nid = \"m\"\ntier = \"standard\"\ninput = 1\n",
             "[[models]]\nid = \"m\"\ntier = \"standard\"\ninput = \"0.0000000000001\"\n",
             "[[models]]\nid = \"a\"\naliases = [\"claude-opus-4-6\", \"claude-opus-4-5\"]\ntier = \"standard\"\ninput = 1\n",
         ] {
