@@ -118,17 +118,25 @@ fn mask(color: png::ColorType, depth: png::BitDepth) -> u8 {
     }
 }
 
-pub fn gif(w: u16, h: u16, frames: u16, gif87: bool) -> Vec<u8> {
+/// A GIF of `frames` frames whose pixels are noise (so LZW cannot shrink them much); animated
+/// ones loop (a NETSCAPE2.0 extension) when `looping`.
+pub fn gif_with(w: u16, h: u16, frames: u16, gif87: bool, looping: bool) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
         let mut enc = gif::Encoder::new(&mut out, w, h, &palette).unwrap();
-        if frames > 1 {
+        if looping {
             enc.set_repeat(gif::Repeat::Infinite).unwrap();
         }
         for f in 0..frames {
+            let seed = u32::from(f).wrapping_mul(0x9E37_79B9);
             let pixels: Vec<u8> = (0..u32::from(w) * u32::from(h))
-                .map(|i| (i + u32::from(f) * 3) as u8)
+                .map(|i| {
+                    let mut x = (i ^ seed).wrapping_mul(0x9E37_79B1);
+                    x ^= x >> 15;
+                    x = x.wrapping_mul(0x85EB_CA6B);
+                    (x ^ (x >> 13)) as u8
+                })
                 .collect();
             let frame = gif::Frame {
                 width: w,
@@ -143,6 +151,11 @@ pub fn gif(w: u16, h: u16, frames: u16, gif87: bool) -> Vec<u8> {
         out[3..6].copy_from_slice(b"87a");
     }
     out
+}
+
+/// A GIF of `frames` noise frames; animated ones loop.
+pub fn gif(w: u16, h: u16, frames: u16, gif87: bool) -> Vec<u8> {
+    gif_with(w, h, frames, gif87, frames > 1)
 }
 
 pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {

@@ -62,7 +62,7 @@ fn jpeg_variants() {
             assert_eq!(info.adobe_transform, Some(0));
         }
         assert_eq!(p.frames, Some(1));
-        assert!(!p.animated());
+        assert!(!p.animated);
     }
 }
 
@@ -133,7 +133,7 @@ fn animation_is_counted() {
     let apng = make::png(20, 10, png::ColorType::Rgba, png::BitDepth::Eight, None, 3);
     let p = check(&apng, Format::Png);
     assert_eq!(p.frames, Some(3));
-    assert!(p.animated());
+    assert!(p.animated);
     for gif87 in [false, true] {
         let still = make::gif(30, 20, 1, gif87);
         assert_eq!(&still[..6], if gif87 { b"GIF87a" } else { b"GIF89a" });
@@ -143,7 +143,28 @@ fn animation_is_counted() {
     let anim = make::gif(30, 20, 5, false);
     let p = check(&anim, Format::Gif);
     assert_eq!(p.frames, Some(5));
-    assert!(p.animated());
+    assert!(p.animated);
+}
+
+#[test]
+fn large_gifs_are_walked_within_a_budget() {
+    // Over the 64 KiB walk budget, a still GIF is still (its frame count unknown)...
+    let still = make::gif_with(400, 300, 1, false, false);
+    assert!(still.len() > 100_000);
+    let p = check(&still, Format::Gif);
+    assert_eq!((p.animated, p.frames), (false, None));
+    // ...a looping one is animated...
+    let looping = make::gif_with(400, 300, 3, false, true);
+    let p = check(&looping, Format::Gif);
+    assert_eq!((p.animated, p.frames), (true, None));
+    // ...and one whose second frame starts within the budget is animated without a loop.
+    let small_frames = make::gif_with(100, 100, 40, false, false);
+    assert!(small_frames.len() > 300_000);
+    let p = check(&small_frames, Format::Gif);
+    assert_eq!((p.animated, p.frames), (true, None));
+    // Small ones are counted exactly.
+    let p = check(&make::gif_with(100, 100, 4, false, false), Format::Gif);
+    assert_eq!((p.animated, p.frames), (true, Some(4)));
 }
 
 #[test]

@@ -133,6 +133,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
             stored: s,
             orientation,
             frames: None,
+            animated: false,
             meta: Metadata::default(),
             jpeg: None,
             png: None,

@@ -1,14 +1,29 @@
-//! GIF: the logical screen, then every block, to count frames.
+//! GIF: the logical screen, then the blocks, to learn whether it is animated.
+//!
+//! Knowing the frame count means walking every data sub-block of every frame: the whole file.
+//! For a cost report over a folder that is most of the I/O (a 1 MB still GIF costs as much to
+//! read as 250 JPEG headers), so the walk stops after [`WALK_BUDGET`] bytes. Small GIFs, most
+//! animations' first frames and everything before the first frame's pixels fit in it; past it,
+//! the frame count is left unknown and the file is animated when a second frame was already
+//! seen or when it declares a looping animation (the `NETSCAPE2.0`/`ANIMEXTS1.0` extension).
 
 use super::source::{Fault, Parse, Source, corrupt};
 use super::{Header, Metadata};
 use visionprep_core::Size;
 
-/// How far ahead a GIF walk reads: GIFs are walked to the end to count frames.
-pub(crate) const WALK_CHUNK: usize = 256 * 1024;
+/// Bytes of a GIF walked at most.
+pub(crate) const WALK_BUDGET: u64 = 64 * 1024;
 
-/// Frames counted at most; a file claiming more is still reported as animated.
-const MAX_FRAMES: u32 = 1_000_000;
+/// How far ahead a GIF walk reads: the whole budget at once.
+pub(crate) const WALK_CHUNK: usize = WALK_BUDGET as usize;
+
+/// Where a walk through sub-blocks stopped.
+enum Walked {
+    /// At this position, after the terminating empty sub-block.
+    To(u64),
+    /// The budget ran out first.
+    OverBudget,
+}
 
 pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     let lsd = src.bytes(6, 7)?;
@@ -20,8 +35,15 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         pos += 3 << ((flags & 7) + 1);
     }
     let mut meta = Metadata::default();
+    let mut looping = false;
+    // Image descriptors seen, and whether the walk reached the end of the file.
     let mut frames: u32 = 0;
+    let mut complete = true;
     loop {
+        if pos > WALK_BUDGET {
+            complete = false;
+            break;
+        }
         let block = match src.bytes(pos, 1) {
             Ok(b) => b[0],
             // Some encoders leave out the trailer; ending cleanly after a frame is accepted.
@@ -40,11 +62,19 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                         meta.xmp = true;
                     } else if app.starts_with(b"ICCRGBG1012") {
                         meta.icc = true;
+                    } else if app.starts_with(b"NETSCAPE2.0") || app.starts_with(b"ANIMEXTS1.0") {
+                        looping = true;
                     }
                 } else if label == 0xFE {
                     meta.other = true;
                 }
-                pos = skip_sub_blocks(src, pos)?;
+                match skip_sub_blocks(src, pos)? {
+                    Walked::To(next) => pos = next,
+                    Walked::OverBudget => {
+                        complete = false;
+                        break;
+                    }
+                }
             }
             0x2C => {
                 let d = src.bytes(pos, 9)?;
@@ -57,17 +87,23 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                 if local & 0x80 != 0 {
                     pos += 3 << ((local & 7) + 1);
                 }
-                let min_code = src.u8_at(pos)?;
-                if !(1..=12).contains(&min_code) {
-                    return corrupt(format!("LZW minimum code size {min_code}"));
-                }
-                pos = skip_sub_blocks(src, pos + 1)?;
                 if frames == 0 && (width == 0 || height == 0) {
                     // A zero logical screen: browsers size the canvas from the first frame.
                     width = left + fw;
                     height = top + fh;
                 }
-                frames = (frames + 1).min(MAX_FRAMES);
+                frames = frames.saturating_add(1);
+                let min_code = src.u8_at(pos)?;
+                if !(1..=12).contains(&min_code) {
+                    return corrupt(format!("LZW minimum code size {min_code}"));
+                }
+                match skip_sub_blocks(src, pos + 1)? {
+                    Walked::To(next) => pos = next,
+                    Walked::OverBudget => {
+                        complete = false;
+                        break;
+                    }
+                }
             }
             // Junk after the last frame is common and harmless.
             _ if frames > 0 => break,
@@ -78,7 +114,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
             }
         }
     }
-    if frames == 0 {
+    if frames == 0 && complete {
         return corrupt("no image in the file");
     }
     if width == 0 || height == 0 {
@@ -87,21 +123,24 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     Ok(Header {
         stored: Size::new(width, height),
         orientation: None,
-        frames: Some(frames),
+        frames: complete.then_some(frames),
+        animated: frames > 1 || (!complete && looping),
         meta,
         jpeg: None,
         png: None,
     })
 }
 
-/// Skips a chain of data sub-blocks starting at `pos`; returns the position after the
-/// terminating zero-length block.
-fn skip_sub_blocks<S: Source>(src: &mut S, mut pos: u64) -> Parse<u64> {
+/// Skips a chain of data sub-blocks starting at `pos`, within the walk budget.
+fn skip_sub_blocks<S: Source>(src: &mut S, mut pos: u64) -> Parse<Walked> {
     loop {
+        if pos > WALK_BUDGET {
+            return Ok(Walked::OverBudget);
+        }
         let n = src.u8_at(pos)?;
         pos += 1;
         if n == 0 {
-            return Ok(pos);
+            return Ok(Walked::To(pos));
         }
         pos += u64::from(n);
     }

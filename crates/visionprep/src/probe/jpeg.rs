@@ -91,6 +91,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                     stored: Size::new(width, height),
                     orientation,
                     frames: Some(1),
+                    animated: false,
                     meta,
                     jpeg: Some(info),
                     png: None,

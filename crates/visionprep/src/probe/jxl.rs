@@ -77,6 +77,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         stored: Size::new(width, height),
         orientation,
         frames: None,
+        animated: false,
         meta: Metadata::default(),
         jpeg: None,
         png: None,

@@ -2,7 +2,7 @@
 //! decoding a pixel.
 //!
 //! A probe reads a few KiB in the common case (a JPEG with a large Exif block needs a second
-//! read past it; a GIF is walked to the end to count its frames) and never allocates by a size
+//! read past it; a GIF is walked for at most 64 KiB to learn whether it is animated) and never allocates by a size
 //! the file declares. It is what `visionprep cost` runs on every file, so it is built to be
 //! about as cheap as opening the file.
 //!
@@ -65,6 +65,7 @@ pub(crate) struct Header {
     pub(crate) stored: Size,
     pub(crate) orientation: Option<Orientation>,
     pub(crate) frames: Option<u32>,
+    pub(crate) animated: bool,
     pub(crate) meta: Metadata,
     pub(crate) jpeg: Option<JpegInfo>,
     pub(crate) png: Option<PngInfo>,
@@ -80,8 +81,13 @@ pub struct Probe {
     pub stored: Size,
     /// The EXIF orientation (or HEIF/JPEG XL rotation); `Normal` when there is none.
     pub orientation: Orientation,
-    /// The frame count where the format has animation and it was counted (GIF, APNG, WebP).
+    /// The exact frame count, where the format has animation and it was counted: always for
+    /// APNG and WebP, for GIFs whose walk finished within its budget (see [`Probe::animated`]).
     pub frames: Option<u32>,
+    /// Whether the image has more than one frame (the model sees the first only). Exact for
+    /// APNG and WebP; for a large GIF whose frames were not all walked, true when a second
+    /// frame was seen or a looping animation is declared.
+    pub animated: bool,
     /// The size of the file in bytes.
     pub bytes: u64,
     /// Metadata seen in the header.
@@ -103,18 +109,13 @@ impl Probe {
         self.orientation.displayed(self.stored)
     }
 
-    /// Whether the image has more than one frame (the model sees the first only).
-    pub fn animated(&self) -> bool {
-        self.frames.is_some_and(|n| n > 1)
-    }
-
     /// The facts the core's problem rules need, with the file's extension if known.
     pub fn facts<'a>(&self, extension: Option<&'a str>) -> ImageFacts<'a> {
         ImageFacts {
             format: self.format,
             stored: self.stored,
             orientation: self.orientation,
-            animated: self.animated(),
+            animated: self.animated,
             bytes: self.bytes,
             extension,
         }
@@ -329,6 +330,7 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
         stored: header.stored,
         orientation: header.orientation.unwrap_or_default(),
         frames: header.frames,
+        animated: header.animated,
         bytes: len,
         metadata: header.meta,
         jpeg: header.jpeg,

@@ -10,6 +10,7 @@ fn header(stored: Size, orientation: Option<Orientation>) -> Header {
         stored,
         orientation,
         frames: None,
+        animated: false,
         meta: Metadata::default(),
         jpeg: None,
         png: None,

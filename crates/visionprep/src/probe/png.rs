@@ -103,6 +103,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         stored: Size::new(width, height),
         orientation,
         frames,
+        animated: frames.is_some_and(|n| n > 1),
         meta,
         jpeg: None,
         png: Some(info),

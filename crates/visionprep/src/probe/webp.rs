@@ -86,6 +86,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         stored,
         orientation,
         frames,
+        animated: frames.is_some_and(|n| n > 1),
         meta,
         jpeg: None,
         png: None,
