@@ -1,7 +1,7 @@
 //! HEIF (HEIC) and AVIF: the primary item's `ispe` (size) and `irot` (rotation) properties.
 
+use super::Header;
 use super::source::{Fault, Parse, Source, corrupt};
-use super::{Header, Metadata};
 use visionprep_core::{Orientation, Size};
 
 /// The largest `meta` box read; real ones are a few KiB.
@@ -129,15 +129,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         }
     }
     match size {
-        Some(s) if !s.is_empty() => Ok(Header {
-            stored: s,
-            orientation,
-            frames: None,
-            animated: false,
-            meta: Metadata::default(),
-            jpeg: None,
-            png: None,
-        }),
+        Some(s) if !s.is_empty() => Ok(Header::still(s, orientation)),
         _ => corrupt("no image size (ispe) for the primary image"),
     }
 }

@@ -1,7 +1,7 @@
 //! JPEG XL: the codestream's SizeHeader and the orientation of its ImageMetadata.
 
+use super::Header;
 use super::source::{Fault, Parse, Source, corrupt};
-use super::{Header, Metadata};
 use visionprep_core::{Orientation, Size};
 
 /// Reads bits least-significant first, as the JPEG XL codestream stores them.
@@ -73,13 +73,5 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     if b.read(1)? == 0 && b.read(1)? == 1 {
         orientation = Orientation::from_exif((b.read(3)? + 1) as u16);
     }
-    Ok(Header {
-        stored: Size::new(width, height),
-        orientation,
-        frames: None,
-        animated: false,
-        meta: Metadata::default(),
-        jpeg: None,
-        png: None,
-    })
+    Ok(Header::still(Size::new(width, height), orientation))
 }

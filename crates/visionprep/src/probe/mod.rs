@@ -71,6 +71,21 @@ pub(crate) struct Header {
     pub(crate) png: Option<PngInfo>,
 }
 
+impl Header {
+    /// A single image with no metadata read and no format details (the converted formats).
+    pub(crate) fn still(stored: Size, orientation: Option<Orientation>) -> Header {
+        Header {
+            stored,
+            orientation,
+            frames: None,
+            animated: false,
+            meta: Metadata::default(),
+            jpeg: None,
+            png: None,
+        }
+    }
+}
+
 /// The facts a header read gives about one image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

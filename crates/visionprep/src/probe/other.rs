@@ -1,21 +1,9 @@
 //! Headers of the formats the API refuses but visionprep reports (and converts where it can):
 //! TIFF, BMP, ICO, PNM, QOI.
 
+use super::Header;
 use super::source::{Fault, Parse, Source, corrupt};
-use super::{Header, Metadata};
 use visionprep_core::{Orientation, Size};
-
-fn header(stored: Size, orientation: Option<Orientation>) -> Header {
-    Header {
-        stored,
-        orientation,
-        frames: None,
-        animated: false,
-        meta: Metadata::default(),
-        jpeg: None,
-        png: None,
-    }
-}
 
 /// TIFF and BigTIFF: width, height and orientation from the first IFD.
 pub(crate) fn tiff<S: Source>(src: &mut S) -> Parse<Header> {
@@ -89,7 +77,7 @@ pub(crate) fn tiff<S: Source>(src: &mut S) -> Parse<Header> {
             let (Ok(w), Ok(h)) = (u32::try_from(w), u32::try_from(h)) else {
                 return corrupt(format!("size {w}x{h} is beyond any image"));
             };
-            Ok(header(Size::new(w, h), orient))
+            Ok(Header::still(Size::new(w, h), orient))
         }
         _ => corrupt("the first IFD has no image width and height"),
     }
@@ -112,7 +100,7 @@ pub(crate) fn bmp<S: Source>(src: &mut S) -> Parse<Header> {
         (i64::from(w), i64::from(h).abs())
     };
     match (u32::try_from(w), u32::try_from(h)) {
-        (Ok(w), Ok(h)) if w > 0 && h > 0 => Ok(header(Size::new(w, h), None)),
+        (Ok(w), Ok(h)) if w > 0 && h > 0 => Ok(Header::still(Size::new(w, h), None)),
         _ => corrupt(format!("bitmap size {w}x{h}")),
     }
 }
@@ -143,7 +131,7 @@ pub(crate) fn ico<S: Source>(src: &mut S) -> Parse<Header> {
         }
     }
     match best {
-        Some(s) if !s.is_empty() => Ok(header(s, None)),
+        Some(s) if !s.is_empty() => Ok(Header::still(s, None)),
         _ => corrupt("an icon with no images"),
     }
 }
@@ -174,7 +162,7 @@ pub(crate) fn pnm<S: Source>(src: &mut S) -> Parse<Header> {
         (tokens.next(), tokens.next())
     };
     match (w, h) {
-        (Some(w), Some(h)) if w > 0 && h > 0 => Ok(header(Size::new(w, h), None)),
+        (Some(w), Some(h)) if w > 0 && h > 0 => Ok(Header::still(Size::new(w, h), None)),
         _ if head.len() < 1024 => Err(Fault::Truncated),
         _ => corrupt("no width and height in the Netpbm header"),
     }
@@ -186,7 +174,7 @@ pub(crate) fn qoi<S: Source>(src: &mut S) -> Parse<Header> {
     if w == 0 || h == 0 {
         return corrupt(format!("QOI size {w}x{h}"));
     }
-    Ok(header(Size::new(w, h), None))
+    Ok(Header::still(Size::new(w, h), None))
 }
 
 /// The whitespace-separated numbers of a Netpbm header, skipping `#` comments; a number is only
