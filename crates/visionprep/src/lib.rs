@@ -25,7 +25,11 @@
 pub use visionprep_core as core;
 
 mod limits;
+pub mod prepare;
 pub mod probe;
 
 pub use limits::Limits;
+pub use prepare::{
+    OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, prepare, prepare_path,
+};
 pub use probe::{Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};

@@ -25,13 +25,27 @@ pub enum JpegKind {
 }
 
 pub fn jpeg(w: u32, h: u32, kind: JpegKind, orientation: Option<(u16, bool)>) -> Vec<u8> {
+    jpeg_of(rgb(w, h), kind, orientation)
+}
+
+/// Four flat colours, one per quadrant: red, green / blue, yellow.
+pub const QUADRANTS: [[u8; 3]; 4] = [[220, 30, 30], [30, 200, 30], [30, 30, 220], [230, 220, 40]];
+
+pub fn quadrants(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb(QUADRANTS[usize::from(x >= w / 2) + 2 * usize::from(y >= h / 2)])
+    })
+}
+
+/// Encodes `img` as a JPEG of `kind`, with an Exif orientation if given.
+pub fn jpeg_of(img: RgbImage, kind: JpegKind, orientation: Option<(u16, bool)>) -> Vec<u8> {
     use jpeg_encoder::{ColorType, Encoder};
+    let (w, h) = img.dimensions();
     let mut out = Vec::new();
-    let mut enc = Encoder::new(&mut out, 85);
+    let mut enc = Encoder::new(&mut out, 90);
     if let Some((v, big)) = orientation {
         enc.add_app_segment(1, exif_block(v, big)).unwrap();
     }
-    let img = rgb(w, h);
     let (data, color): (Vec<u8>, ColorType) = match kind {
         JpegKind::Baseline => (img.into_raw(), ColorType::Rgb),
         JpegKind::Progressive => {

@@ -9,4 +9,5 @@
 )]
 
 mod make;
+mod prepare;
 mod probe;

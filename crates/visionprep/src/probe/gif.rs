@@ -128,6 +128,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         meta,
         jpeg: None,
         png: None,
+        webp: None,
     })
 }
 

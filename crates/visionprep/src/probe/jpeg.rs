@@ -95,6 +95,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                     meta,
                     jpeg: Some(info),
                     png: None,
+                    webp: None,
                 });
             }
             0xE1 => {

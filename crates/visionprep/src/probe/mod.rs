@@ -28,6 +28,7 @@ mod webp;
 
 pub use jpeg::JpegInfo;
 pub use png::PngInfo;
+pub use webp::WebpInfo;
 
 use crate::limits::Limits;
 use source::{Fault, FileSource, Source};
@@ -69,6 +70,7 @@ pub(crate) struct Header {
     pub(crate) meta: Metadata,
     pub(crate) jpeg: Option<JpegInfo>,
     pub(crate) png: Option<PngInfo>,
+    pub(crate) webp: Option<WebpInfo>,
 }
 
 impl Header {
@@ -82,6 +84,7 @@ impl Header {
             meta: Metadata::default(),
             jpeg: None,
             png: None,
+            webp: None,
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct Probe {
     pub jpeg: Option<JpegInfo>,
     /// PNG header details, for PNGs.
     pub png: Option<PngInfo>,
+    /// WebP details, for WebPs.
+    pub webp: Option<WebpInfo>,
 }
 
 impl Probe {
@@ -350,6 +355,7 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
         metadata: header.meta,
         jpeg: header.jpeg,
         png: header.png,
+        webp: header.webp,
     })
 }
 

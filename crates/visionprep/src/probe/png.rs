@@ -107,6 +107,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         meta,
         jpeg: None,
         png: Some(info),
+        webp: None,
     })
 }
 

@@ -3,6 +3,13 @@
 
 use super::source::{Fault, Parse, Source, corrupt};
 use super::{Header, Metadata, exif};
+
+/// Details of a WebP header that decide how it is prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebpInfo {
+    /// Lossless (VP8L) image data; lossy (VP8) otherwise. For animations, the first frame's.
+    pub lossless: bool,
+}
 use visionprep_core::Size;
 
 pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
@@ -15,6 +22,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     let mut meta = Metadata::default();
     let mut orientation = None;
     let mut frames = Some(1);
+    let mut lossless = false;
     let stored = match &kind {
         b"VP8 " => {
             let d = src.bytes(body, 10)?;
@@ -33,6 +41,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
             if d[0] != 0x2F {
                 return corrupt("VP8L signature missing");
             }
+            lossless = true;
             let bits = u32::from_le_bytes([d[1], d[2], d[3], d[4]]);
             Size::new((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
         }
@@ -45,31 +54,52 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
             meta.exif = flags & 0x08 != 0;
             meta.xmp = flags & 0x04 != 0;
             let animated = flags & 0x02 != 0;
-            if meta.exif || animated {
-                let mut count = 0u32;
-                let mut pos = body + size + (size & 1);
-                let end = riff_end.min(file_len);
-                while pos + 8 <= end {
-                    let c = src.bytes(pos, 8)?;
-                    let ck = [c[0], c[1], c[2], c[3]];
-                    let cs = u64::from(u32::from_le_bytes([c[4], c[5], c[6], c[7]]));
-                    match &ck {
-                        b"EXIF" => {
-                            let block =
-                                src.bytes_upto(pos + 8, (cs as usize).min(exif::EXIF_READ))?;
-                            orientation = exif::orientation(block);
+            // Walk the chunks: the image data's kind (the first frame's, when animated), the
+            // EXIF chunk (usually last) and the frames.
+            let mut count = 0u32;
+            let mut kind_seen = false;
+            let mut pos = body + size + (size & 1);
+            let end = riff_end.min(file_len);
+            while pos + 8 <= end && (meta.exif || animated || !kind_seen) {
+                let c = src.bytes(pos, 8)?;
+                let ck = [c[0], c[1], c[2], c[3]];
+                let cs = u64::from(u32::from_le_bytes([c[4], c[5], c[6], c[7]]));
+                match &ck {
+                    b"EXIF" => {
+                        let block = src.bytes_upto(pos + 8, (cs as usize).min(exif::EXIF_READ))?;
+                        orientation = exif::orientation(block);
+                    }
+                    b"VP8L" | b"VP8 " if !kind_seen => {
+                        lossless = &ck == b"VP8L";
+                        kind_seen = true;
+                    }
+                    b"ANMF" => {
+                        if !kind_seen {
+                            // A frame: 16 bytes of placement, then its own chunks.
+                            let mut sub = pos + 8 + 16;
+                            while sub + 8 <= (pos + 8 + cs).min(end) {
+                                let h = src.bytes(sub, 8)?;
+                                let sk = [h[0], h[1], h[2], h[3]];
+                                let ss = u64::from(u32::from_le_bytes([h[4], h[5], h[6], h[7]]));
+                                if &sk == b"VP8L" || &sk == b"VP8 " {
+                                    lossless = &sk == b"VP8L";
+                                    kind_seen = true;
+                                    break;
+                                }
+                                sub += 8 + ss + (ss & 1);
+                            }
                         }
-                        b"ANMF" => count = count.saturating_add(1),
-                        _ => {}
+                        count = count.saturating_add(1);
                     }
-                    pos += 8 + cs + (cs & 1);
+                    _ => {}
                 }
-                if animated {
-                    if count == 0 {
-                        return corrupt("an animation with no frames");
-                    }
-                    frames = Some(count);
+                pos += 8 + cs + (cs & 1);
+            }
+            if animated {
+                if count == 0 {
+                    return corrupt("an animation with no frames");
                 }
+                frames = Some(count);
             }
             Size::new(w, h)
         }
@@ -90,5 +120,6 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         meta,
         jpeg: None,
         png: None,
+        webp: Some(WebpInfo { lossless }),
     })
 }

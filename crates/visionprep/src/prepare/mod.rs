@@ -1,0 +1,493 @@
+//! Making an image Claude-ready: the right format, upright, at the largest size the API keeps,
+//! without metadata, under the byte cap.
+//!
+//! ```
+//! use visionprep::prepare::{prepare, PrepareOptions};
+//! # let mut png = Vec::new();
+//! # image::DynamicImage::new_rgb8(3000, 2000)
+//! #     .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+//! let options = PrepareOptions::default(); // claude-sonnet-4-5, portable limits
+//! let out = prepare(&png, &options)?;
+//! assert_eq!((out.output_size.width, out.output_size.height), (1344, 896));
+//! assert_eq!(out.media_type.as_str(), "image/png");
+//! // out.bytes go into {"type": "base64", "media_type": out.media_type, "data": base64(out.bytes)}
+//! # Ok::<(), visionprep::prepare::PrepareError>(())
+//! ```
+//!
+//! Steps: probe the header (limits checked before any allocation); return the input byte for
+//! byte when it is already ready ([`Actions::passed_through`], see [`prepare`]); otherwise
+//! decode the first frame, apply the EXIF orientation, resize with fast_image_resize to the
+//! core's [`fit_target`] for the model's tier, and encode by the [`OutputPolicy`], lowering the
+//! quality (or moving to JPEG) until the base64 text is under the profile's cap.
+
+mod decode;
+mod encode;
+mod pixels;
+mod resize;
+
+pub use decode::can_decode;
+pub use resize::{Filter, UnknownFilter};
+
+use crate::limits::Limits;
+use crate::probe::{Probe, ProbeError, probe_bytes};
+use encode::Codec;
+use fast_image_resize::Resizer;
+use pixels::{Layout, Pixels};
+use std::fmt;
+use std::str::FromStr;
+use visionprep_core::{
+    CostOptions, ErrorCode, Format, MediaType, PriceError, PriceTable, RequestLimits, Size,
+    TierLimits, TokenRule, Usd, fit_target,
+};
+
+/// What format prepared images are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OutputPolicy {
+    /// Keep the input's format where the API takes it and a good encoder exists: JPEG stays
+    /// JPEG, PNG stays PNG (screenshots and text stay lossless), lossless WebP stays WebP; GIF
+    /// becomes PNG (its first frame); lossy WebP becomes JPEG (or PNG with transparency);
+    /// formats the API refuses become PNG when they have transparency or look drawn, JPEG when
+    /// they look photographic. Default.
+    #[default]
+    Auto,
+    /// Always JPEG (transparency composited onto the background colour).
+    Jpeg,
+    /// Always PNG.
+    Png,
+    /// Always lossless WebP.
+    Webp,
+}
+
+impl FromStr for OutputPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(OutputPolicy::Auto),
+            "jpeg" | "jpg" => Ok(OutputPolicy::Jpeg),
+            "png" => Ok(OutputPolicy::Png),
+            "webp" => Ok(OutputPolicy::Webp),
+            _ => Err(format!(
+                "unknown output format {s:?} (expected auto, jpeg, png or webp)"
+            )),
+        }
+    }
+}
+
+/// How to prepare images. Plain data: build one with [`PrepareOptions::for_model`] (or take
+/// the default, Claude Sonnet 4.5) and change what you need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrepareOptions {
+    /// The model the images are for. Default `claude-sonnet-4-5`.
+    pub model: String,
+    /// The fit rule's numbers for the model's tier. Default: the model's tier.
+    pub tier: TierLimits,
+    /// How tokens are counted in the estimate. Default `area750`.
+    pub token_rule: TokenRule,
+    /// The price of one input token on the model, for the estimate.
+    pub token_price: Usd,
+    /// The request limits (the per-image byte cap above all). Default `portable`.
+    pub request: RequestLimits,
+    /// JPEG quality, 1-100. Default 85.
+    pub quality: u8,
+    /// The lowest JPEG quality the byte cap may push to. Default 40.
+    pub min_quality: u8,
+    /// The resampling filter. Default Lanczos3.
+    pub filter: Filter,
+    /// The output format. Default [`OutputPolicy::Auto`].
+    pub output: OutputPolicy,
+    /// The colour transparency is composited onto when the output is JPEG. Default white.
+    pub background: [u8; 3],
+    /// Decode limits. Default [`Limits::DEFAULT`].
+    pub limits: Limits,
+}
+
+impl PrepareOptions {
+    /// Options for the model `name` (any accepted form) priced from `table`.
+    pub fn for_model(table: &PriceTable, name: &str) -> Result<Self, PriceError> {
+        let m = table.get(name)?;
+        Ok(PrepareOptions {
+            model: m.id.clone(),
+            tier: m.tier.limits(),
+            token_rule: TokenRule::default(),
+            token_price: m.token_price(table.modifiers(), &CostOptions::default()),
+            request: RequestLimits::default(),
+            quality: 85,
+            min_quality: 40,
+            filter: Filter::default(),
+            output: OutputPolicy::default(),
+            background: [255, 255, 255],
+            limits: Limits::DEFAULT,
+        })
+    }
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        let table = PriceTable::builtin();
+        match PrepareOptions::for_model(&table, "claude-sonnet-4-5") {
+            Ok(o) => o,
+            // The built-in table holds this model; its unit tests check it.
+            Err(e) => unreachable!("built-in price table lacks claude-sonnet-4-5: {e}"),
+        }
+    }
+}
+
+/// What preparing did to an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Actions {
+    /// Returned byte for byte: it was ready as it was.
+    pub passed_through: bool,
+    /// The EXIF orientation was applied to the pixels.
+    pub oriented: bool,
+    /// Shrunk to the size the API keeps.
+    pub resized: bool,
+    /// Encoded anew.
+    pub reencoded: bool,
+    /// Written in another format than it came in.
+    pub converted: bool,
+    /// Transparency composited onto the background colour (JPEG output).
+    pub flattened: bool,
+    /// Metadata (Exif, ICC, XMP, text) was left out of the output.
+    pub metadata_stripped: bool,
+    /// The JPEG quality the byte cap forced, when lower than asked.
+    pub quality_lowered_to: Option<u8>,
+}
+
+impl Actions {
+    /// The actions as stable report names, in a fixed order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let flags = [
+            (self.passed_through, "kept"),
+            (self.oriented, "oriented"),
+            (self.resized, "resized"),
+            (self.reencoded, "reencoded"),
+            (self.converted, "converted"),
+            (self.flattened, "flattened"),
+            (self.metadata_stripped, "metadata-stripped"),
+            (self.quality_lowered_to.is_some(), "quality-lowered"),
+        ];
+        v.extend(flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
+        v
+    }
+}
+
+/// A Claude-ready image and what it costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Prepared {
+    /// The image to send.
+    pub bytes: Vec<u8>,
+    /// Its media type (sniffed from `bytes`, so it always matches them).
+    pub media_type: MediaType,
+    /// The input's format.
+    pub input_format: Format,
+    /// The input's size as displayed.
+    pub input_size: Size,
+    /// The size of `bytes`, which the API keeps as is.
+    pub output_size: Size,
+    /// Tokens the model bills for it.
+    pub tokens: u64,
+    /// Their cost on the options' model.
+    pub usd: Usd,
+    /// What was done.
+    pub actions: Actions,
+}
+
+/// Why an image could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// The header could not be read.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    /// A format visionprep recognises but cannot decode (HEIC, AVIF, JPEG XL, PDF, SVG).
+    #[error("{format} is not supported: {reason}")]
+    Unsupported {
+        /// The format.
+        format: Format,
+        /// Why.
+        reason: String,
+    },
+    /// The pixel data ends early.
+    #[error("truncated {format}: the image data ends early")]
+    Truncated {
+        /// The format.
+        format: Format,
+    },
+    /// The pixel data is invalid.
+    #[error("corrupt {format}: {reason}")]
+    Corrupt {
+        /// The format.
+        format: Format,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The declared size is over the pixel limit.
+    #[error("{format} declares {size}, over the limit of {limit} pixels")]
+    DimensionsTooLarge {
+        /// The format.
+        format: Format,
+        /// The declared size.
+        size: Size,
+        /// The limit.
+        limit: u64,
+    },
+    /// Decoding would need more memory than allowed.
+    #[error("{format} needs more memory than allowed: {reason}")]
+    MemoryLimit {
+        /// The format.
+        format: Format,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// Encoding failed, or no encoding fits the byte cap.
+    #[error("cannot encode: {0}")]
+    Encode(String),
+}
+
+impl PrepareError {
+    /// The stable code of this error in reports.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            PrepareError::Probe(p) => p.code(),
+            PrepareError::Unsupported { .. } => ErrorCode::UnsupportedFormat,
+            PrepareError::Truncated { .. } => ErrorCode::Truncated,
+            PrepareError::Corrupt { .. } => ErrorCode::Corrupt,
+            PrepareError::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
+            PrepareError::MemoryLimit { .. } => ErrorCode::MemoryLimit,
+            PrepareError::Encode(_) => ErrorCode::EncodeFailed,
+        }
+    }
+
+    /// The input format, when it was recognised.
+    pub fn format(&self) -> Option<Format> {
+        match self {
+            PrepareError::Probe(p) => p.format(),
+            PrepareError::Unsupported { format, .. }
+            | PrepareError::Truncated { format }
+            | PrepareError::Corrupt { format, .. }
+            | PrepareError::DimensionsTooLarge { format, .. }
+            | PrepareError::MemoryLimit { format, .. } => Some(*format),
+            PrepareError::Encode(_) => None,
+        }
+    }
+}
+
+/// Prepares images one after another, reusing its resize buffers: make one per thread.
+#[derive(Default)]
+pub struct Preparer {
+    resizer: Resizer,
+}
+
+impl fmt::Debug for Preparer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Preparer")
+    }
+}
+
+impl Preparer {
+    /// A preparer using the best SIMD extensions of this CPU.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Prepares the file at `path`. See [`prepare_path`].
+    pub fn prepare_path(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        options: &PrepareOptions,
+    ) -> Result<Prepared, PrepareError> {
+        crate::probe::probe_path(path.as_ref(), &options.limits)?;
+        let bytes = std::fs::read(path.as_ref()).map_err(ProbeError::Io)?;
+        self.prepare(&bytes, options)
+    }
+
+    /// Prepares one image held in memory. See [`prepare`].
+    pub fn prepare(
+        &mut self,
+        bytes: &[u8],
+        options: &PrepareOptions,
+    ) -> Result<Prepared, PrepareError> {
+        let probe = probe_bytes(bytes, &options.limits)?;
+        let input_size = probe.displayed();
+        let target = fit_target(input_size, options.tier);
+        if let Some(media_type) = ready_as_is(&probe, target, bytes.len() as u64, options) {
+            let actions = Actions {
+                passed_through: true,
+                ..Actions::default()
+            };
+            return Ok(finish(
+                bytes.to_vec(),
+                media_type,
+                &probe,
+                target,
+                actions,
+                options,
+            ));
+        }
+        let decoded = decode::decode(bytes, probe.format, &options.limits)?;
+        let mut actions = Actions {
+            oriented: decoded.oriented,
+            reencoded: true,
+            metadata_stripped: probe.metadata.any(),
+            ..Actions::default()
+        };
+        let mut pixels = decoded.pixels;
+        if Size::new(pixels.width, pixels.height) != input_size {
+            return Err(PrepareError::Corrupt {
+                format: probe.format,
+                reason: format!(
+                    "the header says {input_size} but the image decodes to {}x{}",
+                    pixels.width, pixels.height
+                ),
+            });
+        }
+        if target != input_size {
+            pixels = resize::resize(
+                &mut self.resizer,
+                pixels,
+                target.width,
+                target.height,
+                options.filter,
+            )
+            .map_err(PrepareError::Encode)?;
+            actions.resized = true;
+        }
+        let codec = choose_codec(&probe, &pixels, options.output);
+        let (out, media_type) = encode_under_cap(&pixels, codec, options, &mut actions)?;
+        actions.converted = probe.format.media_type() != Some(media_type);
+        Ok(finish(out, media_type, &probe, target, actions, options))
+    }
+}
+
+/// Prepares one image held in memory with a fresh [`Preparer`].
+///
+/// The input is returned byte for byte ([`Actions::passed_through`]) when all of these hold:
+/// it is JPEG, PNG, GIF or WebP; it is not animated; it has no EXIF orientation to apply; the
+/// API would not resize it for the model's tier; its header carries no metadata (Exif, ICC,
+/// XMP, text); its base64 text is within the profile's cap; and the output policy is `Auto`
+/// or names its format. Anything else is decoded and encoded anew.
+pub fn prepare(bytes: &[u8], options: &PrepareOptions) -> Result<Prepared, PrepareError> {
+    Preparer::new().prepare(bytes, options)
+}
+
+/// Prepares the file at `path`: its header is probed first (a FIFO or device is refused
+/// unopened, an absurd declared size is refused unread), then it is read and prepared.
+pub fn prepare_path(
+    path: impl AsRef<std::path::Path>,
+    options: &PrepareOptions,
+) -> Result<Prepared, PrepareError> {
+    Preparer::new().prepare_path(path, options)
+}
+
+fn finish(
+    bytes: Vec<u8>,
+    media_type: MediaType,
+    probe: &Probe,
+    target: Size,
+    actions: Actions,
+    options: &PrepareOptions,
+) -> Prepared {
+    let tokens = options.token_rule.tokens(target, options.tier);
+    Prepared {
+        bytes,
+        media_type,
+        input_format: probe.format,
+        input_size: probe.displayed(),
+        output_size: target,
+        tokens,
+        usd: options.token_price.times(tokens),
+        actions,
+    }
+}
+
+/// The media type to send the input under, if it can go as it is.
+fn ready_as_is(
+    probe: &Probe,
+    target: Size,
+    len: u64,
+    options: &PrepareOptions,
+) -> Option<MediaType> {
+    let media_type = probe.media_type()?;
+    let policy_ok = match options.output {
+        OutputPolicy::Auto => true,
+        OutputPolicy::Jpeg => media_type == MediaType::Jpeg,
+        OutputPolicy::Png => media_type == MediaType::Png,
+        OutputPolicy::Webp => media_type == MediaType::Webp,
+    };
+    let ready = policy_ok
+        && !probe.animated
+        && probe.orientation.is_identity()
+        && target == probe.displayed()
+        && !probe.metadata.any()
+        && options.request.image_bytes_ok(len)
+        && probe.displayed().long_edge() <= options.request.max_side;
+    ready.then_some(media_type)
+}
+
+fn choose_codec(probe: &Probe, pixels: &Pixels, policy: OutputPolicy) -> Codec {
+    let alpha = pixels.layout == Layout::Rgba;
+    match policy {
+        OutputPolicy::Jpeg => Codec::Jpeg,
+        OutputPolicy::Png => Codec::Png,
+        OutputPolicy::Webp => Codec::WebpLossless,
+        OutputPolicy::Auto => match probe.format {
+            Format::Jpeg => Codec::Jpeg,
+            Format::Png | Format::Gif => Codec::Png,
+            Format::Webp if probe.webp.is_some_and(|w| w.lossless) => Codec::WebpLossless,
+            Format::Webp if alpha => Codec::Png,
+            Format::Webp => Codec::Jpeg,
+            _ if alpha || !pixels.looks_photographic() => Codec::Png,
+            _ => Codec::Jpeg,
+        },
+    }
+}
+
+/// Encodes with `codec`; over the cap, a lossless codec moves to JPEG and JPEG lowers its
+/// quality in steps of 10 down to the options' minimum.
+fn encode_under_cap(
+    pixels: &Pixels,
+    codec: Codec,
+    options: &PrepareOptions,
+    actions: &mut Actions,
+) -> Result<(Vec<u8>, MediaType), PrepareError> {
+    let cap = |bytes: &[u8]| options.request.image_bytes_ok(bytes.len() as u64);
+    if codec != Codec::Jpeg {
+        let out = match codec {
+            Codec::Png => encode::png(pixels),
+            _ => encode::webp_lossless(pixels),
+        }
+        .map_err(PrepareError::Encode)?;
+        if cap(&out) {
+            return Ok((out, codec.media_type()));
+        }
+    }
+    let flat;
+    let opaque = if pixels.layout == Layout::Rgba {
+        actions.flattened = true;
+        flat = pixels.flatten(options.background);
+        &flat
+    } else {
+        pixels
+    };
+    let mut quality = options.quality.clamp(1, 100);
+    loop {
+        let out = encode::jpeg(opaque, quality).map_err(PrepareError::Encode)?;
+        if cap(&out) {
+            if quality < options.quality {
+                actions.quality_lowered_to = Some(quality);
+            }
+            return Ok((out, MediaType::Jpeg));
+        }
+        if quality <= options.min_quality {
+            return Err(PrepareError::Encode(format!(
+                "{} bytes at JPEG quality {quality} is still over the {}-byte base64 limit",
+                out.len(),
+                options.request.max_image_base64_bytes
+            )));
+        }
+        quality = quality.saturating_sub(10).max(options.min_quality);
+    }
+}

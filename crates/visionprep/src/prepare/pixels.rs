@@ -1,0 +1,170 @@
+//! Decoded pixels in the few layouts the pipeline works in, and the steps between them.
+
+use image::DynamicImage;
+
+/// 8-bit pixels, row-major, no padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pixels {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) layout: Layout,
+    pub(crate) data: Vec<u8>,
+}
+
+/// Channel layouts; grey stays grey (a third of the work and bytes of RGB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Gray,
+    Rgb,
+    Rgba,
+}
+
+impl Layout {
+    pub(crate) const fn channels(self) -> usize {
+        match self {
+            Layout::Gray => 1,
+            Layout::Rgb => 3,
+            Layout::Rgba => 4,
+        }
+    }
+}
+
+impl Pixels {
+    /// Converts a decoded image to 8 bits, dropping an alpha channel that is opaque everywhere
+    /// (so that an RGBA screenshot without transparency can become a JPEG if it must).
+    pub(crate) fn from_dynamic(img: DynamicImage) -> Pixels {
+        let (width, height) = (img.width(), img.height());
+        let has_alpha = img.color().has_alpha();
+        let gray = !img.color().has_color();
+        let (layout, data) = match (gray, has_alpha) {
+            (true, false) => (Layout::Gray, img.into_luma8().into_raw()),
+            (false, false) => (Layout::Rgb, img.into_rgb8().into_raw()),
+            (_, true) => {
+                let rgba = img.into_rgba8().into_raw();
+                if rgba.chunks_exact(4).all(|p| p[3] == 255) {
+                    let rgb = rgba
+                        .chunks_exact(4)
+                        .flat_map(|p| [p[0], p[1], p[2]])
+                        .collect();
+                    (Layout::Rgb, rgb)
+                } else {
+                    (Layout::Rgba, rgba)
+                }
+            }
+        };
+        Pixels {
+            width,
+            height,
+            layout,
+            data,
+        }
+    }
+
+    /// Composites RGBA onto an opaque background colour (for JPEG, which has no alpha):
+    /// transparent areas take the background, never black.
+    pub(crate) fn flatten(&self, background: [u8; 3]) -> Pixels {
+        if self.layout != Layout::Rgba {
+            return self.clone();
+        }
+        let data = self
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let a = u32::from(p[3]);
+                let mix = |c: u8, b: u8| {
+                    ((u32::from(c) * a + u32::from(b) * (255 - a) + 127) / 255) as u8
+                };
+                [
+                    mix(p[0], background[0]),
+                    mix(p[1], background[1]),
+                    mix(p[2], background[2]),
+                ]
+            })
+            .collect();
+        Pixels {
+            width: self.width,
+            height: self.height,
+            layout: Layout::Rgb,
+            data,
+        }
+    }
+
+    /// Whether the pixels look like a photograph rather than a screenshot, chart or drawing:
+    /// many distinct colours on a sample grid. Decides lossless or JPEG for formats the API
+    /// refuses and for PNGs over the byte cap.
+    pub(crate) fn looks_photographic(&self) -> bool {
+        let ch = self.layout.channels();
+        let total = self.width as usize * self.height as usize;
+        let step = (total / 16_384).max(1);
+        let mut seen = std::collections::HashSet::new();
+        for i in (0..total).step_by(step) {
+            let p = &self.data[i * ch..i * ch + ch];
+            // Quantise to 5 bits per channel so sensor noise on flat areas does not count.
+            let key = p
+                .iter()
+                .take(3)
+                .fold(0u32, |k, &c| (k << 5) | u32::from(c >> 3));
+            seen.insert(key);
+            if seen.len() > 1024 {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_onto_background() {
+        let p = Pixels {
+            width: 2,
+            height: 1,
+            layout: Layout::Rgba,
+            data: vec![0, 0, 0, 0, 10, 20, 30, 255],
+        };
+        let f = p.flatten([255, 255, 255]);
+        assert_eq!(f.layout, Layout::Rgb);
+        assert_eq!(f.data, vec![255, 255, 255, 10, 20, 30]);
+    }
+
+    #[test]
+    fn opaque_alpha_is_dropped() {
+        let img = image::RgbaImage::from_pixel(3, 2, image::Rgba([1, 2, 3, 255]));
+        let p = Pixels::from_dynamic(DynamicImage::ImageRgba8(img));
+        assert_eq!(p.layout, Layout::Rgb);
+        assert_eq!(p.data.len(), 18);
+        let grey = image::GrayImage::from_pixel(3, 2, image::Luma([7]));
+        assert_eq!(
+            Pixels::from_dynamic(DynamicImage::ImageLuma8(grey)).layout,
+            Layout::Gray
+        );
+    }
+
+    #[test]
+    fn photographs_and_drawings() {
+        let flat = Pixels {
+            width: 100,
+            height: 100,
+            layout: Layout::Rgb,
+            data: vec![200; 30_000],
+        };
+        assert!(!flat.looks_photographic());
+        let noise: Vec<u8> = (0..30_000u32)
+            .map(|i| {
+                let x = i.wrapping_mul(0x9E37_79B1);
+                let x = (x ^ (x >> 15)).wrapping_mul(0x85EB_CA6B);
+                (x ^ (x >> 13)) as u8
+            })
+            .collect();
+        let photo = Pixels {
+            width: 100,
+            height: 100,
+            layout: Layout::Rgb,
+            data: noise,
+        };
+        assert!(photo.looks_photographic());
+    }
+}

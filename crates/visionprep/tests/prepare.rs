@@ -1,0 +1,372 @@
+//! `prepare`: every output is Claude-ready, upright, with the right colours and quality.
+
+use crate::make::{self, JpegKind, QUADRANTS};
+use image::{DynamicImage, GenericImageView, ImageFormat, RgbImage};
+use visionprep::core::{ErrorCode, Format, MediaType, Size, TierLimits, fit_target, fits, sniff};
+use visionprep::prepare::{OutputPolicy, PrepareOptions, Prepared, prepare};
+use visionprep::{Limits, probe_bytes};
+
+fn options() -> PrepareOptions {
+    PrepareOptions::default()
+}
+
+/// The checks every prepared output must pass.
+fn check_output(name: &str, input: &[u8], out: &Prepared, opts: &PrepareOptions) -> DynamicImage {
+    let sniffed = sniff(&out.bytes).and_then(Format::media_type);
+    assert_eq!(
+        sniffed,
+        Some(out.media_type),
+        "{name}: media type matches the bytes"
+    );
+    let decoded = image::load_from_memory(&out.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let size = Size::new(decoded.width(), decoded.height());
+    assert_eq!(size, out.output_size, "{name}");
+    assert!(fits(size, opts.tier), "{name}: {size} fits");
+    assert_eq!(
+        size,
+        fit_target(out.input_size, opts.tier),
+        "{name}: the largest size kept"
+    );
+    assert!(
+        opts.request.image_bytes_ok(out.bytes.len() as u64),
+        "{name}: under the cap"
+    );
+    let probe = probe_bytes(&out.bytes, &Limits::default()).unwrap();
+    assert!(
+        probe.orientation.is_identity(),
+        "{name}: no orientation left"
+    );
+    if !out.actions.passed_through {
+        assert!(
+            !probe.metadata.exif && !probe.metadata.icc && !probe.metadata.xmp,
+            "{name}: {:?}",
+            probe.metadata
+        );
+        assert!(!contains(&out.bytes, b"Exif\0\0"), "{name}: no Exif block");
+    } else {
+        assert_eq!(out.bytes, input, "{name}: passed through byte for byte");
+    }
+    assert_eq!(out.tokens, opts.token_rule.tokens(size, opts.tier));
+    decoded
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    make::encode(img, format)
+}
+
+#[test]
+fn every_kind_of_input_comes_out_ready() {
+    let opts = options();
+    let photo = DynamicImage::ImageRgb8(photo_like(2400, 1600));
+    let rgba = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(1800, 1200, |x, y| {
+        image::Rgba([
+            (x % 251) as u8,
+            (y % 241) as u8,
+            90,
+            if x < 900 { 255 } else { 40 },
+        ])
+    }));
+    let cases: Vec<(&str, Vec<u8>, MediaType)> = vec![
+        (
+            "jpeg",
+            make::jpeg(3000, 2000, JpegKind::Baseline, Some((6, false))),
+            MediaType::Jpeg,
+        ),
+        (
+            "progressive",
+            make::jpeg(2000, 3000, JpegKind::Progressive, None),
+            MediaType::Jpeg,
+        ),
+        (
+            "gray",
+            make::jpeg(1700, 1700, JpegKind::Gray, None),
+            MediaType::Jpeg,
+        ),
+        (
+            "cmyk",
+            make::jpeg(2200, 1400, JpegKind::Cmyk, None),
+            MediaType::Jpeg,
+        ),
+        (
+            "ycck",
+            make::jpeg(2200, 1400, JpegKind::Ycck, None),
+            MediaType::Jpeg,
+        ),
+        (
+            "png-rgb",
+            encode(photo.clone(), ImageFormat::Png),
+            MediaType::Png,
+        ),
+        (
+            "png-rgba",
+            encode(rgba.clone(), ImageFormat::Png),
+            MediaType::Png,
+        ),
+        (
+            "png-16",
+            encode(DynamicImage::ImageRgb16(photo.to_rgb16()), ImageFormat::Png),
+            MediaType::Png,
+        ),
+        (
+            "png-exif",
+            make::png(
+                600,
+                400,
+                png::ColorType::Rgb,
+                png::BitDepth::Eight,
+                Some(8),
+                1,
+            ),
+            MediaType::Png,
+        ),
+        (
+            "gif-animated",
+            make::gif(300, 200, 3, false),
+            MediaType::Png,
+        ),
+        (
+            "webp-lossless",
+            make::webp_lossless(2000, 1000, true),
+            MediaType::Webp,
+        ),
+        (
+            "tiff-photo",
+            encode(photo.clone(), ImageFormat::Tiff),
+            MediaType::Jpeg,
+        ),
+        ("bmp-rgba", encode(rgba, ImageFormat::Bmp), MediaType::Png),
+        ("qoi", encode(photo, ImageFormat::Qoi), MediaType::Jpeg),
+    ];
+    for (name, input, expect) in cases {
+        let out = prepare(&input, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.media_type, expect, "{name}");
+        check_output(name, &input, &out, &opts);
+        assert!(!out.actions.passed_through, "{name}");
+    }
+}
+
+#[test]
+fn committed_lossy_webp_becomes_jpeg_or_png() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let opts = options();
+    for (name, expect) in [
+        ("webp-lossy-64x48.webp", MediaType::Webp),
+        ("webp-lossy-exif6-64x48.webp", MediaType::Jpeg),
+        ("webp-lossy-alpha-64x48.webp", MediaType::Webp),
+        ("webp-anim-3frames-64x48.webp", MediaType::Jpeg),
+    ] {
+        let input = std::fs::read(dir.join(name)).unwrap();
+        let out = prepare(&input, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.media_type, expect, "{name}");
+        check_output(name, &input, &out, &opts);
+    }
+}
+
+#[test]
+fn ready_images_pass_through_byte_for_byte() {
+    let opts = options();
+    let png = encode(
+        DynamicImage::ImageRgb8(make::rgb(1092, 1092)),
+        ImageFormat::Png,
+    );
+    let out = prepare(&png, &opts).unwrap();
+    assert!(out.actions.passed_through);
+    assert_eq!(out.actions.names(), ["kept"]);
+    check_output("png", &png, &out, &opts);
+    let jpeg = make::jpeg(800, 600, JpegKind::Baseline, None);
+    assert!(prepare(&jpeg, &opts).unwrap().actions.passed_through);
+    // The same JPEG with an Exif block (even upright) is re-encoded without it.
+    let tagged = make::jpeg(800, 600, JpegKind::Baseline, Some((1, false)));
+    let out = prepare(&tagged, &opts).unwrap();
+    assert!(!out.actions.passed_through && out.actions.metadata_stripped);
+    check_output("tagged", &tagged, &out, &opts);
+    // A policy naming another format converts.
+    let o = PrepareOptions {
+        output: OutputPolicy::Jpeg,
+        ..options()
+    };
+    let out = prepare(&png, &o).unwrap();
+    assert_eq!(out.media_type, MediaType::Jpeg);
+    assert!(out.actions.converted);
+}
+
+/// Where a quadrant's centre lands, and its colour there.
+fn quadrant_colours(img: &DynamicImage) -> [[u8; 3]; 4] {
+    let (w, h) = img.dimensions();
+    let at = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        [p[0], p[1], p[2]]
+    };
+    [
+        at(w / 4, h / 4),
+        at(3 * w / 4, h / 4),
+        at(w / 4, 3 * h / 4),
+        at(3 * w / 4, 3 * h / 4),
+    ]
+}
+
+fn assert_close(name: &str, got: [[u8; 3]; 4], want: [[u8; 3]; 4], tolerance: u8) {
+    for (q, (g, w)) in got.iter().zip(want).enumerate() {
+        for c in 0..3 {
+            assert!(
+                g[c].abs_diff(w[c]) <= tolerance,
+                "{name}: quadrant {q} is {g:?}, want {w:?}"
+            );
+        }
+    }
+}
+
+/// The stored pixels that an `orientation` tag turns into `upright`.
+fn stored_for(upright: &RgbImage, orientation: u8) -> RgbImage {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    match orientation {
+        1 => upright.clone(),
+        2 => flip_horizontal(upright),
+        3 => rotate180(upright),
+        4 => flip_vertical(upright),
+        // Transpose: stored (x, y) is shown at (y, x).
+        5 => flip_horizontal(&rotate90(upright)),
+        6 => rotate270(upright),
+        // Transverse: the transpose across the other diagonal.
+        7 => rotate90(&flip_horizontal(upright)),
+        8 => rotate90(upright),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn all_eight_orientations_come_out_upright() {
+    let opts = options();
+    let upright = make::quadrants(2000, 1200);
+    for o in 1..=8u8 {
+        let stored = stored_for(&upright, o);
+        let input = make::jpeg_of(stored, JpegKind::Baseline, Some((u16::from(o), o % 2 == 0)));
+        let out = prepare(&input, &opts).unwrap();
+        let img = check_output(&format!("orientation {o}"), &input, &out, &opts);
+        assert_eq!(out.input_size, Size::new(2000, 1200), "orientation {o}");
+        assert_eq!(out.actions.oriented, o != 1, "orientation {o}");
+        assert_close(
+            &format!("orientation {o}"),
+            quadrant_colours(&img),
+            QUADRANTS,
+            24,
+        );
+    }
+}
+
+#[test]
+fn cmyk_and_ycck_keep_their_colours() {
+    let opts = options();
+    for kind in [JpegKind::Cmyk, JpegKind::Ycck] {
+        let input = make::jpeg_of(make::quadrants(1000, 800), kind, None);
+        let out = prepare(&input, &opts).unwrap();
+        let img = check_output(&format!("{kind:?}"), &input, &out, &opts);
+        assert_close(&format!("{kind:?}"), quadrant_colours(&img), QUADRANTS, 24);
+    }
+}
+
+fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let se: f64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    let mse = se / a.as_raw().len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+}
+
+/// Smooth shapes and fine texture, like a photograph.
+fn photo_like(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f64 / w as f64, y as f64 / h as f64);
+        let r = 128.0 + 100.0 * (fx * 7.0 + fy * 3.0).sin();
+        let g = 128.0 + 90.0 * (fy * 11.0 - fx * 2.0).cos();
+        let b = 128.0 + 60.0 * ((fx * fy) * 40.0).sin() + 10.0 * ((x * 13 + y * 7) % 5) as f64;
+        image::Rgb([r as u8, g as u8, b.clamp(0.0, 255.0) as u8])
+    })
+}
+
+#[test]
+fn quality_against_a_reference_resize() {
+    let opts = options();
+    let original = photo_like(4032, 3024);
+    let input = make::jpeg_of(original, JpegKind::Baseline, None);
+    let out = prepare(&input, &opts).unwrap();
+    let got = check_output("photo", &input, &out, &opts).to_rgb8();
+    let reference = image::load_from_memory(&input).unwrap().resize_exact(
+        out.output_size.width,
+        out.output_size.height,
+        image::imageops::FilterType::Lanczos3,
+    );
+    let db = psnr(&got, &reference.to_rgb8());
+    assert!(db >= 35.0, "PSNR {db:.1} dB");
+}
+
+#[test]
+fn the_byte_cap_lowers_quality_then_fails_clearly() {
+    let noise = RgbImage::from_fn(1500, 1000, |x, y| {
+        let v =
+            (x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA6B)).wrapping_mul(0x2545_F491);
+        image::Rgb([(v >> 24) as u8, (v >> 16) as u8, (v >> 8) as u8])
+    });
+    let png = encode(DynamicImage::ImageRgb8(noise), ImageFormat::Png);
+    let mut opts = options();
+    opts.request.max_image_base64_bytes = 1_200_000;
+    let out = prepare(&png, &opts).unwrap();
+    assert_eq!(
+        out.media_type,
+        MediaType::Jpeg,
+        "a PNG over the cap moves to JPEG"
+    );
+    assert!(out.actions.converted);
+    check_output("capped", &png, &out, &opts);
+    opts.request.max_image_base64_bytes = 20_000;
+    let err = prepare(&png, &opts).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::EncodeFailed);
+    assert!(err.to_string().contains("base64 limit"), "{err}");
+}
+
+#[test]
+fn high_resolution_models_keep_more() {
+    let mut opts = options();
+    opts.tier = TierLimits::HIGH_RESOLUTION;
+    let input = make::jpeg(3840, 2160, JpegKind::Baseline, None);
+    let out = prepare(&input, &opts).unwrap();
+    assert_eq!(out.output_size, Size::new(2576, 1449));
+    check_output("high", &input, &out, &opts);
+}
+
+#[test]
+fn formats_without_a_decoder_say_so() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in ["heic-64x48.heic", "avif-64x48.avif", "jxl-64x48.jxl"] {
+        let input = std::fs::read(dir.join(name)).unwrap();
+        let err = prepare(&input, &options()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::UnsupportedFormat, "{name}: {err}");
+        assert!(err.format().is_some());
+    }
+}
+
+#[test]
+fn every_prefix_is_an_error_never_a_panic() {
+    let opts = options();
+    let inputs = [
+        make::jpeg(64, 48, JpegKind::Progressive, Some((6, false))),
+        make::png(64, 48, png::ColorType::Rgba, png::BitDepth::Eight, None, 1),
+        make::gif(64, 48, 2, false),
+        make::webp_lossless(64, 48, true),
+    ];
+    for input in inputs {
+        for cut in 0..input.len() {
+            if let Err(e) = prepare(&input[..cut], &opts) {
+                let _ = e.code();
+            }
+        }
+    }
+}
