@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use visionprep::core::{Profile, TokenRule};
+use visionprep::prepare::{Filter, OutputPolicy};
 
 /// Know what images cost on Claude, and make them Claude-ready.
 ///
@@ -31,8 +32,68 @@ pub(crate) enum Command {
     /// folders (and reported when named directly or when their extension claims an image).
     /// Exit status: 0 when every image was read, 1 when any failed, 2 on usage errors.
     Cost(CostArgs),
+    /// Make images Claude-ready: upright, at the largest size the API keeps, in a format it
+    /// takes, without metadata, under the byte limit; written under --out, mirroring the
+    /// input folders.
+    ///
+    /// Outputs are written to a temporary file and renamed into place, so an interrupted run
+    /// leaves no partial file; outputs newer than their input are kept (--force redoes them),
+    /// so a rerun resumes. Images that are already ready are copied byte for byte.
+    /// Exit status: 0 when every image was prepared, 1 when any failed, 2 on usage errors.
+    Prepare(PrepareArgs),
     /// List the models and prices visionprep knows.
     Models(PriceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PrepareArgs {
+    /// Files and folders to prepare.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The folder outputs go to (created if missing); it must not overlap an input folder.
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// The model the images are for: its tier decides the size kept.
+    #[arg(short, long, value_name = "MODEL", default_value = "claude-sonnet-4-5")]
+    pub(crate) model: String,
+    /// How tokens are counted in the report (area750 or patch28).
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    pub(crate) token_rule: TokenRule,
+    /// The limits to meet: portable (5 MiB base64 per image), api (10 MiB), bedrock, vertex,
+    /// claude-ai.
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    pub(crate) profile: Profile,
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
+    /// JPEG quality (1-100); lowered step by step only if the byte limit requires it.
+    #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub(crate) quality: u8,
+    /// Resampling filter: lanczos3, mitchell, catmull-rom, bilinear or nearest.
+    #[arg(long, value_name = "FILTER", default_value = "lanczos3", value_parser = parse_filter)]
+    pub(crate) filter: Filter,
+    /// Output format: auto keeps JPEG, PNG and lossless WebP as they are, turns GIF into PNG
+    /// and picks PNG or JPEG by content for formats the API refuses.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
+    pub(crate) output_format: OutputPolicy,
+    /// The colour transparency is composited onto for JPEG output: white, black, #rrggbb
+    /// or r,g,b.
+    #[arg(long, value_name = "COLOR", default_value = "white", value_parser = parse_color)]
+    pub(crate) background: [u8; 3],
+    /// Worker threads (default: one per core).
+    #[arg(short, long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// Prepare again even when an output newer than its input exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: OutputFormat,
+    /// Also walk hidden files and folders.
+    #[arg(long)]
+    pub(crate) hidden: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub(crate) no_progress: bool,
 }
 
 /// How models are priced.
@@ -154,4 +215,54 @@ fn parse_rule(s: &str) -> Result<TokenRule, String> {
 fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse()
         .map_err(|e: visionprep::core::UnknownProfile| e.to_string())
+}
+
+fn parse_filter(s: &str) -> Result<Filter, String> {
+    s.parse()
+        .map_err(|e: visionprep::prepare::UnknownFilter| e.to_string())
+}
+
+fn parse_output(s: &str) -> Result<OutputPolicy, String> {
+    s.parse()
+}
+
+/// `white`, `black`, `#rrggbb`, `rrggbb` or `r,g,b`.
+pub(crate) fn parse_color(s: &str) -> Result<[u8; 3], String> {
+    let t = s.trim().to_ascii_lowercase();
+    let bad = || format!("unknown colour {s:?} (expected white, black, #rrggbb or r,g,b)");
+    match t.as_str() {
+        "white" => return Ok([255, 255, 255]),
+        "black" => return Ok([0, 0, 0]),
+        _ => {}
+    }
+    if t.contains(',') {
+        let parts: Vec<u8> = t
+            .split(',')
+            .map(|p| p.trim().parse::<u8>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        return <[u8; 3]>::try_from(parts).map_err(|_| bad());
+    }
+    let hex = t.trim_start_matches('#');
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+    Ok([byte(0)?, byte(2)?, byte(4)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours() {
+        assert_eq!(parse_color("white"), Ok([255, 255, 255]));
+        assert_eq!(parse_color("#FF8000"), Ok([255, 128, 0]));
+        assert_eq!(parse_color("10, 20,30"), Ok([10, 20, 30]));
+        assert!(parse_color("#12345").is_err());
+        assert!(parse_color("1,2").is_err());
+        assert!(parse_color("300,0,0").is_err());
+        assert!(parse_color("mauve").is_err());
+    }
 }

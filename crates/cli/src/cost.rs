@@ -1,11 +1,11 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
 use crate::args::{CacheArg, CostArgs, EstimateArgs};
+use crate::batch;
 use crate::render::report;
 use crate::walk::{Item, walk};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use std::fs::File;
 use std::io::IsTerminal;
 use visionprep::core::{
@@ -81,7 +81,7 @@ impl Assessor {
                 ));
             }
             // A regular file found by the walk: open and read without another stat.
-            Item::Found(p) => File::open(p)
+            Item::Found { path: p, .. } => File::open(p)
                 .map_err(ProbeError::from)
                 .and_then(|f| probe_file(&f, &self.limits)),
             Item::Named(p) => probe_path(p, &self.limits),
@@ -105,7 +105,7 @@ impl Assessor {
                 })
             }
             Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
-                if matches!(item, Item::Found(_)) && !claims_image(extension) =>
+                if matches!(item, Item::Found { .. }) && !claims_image(extension) =>
             {
                 Outcome::NotAnImage
             }
@@ -155,46 +155,36 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
         limits: Limits::default(),
         request: args.profile.limits(),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
+    let pool = batch::pool(args.jobs)?;
     let progress = progress_bar(args.no_progress);
     let mut renderer = report(args.format, out, &table, &assessor.estimator)?;
     let mut totals = Totals::new(assessor.estimator.models());
-    let mut skipped = 0u64;
-    let mut items = walk(&args.paths, args.hidden).peekable();
-    let mut batch: Vec<Item> = Vec::new();
-    while items.peek().is_some() {
-        batch.clear();
-        for entry in items.by_ref() {
-            match entry {
-                Ok(item) => batch.push(item),
-                Err(_) => skipped += 1,
-            }
-            if batch.len() == BATCH {
-                break;
-            }
-        }
-        let outcomes: Vec<Outcome> =
-            pool.install(|| batch.par_iter().map(|item| assessor.assess(item)).collect());
-        for outcome in outcomes {
+    let mut not_images = 0u64;
+    let walked = walk(&args.paths, args.hidden);
+    let skipped = batch::in_order(
+        walked,
+        &pool,
+        BATCH,
+        || (),
+        |(), item| assessor.assess(item),
+        |_, outcome| {
             progress.inc(1);
             match outcome {
                 Outcome::Report(report) => {
                     totals.add(&report);
                     renderer.file(&report)?;
                 }
-                Outcome::NotAnImage => skipped += 1,
+                Outcome::NotAnImage => not_images += 1,
             }
-        }
-    }
+            Ok(())
+        },
+    )? + not_images;
     progress.finish_and_clear();
     renderer.finish(&totals, skipped)?;
     Ok(totals)
 }
 
-fn progress_bar(disabled: bool) -> ProgressBar {
+pub(crate) fn progress_bar(disabled: bool) -> ProgressBar {
     if disabled || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -3,9 +3,11 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod batch;
 mod cost;
 mod models;
 mod plan;
+mod prepare_cmd;
 mod render;
 mod walk;
 
@@ -22,6 +24,13 @@ fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Cost(a) => cost::run(a, &mut out).map(|s| {
             if s.errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::Prepare(a) => prepare_cmd::run(a, &mut out).map(|errors| {
+            if errors > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -8,8 +8,9 @@ use walkdir::WalkDir;
 pub(crate) enum Item {
     /// A path the user named: always reported, whatever it holds.
     Named(PathBuf),
-    /// A regular file found by walking a folder: skipped when it is not an image.
-    Found(PathBuf),
+    /// A regular file found by walking a folder (`rel` is its path below that folder):
+    /// skipped when it is not an image.
+    Found { path: PathBuf, rel: PathBuf },
     /// Something in a folder that could not be walked (permissions, a symlink loop).
     Broken { path: PathBuf, message: String },
 }
@@ -17,8 +18,20 @@ pub(crate) enum Item {
 impl Item {
     pub(crate) fn path(&self) -> &Path {
         match self {
-            Item::Named(p) | Item::Found(p) => p,
-            Item::Broken { path, .. } => path,
+            Item::Named(path) | Item::Found { path, .. } | Item::Broken { path, .. } => path,
+        }
+    }
+
+    /// Where the item goes below an output folder: its path below the folder it was found
+    /// in, or its file name when named on the command line.
+    pub(crate) fn relative(&self) -> PathBuf {
+        match self {
+            Item::Found { rel, .. } => rel.clone(),
+            other => other
+                .path()
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_default(),
         }
     }
 }
@@ -40,8 +53,18 @@ pub(crate) fn walk(
                 .sort_by_file_name()
                 .into_iter()
                 .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()));
-            Box::new(walker.filter_map(|entry| match entry {
-                Ok(e) if e.file_type().is_file() => Some(Ok(Item::Found(e.into_path()))),
+            Box::new(walker.filter_map(move |entry| match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    let rel = e
+                        .path()
+                        .strip_prefix(root)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default();
+                    Some(Ok(Item::Found {
+                        path: e.into_path(),
+                        rel,
+                    }))
+                }
                 Ok(e) if e.file_type().is_dir() => None,
                 Ok(_) => Some(Err(Skipped)),
                 Err(err) => {

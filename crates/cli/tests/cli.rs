@@ -364,3 +364,173 @@ fn symlink_loops_and_fifos_do_not_hang() {
             .contains("loop")
     );
 }
+
+fn prepared_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("in");
+    std::fs::create_dir_all(p.join("sub")).unwrap();
+    write_image(&p.join("big.png"), 2560, 1440, image::ImageFormat::Png);
+    write_image(
+        &p.join("sub/photo.jpg"),
+        3000,
+        2000,
+        image::ImageFormat::Jpeg,
+    );
+    write_image(&p.join("small.jpg"), 640, 480, image::ImageFormat::Jpeg);
+    // Both become a.png (the GIF is resized, so re-encoded as PNG): the second in name order
+    // must not overwrite the first.
+    write_image(&p.join("a.gif"), 2000, 1500, image::ImageFormat::Gif);
+    write_image(&p.join("a.png"), 400, 300, image::ImageFormat::Png);
+    std::fs::write(p.join("empty.png"), b"").unwrap();
+    dir
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir(dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn prepare_mirrors_the_tree_and_resumes() {
+    let dir = prepared_folder();
+    let v = json(
+        &["prepare", "in", "-o", "out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    let out = dir.path().join("out");
+    assert_eq!(
+        files_under(&out),
+        [
+            "a-png.png",
+            "a.png",
+            "big.png",
+            "small.jpg",
+            "sub/photo.jpg"
+        ],
+        "no temporary files left, no output lost to a name clash"
+    );
+    for name in files_under(&out) {
+        let img = image::open(out.join(&name)).unwrap();
+        let size = visionprep::core::Size::new(img.width(), img.height());
+        assert!(
+            visionprep::core::fits(size, visionprep::core::TierLimits::STANDARD),
+            "{name}"
+        );
+    }
+    let files = v["files"].as_array().unwrap();
+    let by_path = |p: &str| files.iter().find(|f| f["path"] == p).unwrap().clone();
+    let big = by_path("in/big.png");
+    assert_eq!(big["output_path"], "out/big.png");
+    assert_eq!(
+        (big["output_width"].as_u64(), big["output_height"].as_u64()),
+        (Some(1456), Some(819))
+    );
+    assert_eq!(big["output_media_type"], "image/png");
+    assert!(
+        big["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("resized"))
+    );
+    let small = by_path("in/small.jpg");
+    assert_eq!(small["actions"], serde_json::json!(["kept"]));
+    let kept = std::fs::read(out.join("small.jpg")).unwrap();
+    assert_eq!(
+        kept,
+        std::fs::read(dir.path().join("in/small.jpg")).unwrap(),
+        "byte for byte"
+    );
+    assert_eq!(by_path("in/empty.png")["error"]["code"], "empty");
+    let t = &v["totals"];
+    assert_eq!(
+        (
+            t["files"].as_u64(),
+            t["prepared"].as_u64(),
+            t["errors"].as_u64()
+        ),
+        (Some(6), Some(5), Some(1))
+    );
+
+    // A rerun keeps what is there; --force redoes it.
+    let again = json(
+        &["prepare", "in", "-o", "out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    assert_eq!(again["totals"]["up_to_date"], 5);
+    assert_eq!(again["totals"]["prepared"], 0);
+    let forced = json(
+        &["prepare", "in", "-o", "out", "--format", "json", "--force"],
+        dir.path(),
+        1,
+    );
+    assert_eq!(forced["totals"]["prepared"], 5);
+    assert_eq!(files_under(&out).len(), 5);
+}
+
+#[test]
+fn prepare_refuses_an_output_inside_an_input() {
+    let dir = prepared_folder();
+    let out = visionprep(&["prepare", "in", "-o", "in/prepared"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("overlaps"));
+    assert!(!dir.path().join("in/prepared").exists(), "nothing created");
+    let out = visionprep(&["prepare", "in/sub", "-o", "in"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn prepare_options_reach_the_pipeline() {
+    let dir = prepared_folder();
+    let v = json(
+        &[
+            "prepare",
+            "in/big.png",
+            "-o",
+            "out",
+            "--output-format",
+            "jpeg",
+            "-m",
+            "opus-4.7",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        0,
+    );
+    let f = &v["files"][0];
+    assert_eq!(f["output_media_type"], "image/jpeg");
+    assert_eq!(f["output_path"], "out/big.jpg");
+    assert_eq!(
+        f["output_width"], 2560,
+        "the high-resolution tier keeps 2560x1440"
+    );
+    let bad = visionprep(
+        &["prepare", "in", "-o", "out", "--quality", "0"],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = visionprep(
+        &["prepare", "in", "-o", "out", "--background", "mauve"],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}
