@@ -241,20 +241,19 @@ fn stored_for(upright: &RgbImage, orientation: u8) -> RgbImage {
 #[test]
 fn all_eight_orientations_come_out_upright() {
     let opts = options();
-    let upright = make::quadrants(2000, 1200);
-    for o in 1..=8u8 {
-        let stored = stored_for(&upright, o);
-        let input = make::jpeg_of(stored, JpegKind::Baseline, Some((u16::from(o), o % 2 == 0)));
-        let out = prepare(&input, &opts).unwrap();
-        let img = check_output(&format!("orientation {o}"), &input, &out, &opts);
-        assert_eq!(out.input_size, Size::new(2000, 1200), "orientation {o}");
-        assert_eq!(out.actions.oriented, o != 1, "orientation {o}");
-        assert_close(
-            &format!("orientation {o}"),
-            quadrant_colours(&img),
-            QUADRANTS,
-            24,
-        );
+    // 2000x1200 decodes in full; 4000x2400 is shrunk while decoding (scaled IDCT), then turned.
+    for (w, h) in [(2000, 1200), (4000, 2400)] {
+        let upright = make::quadrants(w, h);
+        for o in 1..=8u8 {
+            let name = format!("{w}x{h} orientation {o}");
+            let stored = stored_for(&upright, o);
+            let input = make::jpeg_of(stored, JpegKind::Baseline, Some((u16::from(o), o % 2 == 0)));
+            let out = prepare(&input, &opts).unwrap();
+            let img = check_output(&name, &input, &out, &opts);
+            assert_eq!(out.input_size, Size::new(w, h), "{name}");
+            assert_eq!(out.actions.oriented, o != 1, "{name}");
+            assert_close(&name, quadrant_colours(&img), QUADRANTS, 24);
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! Decoding under limits, first frame only, with the orientation applied.
 
 use super::PrepareError;
-use super::pixels::Pixels;
+use super::pixels::{Layout, Pixels};
 use crate::limits::Limits;
+use crate::probe::Probe;
 use image::{ImageDecoder, ImageError, ImageFormat, ImageReader};
 use std::io::Cursor;
-use visionprep_core::{Format, Size};
+use visionprep_core::{Format, Orientation, Size};
 
 /// The decoder for a sniffed format, where visionprep has one.
 fn image_format(format: Format) -> Option<ImageFormat> {
@@ -28,17 +29,96 @@ pub fn can_decode(format: Format) -> bool {
     image_format(format).is_some()
 }
 
-/// Pixels upright, and whether turning them was needed.
+/// Pixels as stored (not yet turned upright), possibly already reduced in size.
 pub(crate) struct Decoded {
     pub(crate) pixels: Pixels,
-    pub(crate) oriented: bool,
+    /// The full stored size the decoder declared.
+    pub(crate) declared: Size,
+    /// The turn the pixels still need.
+    pub(crate) orientation: Orientation,
 }
 
+/// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
+/// that can be shrunk while decoding (scaled IDCT, 1/2 to 1/8) are, when `wanted` allows.
 pub(crate) fn decode(
     bytes: &[u8],
-    format: Format,
+    probe: &Probe,
+    wanted: Size,
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
+    if let Some(info) = probe.jpeg
+        && info.precision == 8
+        && matches!(info.components, 1 | 3)
+        && !info.arithmetic
+        && !info.lossless
+        && wanted.width.saturating_mul(2) <= probe.stored.width
+        && wanted.height.saturating_mul(2) <= probe.stored.height
+        && let Some(decoded) = decode_jpeg_scaled(bytes, probe, wanted)?
+    {
+        return Ok(decoded);
+    }
+    decode_full(bytes, probe.format, limits)
+}
+
+/// A JPEG decoded with a reduced IDCT to the smallest of 1/8, 1/4, 1/2 that is not below
+/// `wanted`: far less work than decoding every pixel and throwing most away. `None` when the
+/// file needs the general decoder.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    probe: &Probe,
+    wanted: Size,
+) -> Result<Option<Decoded>, PrepareError> {
+    use jpeg_decoder::{Decoder, Error, PixelFormat};
+    let format = Format::Jpeg;
+    let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height)) else {
+        return Ok(None);
+    };
+    let fail = |e: Error| match e {
+        Error::Unsupported(_) => Ok(None),
+        Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(PrepareError::Truncated { format })
+        }
+        other => Err(PrepareError::Corrupt {
+            format,
+            reason: other.to_string(),
+        }),
+    };
+    let mut decoder = Decoder::new(bytes);
+    if let Err(e) = decoder.scale(w, h) {
+        return fail(e);
+    }
+    let data = match decoder.decode() {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let layout = match info.pixel_format {
+        PixelFormat::L8 => Layout::Gray,
+        PixelFormat::RGB24 => Layout::Rgb,
+        _ => return Ok(None),
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if data.len() != width as usize * height as usize * layout.channels() {
+        return Err(PrepareError::Corrupt {
+            format,
+            reason: "short pixel data".into(),
+        });
+    }
+    Ok(Some(Decoded {
+        pixels: Pixels {
+            width,
+            height,
+            layout,
+            data,
+        },
+        declared: probe.stored,
+        orientation: probe.orientation,
+    }))
+}
+
+fn decode_full(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, PrepareError> {
     let Some(fmt) = image_format(format) else {
         return Err(PrepareError::Unsupported {
             format,
@@ -71,12 +151,12 @@ pub(crate) fn decode(
         .set_limits(image_limits)
         .map_err(|e| map_error(e, format))?;
     let orientation = decoder.orientation().map_err(|e| map_error(e, format))?;
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
-    let oriented = orientation != image::metadata::Orientation::NoTransforms;
-    img.apply_orientation(orientation);
+    let orientation = Orientation::from_exif(u16::from(orientation.to_exif())).unwrap_or_default();
+    let img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
     Ok(Decoded {
         pixels: Pixels::from_dynamic(img),
-        oriented,
+        declared: size,
+        orientation,
     })
 }
 

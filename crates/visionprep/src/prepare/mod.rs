@@ -328,34 +328,41 @@ impl Preparer {
                 options,
             ));
         }
-        let decoded = decode::decode(bytes, probe.format, &options.limits)?;
+        // Work in the stored orientation and turn the (smaller) result at the end.
+        let stored_target = if probe.orientation.swaps_dimensions() {
+            target.transposed()
+        } else {
+            target
+        };
+        let decoded = decode::decode(bytes, &probe, stored_target, &options.limits)?;
+        if decoded.declared != probe.stored {
+            return Err(PrepareError::Corrupt {
+                format: probe.format,
+                reason: format!(
+                    "the header says {} but the image decodes to {}",
+                    probe.stored, decoded.declared
+                ),
+            });
+        }
         let mut actions = Actions {
-            oriented: decoded.oriented,
+            oriented: !decoded.orientation.is_identity(),
+            resized: target != input_size,
             reencoded: true,
             metadata_stripped: probe.metadata.any(),
             ..Actions::default()
         };
         let mut pixels = decoded.pixels;
-        if Size::new(pixels.width, pixels.height) != input_size {
-            return Err(PrepareError::Corrupt {
-                format: probe.format,
-                reason: format!(
-                    "the header says {input_size} but the image decodes to {}x{}",
-                    pixels.width, pixels.height
-                ),
-            });
-        }
-        if target != input_size {
+        if Size::new(pixels.width, pixels.height) != stored_target {
             pixels = resize::resize(
                 &mut self.resizer,
                 pixels,
-                target.width,
-                target.height,
+                stored_target.width,
+                stored_target.height,
                 options.filter,
             )
             .map_err(PrepareError::Encode)?;
-            actions.resized = true;
         }
+        let pixels = pixels.oriented(decoded.orientation);
         let codec = choose_codec(&probe, &pixels, options.output);
         let (out, media_type) = encode_under_cap(&pixels, codec, options, &mut actions)?;
         actions.converted = probe.format.media_type() != Some(media_type);

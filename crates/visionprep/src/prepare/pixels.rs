@@ -1,6 +1,7 @@
 //! Decoded pixels in the few layouts the pipeline works in, and the steps between them.
 
 use image::DynamicImage;
+use visionprep_core::Orientation;
 
 /// 8-bit pixels, row-major, no padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,41 @@ impl Pixels {
             width,
             height,
             layout,
+            data,
+        }
+    }
+
+    /// The pixels turned as an EXIF `orientation` says, so that they are seen upright.
+    pub(crate) fn oriented(self, orientation: Orientation) -> Pixels {
+        if orientation.is_identity() {
+            return self;
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let ch = self.layout.channels();
+        let swap = orientation.swaps_dimensions();
+        let (dw, dh) = if swap { (h, w) } else { (w, h) };
+        let mut data = vec![0u8; self.data.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = match orientation {
+                    Orientation::Normal => (x, y),
+                    Orientation::FlipHorizontal => (w - 1 - x, y),
+                    Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
+                    Orientation::FlipVertical => (x, h - 1 - y),
+                    Orientation::Transpose => (y, x),
+                    Orientation::Rotate90 => (h - 1 - y, x),
+                    Orientation::Transverse => (h - 1 - y, w - 1 - x),
+                    Orientation::Rotate270 => (y, w - 1 - x),
+                };
+                let src = (y * w + x) * ch;
+                let dst = (dy * dw + dx) * ch;
+                data[dst..dst + ch].copy_from_slice(&self.data[src..src + ch]);
+            }
+        }
+        Pixels {
+            width: dw as u32,
+            height: dh as u32,
+            layout: self.layout,
             data,
         }
     }
@@ -116,6 +152,30 @@ impl Pixels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orientations_move_pixels_where_exif_says() {
+        // 3x2, stored:   a b c      (one grey byte per pixel)
+        //                d e f
+        let p = Pixels {
+            width: 3,
+            height: 2,
+            layout: Layout::Gray,
+            data: b"abcdef".to_vec(),
+        };
+        let shown = |o| {
+            let q = p.clone().oriented(o);
+            (q.width, q.height, String::from_utf8(q.data).unwrap())
+        };
+        assert_eq!(shown(Orientation::Normal), (3, 2, "abcdef".into()));
+        assert_eq!(shown(Orientation::FlipHorizontal), (3, 2, "cbafed".into()));
+        assert_eq!(shown(Orientation::Rotate180), (3, 2, "fedcba".into()));
+        assert_eq!(shown(Orientation::FlipVertical), (3, 2, "defabc".into()));
+        assert_eq!(shown(Orientation::Transpose), (2, 3, "adbecf".into()));
+        assert_eq!(shown(Orientation::Rotate90), (2, 3, "daebfc".into()));
+        assert_eq!(shown(Orientation::Transverse), (2, 3, "fcebda".into()));
+        assert_eq!(shown(Orientation::Rotate270), (2, 3, "cfbead".into()));
+    }
 
     #[test]
     fn flatten_onto_background() {

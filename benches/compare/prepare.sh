@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end preparation throughput on real photographs: `visionprep prepare` against
+# vipsthumbnail (one process per file, as it is used from the shell) and Pillow
+# (Image.draft + resize(LANCZOS), one or two worker processes), to the same target sizes
+# (visionprep's fit targets for claude-sonnet-4-5), JPEG q85. Prints images/s, input MP/s,
+# peak RSS and ratios, 1 and 2 workers each.
+#
+#   bash benches/compare/prepare.sh [REPS]      (default 3 timed runs each; medians)
+#
+# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use.
+# Needs: python3, libvips-tools (vipsthumbnail), GNU time, pip's Pillow (installed if missing).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+reps=${1:-3}
+corpus=target/corpus
+if [ ! -d "$corpus/photos" ]; then
+  bash ../shared/corpus/make_photos.sh "$corpus"
+fi
+command -v vipsthumbnail >/dev/null || { echo "vipsthumbnail missing: apt-get install libvips-tools" >&2; exit 2; }
+python3 -c "import PIL" 2>/dev/null || pip install --quiet pillow
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
+cargo build --release --quiet -p visionprep-cli
+work=target/bench-prepare
+rm -rf "$work" && mkdir -p "$work"
+# The images of the corpus that every tool reads (Pillow and vips lack none of these formats).
+find "$corpus/photos" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' -o -name '*.gif' \) | sort > "$work/list"
+target/release/visionprep cost $(cat "$work/list") --format csv > "$work/targets.csv" || true
+python3 - "$work" "$reps" <<'PY'
+import csv, os, subprocess, sys
+sys.path.insert(0, "benches/compare")
+from harness import measure, report
+work, reps = sys.argv[1], int(sys.argv[2])
+rows = [r for r in csv.DictReader(open(f"{work}/targets.csv")) if not r["error_code"]]
+mp = sum(int(r["width"]) * int(r["height"]) for r in rows) / 1e6
+col = lambda r, c: r[f"claude-sonnet-4-5:{c}"]
+with open(f"{work}/vips.jobs", "w") as f:
+    for i, r in enumerate(rows):
+        f.write(f"vipsthumbnail {r['path']} -s {col(r,'target_width')}x{col(r,'target_height')}! "
+                f"-o {os.path.abspath(work)}/vips-{i}.jpg[Q=85,strip]\n")
+with open(f"{work}/pillow.jobs", "w") as f:
+    for i, r in enumerate(rows):
+        f.write(f"{r['path']}\t{col(r,'target_width')}\t{col(r,'target_height')}\t{work}/pil-{i}.jpg\n")
+pillow = r'''
+import sys
+from multiprocessing import Pool
+from PIL import Image, ImageOps
+def one(line):
+    src, w, h, dst = line.split("\t")
+    w, h = int(w), int(h)
+    im = Image.open(src)
+    im.draft("RGB", (w, h))
+    im = ImageOps.exif_transpose(im).convert("RGB")
+    im.resize((w, h), Image.LANCZOS).save(dst.strip(), quality=85)
+jobs = open(sys.argv[1]).read().splitlines()
+if int(sys.argv[2]) == 1:
+    for j in jobs: one(j)
+else:
+    with Pool(int(sys.argv[2])) as p: p.map(one, jobs, chunksize=1)
+'''
+vp = lambda n: ["target/release/visionprep", "prepare", "--force", "-j", str(n), "--format", "json",
+                "-o", f"{work}/vp{n}"] + [r["path"] for r in rows]
+results = []
+for n in (2, 1):
+    results.append(measure(f"visionprep prepare ({n} threads)", vp(n), reps, ok_codes=(0, 1)))
+    results.append(measure(f"vipsthumbnail per file ({n} processes)",
+                           ["sh", "-c", f"xargs -P {n} -I{{}} sh -c '{{}}' < {work}/vips.jobs"], reps))
+    results.append(measure(f"Pillow draft+LANCZOS ({n} processes)",
+                           [sys.executable, "-c", pillow, f"{work}/pillow.jobs", str(n)], reps))
+print(f"{len(rows)} images, {mp:.0f} MP in total")
+report(results, "images", len(rows), "visionprep prepare (2 threads)")
+for r in results:
+    print(f"  {r['name']:<44} {mp / r['median']:8.1f} input MP/s")
+PY
