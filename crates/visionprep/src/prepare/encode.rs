@@ -30,7 +30,7 @@ pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
 pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
         .write_image(&p.data, p.width, p.height, color_type(p.layout))
         .map_err(|e| e.to_string())?;
     Ok(out)
