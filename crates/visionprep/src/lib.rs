@@ -33,3 +33,8 @@ pub use prepare::{
     OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, prepare, prepare_path,
 };
 pub use probe::{Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
