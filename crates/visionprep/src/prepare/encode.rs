@@ -34,8 +34,11 @@ pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
 pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let mut out = Vec::new();
-    let compression =
-        if p.looks_photographic() { CompressionType::Fast } else { CompressionType::Level(4) };
+    let compression = if p.looks_photographic() {
+        CompressionType::Fast
+    } else {
+        CompressionType::Level(4)
+    };
     PngEncoder::new_with_quality(&mut out, compression, FilterType::Adaptive)
         .write_image(&p.data, p.width, p.height, color_type(p.layout))
         .map_err(|e| e.to_string())?;
