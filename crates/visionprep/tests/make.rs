@@ -39,10 +39,23 @@ pub fn quadrants(w: u32, h: u32) -> RgbImage {
 
 /// Encodes `img` as a JPEG of `kind`, with an Exif orientation if given.
 pub fn jpeg_of(img: RgbImage, kind: JpegKind, orientation: Option<(u16, bool)>) -> Vec<u8> {
+    jpeg_with_icc(img, kind, orientation, None)
+}
+
+/// Like [`jpeg_of`], with an embedded ICC profile.
+pub fn jpeg_with_icc(
+    img: RgbImage,
+    kind: JpegKind,
+    orientation: Option<(u16, bool)>,
+    icc: Option<&[u8]>,
+) -> Vec<u8> {
     use jpeg_encoder::{ColorType, Encoder};
     let (w, h) = img.dimensions();
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, 90);
+    if let Some(profile) = icc {
+        enc.add_icc_profile(profile).unwrap();
+    }
     if let Some((v, big)) = orientation {
         enc.add_app_segment(1, exif_block(v, big)).unwrap();
     }

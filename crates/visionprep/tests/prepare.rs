@@ -258,6 +258,34 @@ fn all_eight_orientations_come_out_upright() {
 }
 
 #[test]
+fn embedded_icc_profiles_are_converted_to_srgb() {
+    // A profile whose red primary is green and green primary red: after conversion the red
+    // quadrant must come out green and the green one red, on both decode paths.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let icc = std::fs::read(dir.join("icc-swapped-red-green.icc")).unwrap();
+    let opts = options();
+    for (w, h) in [(2000, 1200), (4000, 2400)] {
+        let input =
+            make::jpeg_with_icc(make::quadrants(w, h), JpegKind::Baseline, None, Some(&icc));
+        let out = prepare(&input, &opts).unwrap();
+        let img = check_output("icc", &input, &out, &opts);
+        assert!(out.actions.color_converted, "{w}x{h}");
+        let got = quadrant_colours(&img);
+        let swap = |c: [u8; 3]| [c[1], c[0], c[2]];
+        let want = [
+            swap(QUADRANTS[0]),
+            swap(QUADRANTS[1]),
+            swap(QUADRANTS[2]),
+            swap(QUADRANTS[3]),
+        ];
+        assert_close(&format!("{w}x{h} icc"), got, want, 40);
+    }
+    // Without a profile nothing is converted.
+    let plain = make::jpeg_of(make::quadrants(2000, 1200), JpegKind::Baseline, None);
+    assert!(!prepare(&plain, &opts).unwrap().actions.color_converted);
+}
+
+#[test]
 fn cmyk_and_ycck_keep_their_colours() {
     let opts = options();
     for kind in [JpegKind::Cmyk, JpegKind::Ycck] {

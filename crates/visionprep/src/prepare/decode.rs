@@ -36,6 +36,8 @@ pub(crate) struct Decoded {
     pub(crate) declared: Size,
     /// The turn the pixels still need.
     pub(crate) orientation: Orientation,
+    /// The embedded ICC profile, if any.
+    pub(crate) icc: Option<Vec<u8>>,
 }
 
 /// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
@@ -115,6 +117,7 @@ fn decode_jpeg_scaled(
         },
         declared: probe.stored,
         orientation: probe.orientation,
+        icc: decoder.icc_profile(),
     }))
 }
 
@@ -152,11 +155,13 @@ fn decode_full(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded,
         .map_err(|e| map_error(e, format))?;
     let orientation = decoder.orientation().map_err(|e| map_error(e, format))?;
     let orientation = Orientation::from_exif(u16::from(orientation.to_exif())).unwrap_or_default();
+    let icc = decoder.icc_profile().ok().flatten();
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
     Ok(Decoded {
         pixels: Pixels::from_dynamic(img),
         declared: size,
         orientation,
+        icc,
     })
 }
 

@@ -16,10 +16,12 @@
 //!
 //! Steps: probe the header (limits checked before any allocation); return the input byte for
 //! byte when it is already ready ([`Actions::passed_through`], see [`prepare`]); otherwise
-//! decode the first frame, apply the EXIF orientation, resize with fast_image_resize to the
-//! core's [`fit_target`] for the model's tier, and encode by the [`OutputPolicy`], lowering the
-//! quality (or moving to JPEG) until the base64 text is under the profile's cap.
+//! decode the first frame (JPEGs shrunk while decoding where the target allows), resize with
+//! fast_image_resize to the core's [`fit_target`] for the model's tier, convert an embedded
+//! ICC profile to sRGB, apply the EXIF orientation, and encode by the [`OutputPolicy`],
+//! lowering the quality (or moving to JPEG) until the base64 text is under the profile's cap.
 
+mod color;
 mod decode;
 mod encode;
 mod pixels;
@@ -147,6 +149,8 @@ pub struct Actions {
     pub reencoded: bool,
     /// Written in another format than it came in.
     pub converted: bool,
+    /// Colours converted from the embedded ICC profile (Display P3, Adobe RGB, ...) to sRGB.
+    pub color_converted: bool,
     /// Transparency composited onto the background colour (JPEG output).
     pub flattened: bool,
     /// Metadata (Exif, ICC, XMP, text) was left out of the output.
@@ -165,6 +169,7 @@ impl Actions {
             (self.resized, "resized"),
             (self.reencoded, "reencoded"),
             (self.converted, "converted"),
+            (self.color_converted, "color-converted"),
             (self.flattened, "flattened"),
             (self.metadata_stripped, "metadata-stripped"),
             (self.quality_lowered_to.is_some(), "quality-lowered"),
@@ -361,6 +366,9 @@ impl Preparer {
                 options.filter,
             )
             .map_err(PrepareError::Encode)?;
+        }
+        if let Some(icc) = &decoded.icc {
+            actions.color_converted = color::to_srgb(&mut pixels, icc);
         }
         let pixels = pixels.oriented(decoded.orientation);
         let codec = choose_codec(&probe, &pixels, options.output);
