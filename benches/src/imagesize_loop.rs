@@ -5,6 +5,8 @@
 //! Usage: `imagesize-loop FILE...` (or file names on stdin, one per line); prints the count of
 //! files whose size was read.
 
+#![forbid(unsafe_code)]
+
 use std::io::BufRead;
 
 fn main() {
