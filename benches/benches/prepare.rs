@@ -1,0 +1,44 @@
+//! `prepare` end to end on in-memory 12 MP inputs (decode, resize, encode), per image.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::io::Cursor;
+use visionprep::prepare::{PrepareOptions, Preparer};
+
+fn encode(format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(4032, 3024, |x, y| {
+        let (fx, fy) = (x as f32 / 4032.0, y as f32 / 3024.0);
+        image::Rgb([
+            (128.0 + 100.0 * (fx * 9.0 + fy * 4.0).sin()) as u8,
+            (128.0 + 90.0 * (fy * 13.0 - fx * 3.0).cos()) as u8,
+            ((x * 13 + y * 7) % 64 + 96) as u8,
+        ])
+    });
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .unwrap();
+    out.into_inner()
+}
+
+fn bench(c: &mut Criterion) {
+    let options = PrepareOptions::default();
+    let mut g = c.benchmark_group("prepare 4032x3024 (in memory)");
+    g.sample_size(10);
+    for (name, format) in [
+        ("jpeg", image::ImageFormat::Jpeg),
+        ("png", image::ImageFormat::Png),
+    ] {
+        let bytes = encode(format);
+        let mut preparer = Preparer::new();
+        g.bench_function(name, |b| {
+            b.iter(|| preparer.prepare(black_box(&bytes), &options).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
