@@ -2,25 +2,22 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::io::Cursor;
 use visionprep::prepare::{PrepareOptions, Preparer};
 
-fn encode(format: image::ImageFormat) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(4032, 3024, |x, y| {
+/// Smooth shapes and texture, like a photograph.
+fn photo_like() -> image::RgbImage {
+    image::RgbImage::from_fn(4032, 3024, |x, y| {
         let (fx, fy) = (x as f32 / 4032.0, y as f32 / 3024.0);
         image::Rgb([
             (128.0 + 100.0 * (fx * 9.0 + fy * 4.0).sin()) as u8,
             (128.0 + 90.0 * (fy * 13.0 - fx * 3.0).cos()) as u8,
             ((x * 13 + y * 7) % 64 + 96) as u8,
         ])
-    });
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, format)
-        .unwrap();
-    out.into_inner()
+    })
 }
 
 fn bench(c: &mut Criterion) {
@@ -31,7 +28,7 @@ fn bench(c: &mut Criterion) {
         ("jpeg", image::ImageFormat::Jpeg),
         ("png", image::ImageFormat::Png),
     ] {
-        let bytes = encode(format);
+        let bytes = support::encode(photo_like(), format);
         let mut preparer = Preparer::new();
         g.bench_function(name, |b| {
             b.iter(|| preparer.prepare(black_box(&bytes), &options).unwrap())

@@ -2,20 +2,16 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::io::Cursor;
 use visionprep::{Limits, probe_bytes};
 
-fn encode(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
+fn pattern(w: u32, h: u32) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
-    });
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, format)
-        .unwrap();
-    out.into_inner()
+    })
 }
 
 fn bench(c: &mut Criterion) {
@@ -32,7 +28,7 @@ fn bench(c: &mut Criterion) {
         ),
         ("gif 640x480", image::ImageFormat::Gif, 640, 480),
     ] {
-        let bytes = encode(w, h, format);
+        let bytes = support::encode(pattern(w, h), format);
         g.bench_function(name, |b| {
             b.iter(|| probe_bytes(black_box(&bytes), &limits).unwrap())
         });
