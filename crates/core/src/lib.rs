@@ -10,7 +10,8 @@
 //! - [`PriceTable`], [`Usd`]: model prices as data with an `as_of` date, exact money;
 //! - [`Profile`], [`RequestLimits`], [`base64_len`]: the hard limits a request must respect;
 //! - [`sniff`], [`Format`], [`MediaType`]: what a file is, from its bytes;
-//! - [`Estimator`], [`FileReport`], [`Totals`]: the report types of `visionprep cost`.
+//! - [`Estimator`], [`FileReport`], [`Totals`]: the report types of `visionprep cost`;
+//! - [`request`]: Messages API request bodies (with the `serde` feature).
 //!
 //! ```
 //! use visionprep_core::{fit_target, PriceTable, Size, Tier, TokenRule};
@@ -39,6 +40,8 @@ mod money;
 mod orientation;
 mod pricing;
 mod report;
+#[cfg(feature = "serde")]
+pub mod request;
 mod tokens;
 
 pub use geometry::{
