@@ -27,6 +27,7 @@ pub use visionprep_core as core;
 mod limits;
 pub mod prepare;
 pub mod probe;
+pub mod request;
 
 pub use limits::Limits;
 pub use prepare::{

@@ -11,3 +11,4 @@
 mod make;
 mod prepare;
 mod probe;
+mod request;

@@ -1,0 +1,153 @@
+//! Packing prepared images into request bodies: properties and an end-to-end check.
+
+use crate::make::{self, JpegKind};
+use proptest::prelude::*;
+use visionprep::core::request::{ContentBlock, ImageSource, base64_decode};
+use visionprep::core::{MediaType, RequestLimits, Size, sniff};
+use visionprep::prepare::{PrepareOptions, prepare};
+use visionprep::request::{PackImage, PackOptions, pack};
+
+fn image(i: usize, side: u32, data_len: usize) -> PackImage {
+    // Distinct data per image, so order can be checked.
+    let c = char::from(b'A' + (i % 26) as u8);
+    PackImage {
+        media_type: MediaType::Jpeg,
+        data: c.to_string().repeat(data_len),
+        size: Size::new(side, side / 2),
+    }
+}
+
+fn options(limits: RequestLimits) -> PackOptions {
+    PackOptions {
+        model: "claude-sonnet-4-5".into(),
+        max_tokens: 512,
+        system: None,
+        prompt: "Describe each image.".into(),
+        limits,
+    }
+}
+
+/// Whether images[a..b] fit one body, checked on the real serialised body.
+fn fits_one(images: &[PackImage], opts: &PackOptions) -> bool {
+    pack(images, opts).is_ok_and(|b| b.len() == 1)
+}
+
+/// The fewest bodies for an order-preserving split, by dynamic programming over all splits.
+fn fewest(images: &[PackImage], opts: &PackOptions) -> usize {
+    let n = images.len();
+    let mut best = vec![usize::MAX; n + 1];
+    best[0] = 0;
+    for end in 1..=n {
+        for start in 0..end {
+            if best[start] != usize::MAX && fits_one(&images[start..end], opts) {
+                best[end] = best[end].min(best[start] + 1);
+            }
+        }
+    }
+    best[n]
+}
+
+fn any_images() -> impl Strategy<Value = Vec<PackImage>> {
+    prop::collection::vec((100u32..3000, 1usize..400), 1..30).prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (side, len))| image(i, side, len))
+            .collect()
+    })
+}
+
+fn small_limits() -> impl Strategy<Value = RequestLimits> {
+    (2u32..8, 1u32..5, 1500u64..6000).prop_map(|(max_images, threshold, body)| RequestLimits {
+        max_images,
+        many_images_threshold: threshold,
+        max_side_many_images: 2000,
+        max_image_base64_bytes: 400,
+        max_request_bytes: body,
+        ..RequestLimits::PORTABLE
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn packing_keeps_order_respects_limits_and_is_minimal(images in any_images(), limits in small_limits()) {
+        let opts = options(limits);
+        let Ok(bodies) = pack(&images, &opts) else {
+            // Only an image too large to go alone may make packing fail.
+            prop_assert!(images.iter().any(|i| !fits_one(std::slice::from_ref(i), &opts)));
+            return Ok(());
+        };
+        let mut seen = Vec::new();
+        for body in &bodies {
+            let bytes = serde_json::to_vec(body).unwrap();
+            prop_assert!(bytes.len() as u64 <= limits.max_request_bytes, "{} bytes", bytes.len());
+            let count = body.images().count() as u32;
+            prop_assert!(count >= 1 && count <= limits.max_images);
+            for (_, source) in body.images() {
+                let ImageSource::Base64 { data, .. } = source else { panic!("not base64") };
+                seen.push(data.clone());
+            }
+            if count > limits.many_images_threshold {
+                let start = seen.len() - count as usize;
+                let sizes: Vec<u32> = images.iter().filter(|i| seen[start..].contains(&i.data)).map(|i| i.size.long_edge()).collect();
+                prop_assert!(sizes.iter().all(|&s| s <= limits.max_side_many_images));
+            }
+            let last = body.messages[0].content.last().unwrap();
+            prop_assert_eq!(last, &ContentBlock::text("Describe each image."));
+        }
+        let expected: Vec<String> = images.iter().map(|i| i.data.clone()).collect();
+        prop_assert_eq!(seen, expected, "every image once, in order");
+        prop_assert_eq!(bodies.len(), fewest(&images, &opts), "the fewest bodies");
+    }
+
+    #[test]
+    fn the_size_used_for_packing_is_the_serialised_size(images in any_images()) {
+        // With the body limit set to exactly the serialised size of everything in one body,
+        // everything still fits in one; one byte less and it must split.
+        let mut limits = RequestLimits { max_image_base64_bytes: 1000, ..RequestLimits::PORTABLE };
+        let one = pack(&images, &options(limits)).unwrap();
+        prop_assume!(one.len() == 1);
+        let exact = serde_json::to_vec(&one[0]).unwrap().len() as u64;
+        limits.max_request_bytes = exact;
+        prop_assert_eq!(pack(&images, &options(limits)).unwrap().len(), 1);
+        limits.max_request_bytes = exact - 1;
+        let split = pack(&images, &options(limits));
+        prop_assert!(split.map_or(true, |b| b.len() > 1));
+    }
+}
+
+#[test]
+fn prepared_images_round_trip_through_a_body() {
+    let opts = PrepareOptions::default();
+    let inputs = [
+        make::jpeg(3000, 2000, JpegKind::Baseline, Some((6, false))),
+        make::png(
+            800,
+            600,
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+            None,
+            1,
+        ),
+    ];
+    let prepared: Vec<PackImage> = inputs
+        .iter()
+        .map(|b| PackImage::from_prepared(&prepare(b, &opts).unwrap()))
+        .collect();
+    let bodies = pack(&prepared, &options(RequestLimits::PORTABLE)).unwrap();
+    assert_eq!(bodies.len(), 1);
+    for (_, source) in bodies[0].images() {
+        let ImageSource::Base64 { media_type, data } = source else {
+            panic!()
+        };
+        let bytes = base64_decode(data).unwrap();
+        assert_eq!(
+            sniff(&bytes)
+                .and_then(|f| f.media_type())
+                .map(|m| m.as_str()),
+            Some(media_type.as_str())
+        );
+        assert!(image::load_from_memory(&bytes).is_ok());
+    }
+}
