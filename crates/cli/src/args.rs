@@ -41,6 +41,13 @@ pub(crate) enum Command {
     /// so a rerun resumes. Images that are already ready are copied byte for byte.
     /// Exit status: 0 when every image was prepared, 1 when any failed, 2 on usage errors.
     Prepare(PrepareArgs),
+    /// Prepare images and write Messages API request bodies holding them, split into as few
+    /// bodies as the limits allow (100 images, 2000 px past 20 images, the per-image base64
+    /// cap, 32 MB a body), each ready for `curl -d @request-001.json`.
+    ///
+    /// Images come first, introduced by "Image 1:", "Image 2:", ... when a body has several,
+    /// then the prompt. The summary estimates image tokens only: text tokens are not counted.
+    Request(RequestArgs),
     /// List the models and prices visionprep knows.
     Models(PriceArgs),
 }
@@ -53,13 +60,25 @@ pub(crate) struct PrepareArgs {
     /// The folder outputs go to (created if missing); it must not overlap an input folder.
     #[arg(short, long, value_name = "DIR")]
     pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) pipeline: PipelineArgs,
+    /// Prepare again even when an output newer than its input exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: OutputFormat,
+}
+
+/// How images are prepared: shared by `prepare` and `request`.
+#[derive(Debug, Args)]
+pub(crate) struct PipelineArgs {
     /// The model the images are for: its tier decides the size kept.
     #[arg(short, long, value_name = "MODEL", default_value = "claude-sonnet-4-5")]
     pub(crate) model: String,
     /// How tokens are counted in the report (area750 or patch28).
     #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
     pub(crate) token_rule: TokenRule,
-    /// The limits to meet: portable (5 MiB base64 per image), api (10 MiB), bedrock, vertex,
     /// claude-ai.
     #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
     pub(crate) profile: Profile,
@@ -82,18 +101,36 @@ pub(crate) struct PrepareArgs {
     /// Worker threads (default: one per core).
     #[arg(short, long, value_name = "N")]
     pub(crate) jobs: Option<usize>,
-    /// Prepare again even when an output newer than its input exists.
-    #[arg(long)]
-    pub(crate) force: bool,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub(crate) format: OutputFormat,
     /// Also walk hidden files and folders.
     #[arg(long)]
     pub(crate) hidden: bool,
     /// Never show a progress bar.
     #[arg(long)]
     pub(crate) no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RequestArgs {
+    /// Files and folders of images to send.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The question about the images (the text after them).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) prompt: String,
+    /// A system prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) system: Option<String>,
+    /// max_tokens of each body.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub(crate) max_tokens: u32,
+    /// The folder request-001.json, request-002.json, ... are written to.
+    #[arg(short, long, value_name = "DIR", required_unless_present = "dry_run")]
+    pub(crate) out: Option<PathBuf>,
+    /// Print the plan (bodies, images, bytes, tokens) without writing anything.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) pipeline: PipelineArgs,
 }
 
 /// How models are priced.

@@ -9,6 +9,7 @@ mod models;
 mod plan;
 mod prepare_cmd;
 mod render;
+mod request_cmd;
 mod walk;
 
 use args::{Cli, Command};
@@ -31,6 +32,13 @@ fn main() -> ExitCode {
         }),
         Command::Prepare(a) => prepare_cmd::run(a, &mut out).map(|errors| {
             if errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::Request(a) => request_cmd::run(a, &mut out).map(|failed| {
+            if failed > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

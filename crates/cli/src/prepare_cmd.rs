@@ -1,6 +1,6 @@
 //! `visionprep prepare`: make every image under the inputs Claude-ready, into an output folder.
 
-use crate::args::{OutputFormat, PrepareArgs};
+use crate::args::{OutputFormat, PipelineArgs, PrepareArgs};
 use crate::batch;
 use crate::cost::{Assessor, Outcome, price_table, progress_bar};
 use crate::render::{group, human_bytes, money};
@@ -71,24 +71,31 @@ struct PrepareTotals {
     usd: Usd,
 }
 
-pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
-    let table = price_table(&args.prices)?;
-    let mut options = PrepareOptions::for_model(&table, &args.model)?;
-    options.token_rule = args.token_rule;
-    options.request = args.profile.limits();
-    options.quality = args.quality;
-    options.min_quality = options.min_quality.min(args.quality);
-    options.filter = args.filter;
-    options.output = args.output_format;
-    options.background = args.background;
+/// Options, prices and the input assessor for the pipeline flags of `prepare` and `request`.
+pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
+    let table = price_table(&p.prices)?;
+    let mut options = PrepareOptions::for_model(&table, &p.model)?;
+    options.token_rule = p.token_rule;
+    options.request = p.profile.limits();
+    options.quality = p.quality;
+    options.min_quality = options.min_quality.min(p.quality);
+    options.filter = p.filter;
+    options.output = p.output_format;
+    options.background = p.background;
     let assessor = Assessor {
-        estimator: Estimator::new(&table, &[&args.model], args.token_rule)?,
+        estimator: Estimator::new(&table, &[&p.model], p.token_rule)?,
         limits: options.limits,
         request: options.request,
     };
+    Ok((options, assessor))
+}
+
+pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
+    let p = &args.pipeline;
+    let (options, assessor) = pipeline(p)?;
     let out_dir = output_folder(&args.out, &args.paths)?;
-    let pool = batch::pool(args.jobs)?;
-    let progress = progress_bar(args.no_progress);
+    let pool = batch::pool(p.jobs)?;
+    let progress = progress_bar(p.no_progress);
     let mut sink = Sink::new(args.format, out)?;
     let mut totals = PrepareTotals {
         model: options.model.clone(),
@@ -98,7 +105,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let work = |preparer: &mut Preparer, item: &Item| -> Done {
         prepare_one(preparer, item, &assessor, &options, &out_dir, args.force)
     };
-    let walked = walk(&args.paths, args.hidden);
+    let walked = walk(&args.paths, p.hidden);
     let skipped = batch::in_order(walked, &pool, BATCH, Preparer::new, work, |_, done| {
         progress.inc(1);
         match done {
@@ -218,13 +225,15 @@ fn prepare_one(
 }
 
 /// Writes `bytes` to a hidden temporary file beside `target`, flushed to disk.
-fn write_temp(target: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
+pub(crate) fn write_temp(target: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
     let dir = target.parent().context("no folder for the output")?;
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".visionprep-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".visionprep-").suffix(".tmp");
+    // Outputs are ordinary files (rw-r--r-- less the umask), not a temporary file's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_data()?;
     Ok(temp)

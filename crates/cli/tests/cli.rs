@@ -534,3 +534,64 @@ fn prepare_options_reach_the_pipeline() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn request_writes_bodies_ready_to_send() {
+    let dir = prepared_folder();
+    let out = visionprep(
+        &[
+            "request",
+            "in/sub",
+            "in/big.png",
+            "--prompt",
+            "Compare them.",
+            "-o",
+            "bodies",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("1 body, 2 images"), "{text}");
+    let body: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bodies/request-001.json")).unwrap())
+            .unwrap();
+    assert_eq!(body["model"], "claude-sonnet-4-5");
+    assert_eq!(body["max_tokens"], 1024);
+    let content = body["messages"][0]["content"].as_array().unwrap();
+    let kinds: Vec<&str> = content
+        .iter()
+        .map(|b| {
+            if b["type"] == "image" {
+                "image"
+            } else {
+                b["text"].as_str().unwrap()
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Image 1:", "image", "Image 2:", "image", "Compare them."]
+    );
+    assert_eq!(content[1]["source"]["type"], "base64");
+    assert_eq!(content[1]["source"]["media_type"], "image/jpeg");
+    assert_eq!(content[3]["source"]["media_type"], "image/png");
+
+    // A dry run writes nothing; a failing file is named and the exit status says so.
+    let dry = visionprep(&["request", "in", "--prompt", "x", "--dry-run"], dir.path());
+    assert_eq!(dry.status.code(), Some(1), "empty.png fails");
+    assert!(String::from_utf8_lossy(&dry.stderr).contains("empty.png"));
+    assert!(stdout(&dry).contains("dry run"));
+    assert!(!dir.path().join("request-001.json").exists());
+    let missing_out = visionprep(&["request", "in", "--prompt", "x"], dir.path());
+    assert_eq!(
+        missing_out.status.code(),
+        Some(2),
+        "-o is required unless --dry-run"
+    );
+}
