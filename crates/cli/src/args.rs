@@ -48,6 +48,12 @@ pub(crate) enum Command {
     /// Images come first, introduced by "Image 1:", "Image 2:", ... when a body has several,
     /// then the prompt. The summary estimates image tokens only: text tokens are not counted.
     Request(RequestArgs),
+    /// Check request bodies built elsewhere as the API would, without sending them: every
+    /// image's bytes against its media type, base64 validity (a left-over data: prefix too),
+    /// the per-image byte cap, 8000 px (2000 px past 20 images), 100 images and the body size.
+    ///
+    /// Each finding names its JSON path. Exit status: 0 when every body passes, 1 otherwise.
+    Check(CheckArgs),
     /// List the models and prices visionprep knows.
     Models(PriceArgs),
 }
@@ -68,6 +74,19 @@ pub(crate) struct PrepareArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Request body files (JSON).
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The limits to check against.
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    pub(crate) profile: Profile,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// How images are prepared: shared by `prepare` and `request`.

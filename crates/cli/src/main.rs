@@ -44,6 +44,13 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }),
+        Command::Check(a) => request_cmd::check(a, &mut out).map(|bad| {
+            if bad > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();

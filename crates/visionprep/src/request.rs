@@ -189,6 +189,114 @@ fn build(images: &[PackImage], options: &PackOptions) -> MessagesRequest {
     body(options, content)
 }
 
+/// Something wrong with a request body, at a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Where: `messages[0].content[2]`, or `body`.
+    pub path: String,
+    /// A stable code: `invalid-base64`, `data-url-prefix`, `empty-image`, `not-an-image`,
+    /// `unsupported-format`, `media-type-mismatch`, `over-byte-limit`, `over-max-side`,
+    /// `unreadable-image`, `too-many-images`, `request-too-large`.
+    pub code: &'static str,
+    /// What the API would say or do, for people.
+    pub message: String,
+}
+
+/// Checks a body against `limits` the way the API would, without sending it: every base64
+/// image decodes, is an API format, matches its declared media type, is within the per-image
+/// cap and the pixel limit (2000 px when the body has more than 20 images, all turns counted);
+/// the image count and the serialised size are within the request limits. Images given by URL
+/// or file id are counted but cannot be inspected.
+pub fn check(body: &MessagesRequest, limits: &RequestLimits) -> Vec<Finding> {
+    use visionprep_core::request::{Base64Error, base64_decode};
+    let mut findings = Vec::new();
+    let mut add = |path: &str, code: &'static str, message: String| {
+        findings.push(Finding {
+            path: path.to_owned(),
+            code,
+            message,
+        });
+    };
+    let count = body.images().count();
+    if count as u64 > u64::from(limits.max_images) {
+        add(
+            "messages",
+            "too-many-images",
+            format!("{count} images, over the limit of {}", limits.max_images),
+        );
+    }
+    let max_side = limits.max_side_for(u32::try_from(count).unwrap_or(u32::MAX));
+    for (path, source) in body.images() {
+        let ImageSource::Base64 { media_type, data } = source else {
+            continue;
+        };
+        let bytes = match base64_decode(data) {
+            Ok(b) => b,
+            Err(e) => {
+                let code = match e {
+                    Base64Error::DataUrlPrefix => "data-url-prefix",
+                    Base64Error::Empty => "empty-image",
+                    _ => "invalid-base64",
+                };
+                add(&path, code, e.to_string());
+                continue;
+            }
+        };
+        if data.len() as u64 > limits.max_image_base64_bytes {
+            add(
+                &path,
+                "over-byte-limit",
+                format!(
+                    "image exceeds the limit: {} bytes > {} bytes",
+                    data.len(),
+                    limits.max_image_base64_bytes
+                ),
+            );
+        }
+        let Some(format) = visionprep_core::sniff(&bytes) else {
+            add(&path, "not-an-image", "the data is not an image".into());
+            continue;
+        };
+        match format.media_type() {
+            None => add(
+                &path,
+                "unsupported-format",
+                format!("{format} is not a format the API accepts"),
+            ),
+            Some(actual) if actual.as_str() != media_type => add(
+                &path,
+                "media-type-mismatch",
+                format!("the data is {actual} but media_type says {media_type}"),
+            ),
+            Some(_) => {}
+        }
+        match crate::probe::probe_bytes(&bytes, &crate::Limits::default()) {
+            Ok(p) if p.displayed().long_edge() > max_side => add(
+                &path,
+                "over-max-side",
+                format!(
+                    "{} is over the {max_side} px limit for a body of {count} images",
+                    p.displayed()
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => add(&path, "unreadable-image", e.to_string()),
+        }
+    }
+    let size = json_len(body) as u64;
+    if size > limits.max_request_bytes {
+        add(
+            "body",
+            "request-too-large",
+            format!(
+                "the body is {size} bytes, over the {}-byte request limit",
+                limits.max_request_bytes
+            ),
+        );
+    }
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +359,63 @@ mod tests {
             .map(|b| b.images().count())
             .collect();
         assert_eq!(counts, [100, 1]);
+    }
+
+    #[test]
+    fn check_names_each_offending_block() {
+        use visionprep_core::request::base64_encode;
+        let png = {
+            let mut v =
+                b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x23\x28\0\0\x00\x10\x08\x02\0\0\0\0\0\0\0"
+                    .to_vec();
+            v.extend_from_slice(b"\0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\xaeB`\x82");
+            v
+        };
+        let block = |media: &str, data: String| {
+            ContentBlock::image(ImageSource::Base64 {
+                media_type: media.into(),
+                data,
+            })
+        };
+        let body = MessagesRequest {
+            model: "m".into(),
+            max_tokens: 10,
+            system: None,
+            messages: vec![Message::user(vec![
+                block("image/jpeg", base64_encode(&png)),
+                block(
+                    "image/png",
+                    format!("data:image/png;base64,{}", base64_encode(&png)),
+                ),
+                block("image/png", "@@@@".into()),
+                block("image/png", base64_encode(b"hello there")),
+                ContentBlock::image(ImageSource::Url {
+                    url: "https://x".into(),
+                }),
+                ContentBlock::text("?"),
+            ])],
+        };
+        let found: Vec<(String, &str)> = check(&body, &RequestLimits::PORTABLE)
+            .into_iter()
+            .map(|f| (f.path, f.code))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("messages[0].content[0]".to_owned(), "media-type-mismatch"),
+                ("messages[0].content[0]".to_owned(), "over-max-side"),
+                ("messages[0].content[1]".to_owned(), "data-url-prefix"),
+                ("messages[0].content[2]".to_owned(), "invalid-base64"),
+                ("messages[0].content[3]".to_owned(), "not-an-image"),
+            ]
+        );
+        // Packed bodies pass.
+        let packed = pack(&[image(100, 8)], &options()).unwrap();
+        assert!(
+            check(&packed[0], &RequestLimits::PORTABLE)
+                .iter()
+                .all(|f| f.code == "not-an-image")
+        );
     }
 
     #[test]
