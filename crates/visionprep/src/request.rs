@@ -83,6 +83,8 @@ fn label(i: usize) -> ContentBlock {
 struct Sizer {
     skeleton: usize,
     prompt: usize,
+    /// `labels[n]`: the serialised length of the labels `Image 1:` .. `Image n:`.
+    labels: Vec<usize>,
 }
 
 impl Sizer {
@@ -91,17 +93,19 @@ impl Sizer {
         Sizer {
             skeleton: json_len(&empty),
             prompt: json_len(&ContentBlock::text(&options.prompt)),
+            labels: vec![0],
         }
     }
 
     /// Length with `n` images whose blocks total `image_bytes`: labels when n >= 2, commas
     /// between the blocks.
-    fn len(&self, n: usize, image_bytes: usize) -> usize {
-        let labels: usize = if n >= 2 {
-            (1..=n).map(|i| json_len(&label(i))).sum()
-        } else {
-            0
-        };
+    fn len(&mut self, n: usize, image_bytes: usize) -> usize {
+        while self.labels.len() <= n {
+            let i = self.labels.len();
+            let total = self.labels[i - 1] + json_len(&label(i));
+            self.labels.push(total);
+        }
+        let labels = if n >= 2 { self.labels[n] } else { 0 };
         let blocks = n + if n >= 2 { n } else { 0 } + 1;
         self.skeleton + image_bytes + labels + self.prompt + (blocks - 1)
     }
@@ -125,7 +129,7 @@ pub fn pack(
     options: &PackOptions,
 ) -> Result<Vec<MessagesRequest>, PackError> {
     let limits = options.limits;
-    let sizer = Sizer::new(options);
+    let mut sizer = Sizer::new(options);
     let block_lens: Vec<usize> = images.iter().map(|i| json_len(&i.block())).collect();
     for (index, image) in images.iter().enumerate() {
         let reason = if image.data.len() as u64 > limits.max_image_base64_bytes {
