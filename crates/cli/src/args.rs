@@ -117,15 +117,8 @@ pub(crate) struct PipelineArgs {
     /// or r,g,b.
     #[arg(long, value_name = "COLOR", default_value = "white", value_parser = parse_color)]
     pub(crate) background: [u8; 3],
-    /// Worker threads (default: one per core).
-    #[arg(short, long, value_name = "N")]
-    pub(crate) jobs: Option<usize>,
-    /// Also walk hidden files and folders.
-    #[arg(long)]
-    pub(crate) hidden: bool,
-    /// Never show a progress bar.
-    #[arg(long)]
-    pub(crate) no_progress: bool,
+    #[command(flatten)]
+    pub(crate) walk: WalkArgs,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +245,13 @@ pub(crate) struct CostArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: OutputFormat,
+    #[command(flatten)]
+    pub(crate) walk: WalkArgs,
+}
+
+/// How folders are walked and worked through: shared by `cost`, `prepare` and `request`.
+#[derive(Debug, Args)]
+pub(crate) struct WalkArgs {
     /// Worker threads (default: one per core).
     #[arg(short, long, value_name = "N")]
     pub(crate) jobs: Option<usize>,

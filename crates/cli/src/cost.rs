@@ -155,12 +155,12 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
         limits: Limits::default(),
         request: args.profile.limits(),
     };
-    let pool = batch::pool(args.jobs)?;
-    let progress = progress_bar(args.no_progress);
+    let pool = batch::pool(args.walk.jobs)?;
+    let progress = progress_bar(args.walk.no_progress);
     let mut renderer = report(args.format, out, &table, &assessor.estimator)?;
     let mut totals = Totals::new(assessor.estimator.models());
     let mut not_images = 0u64;
-    let walked = walk(&args.paths, args.hidden);
+    let walked = walk(&args.paths, args.walk.hidden);
     let skipped = batch::in_order(
         walked,
         &pool,

@@ -23,34 +23,10 @@ fn main() -> ExitCode {
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.command {
         Command::Plan(a) => plan::run(a, &mut out).map(|()| ExitCode::SUCCESS),
-        Command::Cost(a) => cost::run(a, &mut out).map(|s| {
-            if s.errors > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }),
-        Command::Prepare(a) => prepare_cmd::run(a, &mut out).map(|errors| {
-            if errors > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }),
-        Command::Request(a) => request_cmd::run(a, &mut out).map(|failed| {
-            if failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }),
-        Command::Check(a) => request_cmd::check(a, &mut out).map(|bad| {
-            if bad > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }),
+        Command::Cost(a) => cost::run(a, &mut out).map(|totals| failures(totals.errors)),
+        Command::Prepare(a) => prepare_cmd::run(a, &mut out).map(failures),
+        Command::Request(a) => request_cmd::run(a, &mut out).map(failures),
+        Command::Check(a) => request_cmd::check(a, &mut out).map(failures),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();
@@ -61,6 +37,15 @@ fn main() -> ExitCode {
             eprintln!("visionprep: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Exit status 1 when any file failed, 0 otherwise.
+fn failures(failed: u64) -> ExitCode {
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

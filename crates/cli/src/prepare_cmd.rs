@@ -94,8 +94,8 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let (options, assessor) = pipeline(p)?;
     let out_dir = output_folder(&args.out, &args.paths)?;
-    let pool = batch::pool(p.jobs)?;
-    let progress = progress_bar(p.no_progress);
+    let pool = batch::pool(p.walk.jobs)?;
+    let progress = progress_bar(p.walk.no_progress);
     let mut sink = Sink::new(args.format, out)?;
     let mut totals = PrepareTotals {
         model: options.model.clone(),
@@ -105,7 +105,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let work = |preparer: &mut Preparer, item: &Item| -> Done {
         prepare_one(preparer, item, &assessor, &options, &out_dir, args.force)
     };
-    let walked = walk(&args.paths, p.hidden);
+    let walked = walk(&args.paths, p.walk.hidden);
     let skipped = batch::in_order(walked, &pool, BATCH, Preparer::new, work, |_, done| {
         progress.inc(1);
         match done {

@@ -21,8 +21,8 @@ const BATCH: usize = 64;
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let (options, assessor) = pipeline(p)?;
-    let pool = batch::pool(p.jobs)?;
-    let progress = progress_bar(p.no_progress);
+    let pool = batch::pool(p.walk.jobs)?;
+    let progress = progress_bar(p.walk.no_progress);
     let mut images: Vec<PackImage> = Vec::new();
     let mut tokens: Vec<(u64, Usd)> = Vec::new();
     let mut failed = 0u64;
@@ -45,7 +45,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         )
     };
     batch::in_order(
-        walk(&args.paths, p.hidden),
+        walk(&args.paths, p.walk.hidden),
         &pool,
         BATCH,
         Preparer::new,
