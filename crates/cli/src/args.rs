@@ -225,9 +225,9 @@ pub(crate) struct PlanArgs {
 pub(crate) enum OutputFormat {
     /// Aligned text, one line per file, totals at the end.
     Table,
-    /// One JSON object: token_rule, prices_as_of, files, totals.
+    /// One JSON object with `files` and `totals` (`cost` adds `token_rule`, `prices_as_of`).
     Json,
-    /// One row per file, one column group per model (no totals).
+    /// One row per file (no totals).
     Csv,
 }
 
