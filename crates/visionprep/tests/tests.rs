@@ -11,4 +11,5 @@
 mod make;
 mod prepare;
 mod probe;
+mod regression;
 mod request;

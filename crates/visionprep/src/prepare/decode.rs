@@ -59,7 +59,7 @@ pub(crate) fn decode(
     {
         return Ok(decoded);
     }
-    decode_full(bytes, probe.format, limits)
+    decode_full(bytes, probe, limits)
 }
 
 /// A JPEG decoded with a reduced IDCT to the smallest of 1/8, 1/4, 1/2 that is not below
@@ -121,7 +121,8 @@ fn decode_jpeg_scaled(
     }))
 }
 
-fn decode_full(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, PrepareError> {
+fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, PrepareError> {
+    let format = probe.format;
     let Some(fmt) = image_format(format) else {
         return Err(PrepareError::Unsupported {
             format,
@@ -153,9 +154,14 @@ fn decode_full(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded,
     decoder
         .set_limits(image_limits)
         .map_err(|e| map_error(e, format))?;
-    let orientation = decoder.orientation().map_err(|e| map_error(e, format))?;
-    let orientation = Orientation::from_exif(u16::from(orientation.to_exif())).unwrap_or_default();
-    let icc = decoder.icc_profile().ok().flatten();
+    // Metadata comes from visionprep's own bounded readers, never from the decoder's: image-webp
+    // allocates a chunk's declared size before reading it (3 GB from a 460-byte file, found by
+    // fuzzing; tests/regression/prepare-webp-exif-size.webp).
+    let orientation = probe.orientation;
+    let icc = match format {
+        Format::Webp => webp_icc(bytes),
+        _ => decoder.icc_profile().ok().flatten(),
+    };
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
     Ok(Decoded {
         pixels: Pixels::from_dynamic(img),
@@ -163,6 +169,20 @@ fn decode_full(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded,
         orientation,
         icc,
     })
+}
+
+/// The ICCP chunk of an extended WebP, read within the file's bounds.
+fn webp_icc(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut pos = 12usize;
+    while let Some(head) = bytes.get(pos..pos.checked_add(8)?) {
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let body = bytes.get(pos + 8..(pos + 8).checked_add(size)?)?;
+        if &head[..4] == b"ICCP" {
+            return Some(body.to_vec());
+        }
+        pos = pos + 8 + size + (size & 1);
+    }
+    None
 }
 
 fn map_error(e: ImageError, format: Format) -> PrepareError {

@@ -62,7 +62,8 @@ pub(crate) fn tiff<S: Source>(src: &mut S) -> Parse<Header> {
         let v = match kind {
             3 => u64::from(rd16(value)),
             4 => u64::from(rd32(value)),
-            16 => rd64(value),
+            // LONG8 fits only BigTIFF's 8-byte value field.
+            16 if big => rd64(value),
             _ => continue,
         };
         match tag {

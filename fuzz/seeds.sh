@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Seed corpora for the fuzz targets from the committed fixtures and example images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for t in sniff probe prepare; do
+  mkdir -p "fuzz/corpus/$t"
+  cp crates/visionprep/tests/fixtures/*.{webp,heic,avif,jxl} "fuzz/corpus/$t/" 2>/dev/null || true
+  cp examples/images/chart-1092x1092.png examples/images/animation-480x360.gif "fuzz/corpus/$t/"
+  cp crates/visionprep/tests/regression/* "fuzz/corpus/$t/"
+done
+mkdir -p fuzz/corpus/fit_target
+printf '\x80\x07\0\0\x38\x04\0\0\x20\x06\0\0\x20\x06\0\0\x1c\0\0\0' > fuzz/corpus/fit_target/1920x1080-standard
+mkdir -p fuzz/corpus/prices fuzz/corpus/request
+cp crates/core/prices.toml fuzz/corpus/prices/
+printf '%s' '{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"hi"}]}]}' > fuzz/corpus/request/body.json
+echo "seed corpora under fuzz/corpus"
