@@ -6,7 +6,9 @@ use visionprep::core::{Size, TierLimits, fit_target, fits};
 
 fuzz_target!(|input: (u32, u32, u32, u32, u32)| {
     let (w, h, edge, patches, patch) = input;
-    let Ok(tier) = TierLimits::new(edge, patches, patch) else { return };
+    let Ok(tier) = TierLimits::new(edge, patches, patch) else {
+        return;
+    };
     let size = Size::new(w, h);
     let t = fit_target(size, tier);
     if size.is_empty() {

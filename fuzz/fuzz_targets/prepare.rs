@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     // Tight limits keep each run fast and bounded in memory.
     options.limits = Limits::with_max_pixels(1 << 20);
     if let Ok(out) = prepare(data, &options) {
-        assert_eq!(sniff(&out.bytes).and_then(|f| f.media_type()), Some(out.media_type));
+        assert_eq!(
+            sniff(&out.bytes).and_then(|f| f.media_type()),
+            Some(out.media_type)
+        );
         assert!(fits(out.output_size, options.tier));
         assert!(options.request.image_bytes_ok(out.bytes.len() as u64));
         let probe = probe_bytes(&out.bytes, &Limits::default()).expect("output re-probes");

@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use visionprep::core::PriceTable;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut table = PriceTable::builtin();
     let before = table.clone();
     if table.merge_toml(text).is_err() {

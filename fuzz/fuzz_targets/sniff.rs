@@ -9,7 +9,9 @@ fuzz_target!(|data: &[u8]| {
         Some(Format::Jpeg) => assert!(data.starts_with(&[0xFF, 0xD8, 0xFF])),
         Some(Format::Png) => assert!(data.starts_with(b"\x89PNG\r\n\x1a\n")),
         Some(Format::Gif) => assert!(data.starts_with(b"GIF8")),
-        Some(Format::Webp) => assert!(data.starts_with(b"RIFF") && data.get(8..12) == Some(b"WEBP")),
+        Some(Format::Webp) => {
+            assert!(data.starts_with(b"RIFF") && data.get(8..12) == Some(b"WEBP"))
+        }
         _ => {}
     }
 });
