@@ -8,17 +8,24 @@ pub struct Limits {
     /// Pixels (width x height) an image may declare. Default 2^27 = 134,217,728: room for the
     /// 108 MP sensors of current phones, far below what a 50000x50000 "bomb" declares.
     pub max_pixels: u64,
+    /// Bytes of a file read whole for preparing. Default 1 GiB: more than any image within the
+    /// pixel limit needs, so a huge file is refused before it is read into memory.
+    pub max_file_bytes: u64,
 }
 
 impl Limits {
     /// The default limits.
     pub const DEFAULT: Limits = Limits {
         max_pixels: 1 << 27,
+        max_file_bytes: 1 << 30,
     };
 
     /// Limits that refuse images declaring more than `max_pixels` pixels.
     pub const fn with_max_pixels(max_pixels: u64) -> Limits {
-        Limits { max_pixels }
+        Limits {
+            max_pixels,
+            max_file_bytes: Limits::DEFAULT.max_file_bytes,
+        }
     }
 }
 

@@ -381,6 +381,26 @@ fn formats_without_a_decoder_say_so() {
 }
 
 #[test]
+fn files_over_the_read_limit_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.png");
+    std::fs::write(
+        &path,
+        encode(
+            DynamicImage::ImageRgb8(make::rgb(300, 200)),
+            ImageFormat::Png,
+        ),
+    )
+    .unwrap();
+    let mut opts = options();
+    opts.limits.max_file_bytes = 100;
+    let err = visionprep::prepare::prepare_path(&path, &opts).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MemoryLimit, "{err}");
+    opts.limits.max_file_bytes = 1 << 30;
+    assert!(visionprep::prepare::prepare_path(&path, &opts).is_ok());
+}
+
+#[test]
 fn every_prefix_is_an_error_never_a_panic() {
     let opts = options();
     let inputs = [

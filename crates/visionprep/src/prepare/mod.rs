@@ -305,7 +305,16 @@ impl Preparer {
         path: impl AsRef<std::path::Path>,
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
-        crate::probe::probe_path(path.as_ref(), &options.limits)?;
+        let probe = crate::probe::probe_path(path.as_ref(), &options.limits)?;
+        if probe.bytes > options.limits.max_file_bytes {
+            return Err(PrepareError::MemoryLimit {
+                format: probe.format,
+                reason: format!(
+                    "the file is {} bytes, over the {}-byte limit for reading it whole",
+                    probe.bytes, options.limits.max_file_bytes
+                ),
+            });
+        }
         let bytes = std::fs::read(path.as_ref()).map_err(ProbeError::Io)?;
         self.prepare(&bytes, options)
     }
