@@ -39,22 +39,16 @@ fn bench(c: &mut Criterion) {
 
 /// Packing 1,000 prepared images (100 KB of base64 each) into request bodies.
 fn bench_pack(c: &mut Criterion) {
-    use visionprep::core::{MediaType, RequestLimits, Size};
+    use visionprep::core::{RequestLimits, Size};
     use visionprep::request::{PackImage, PackOptions, pack};
     let images: Vec<PackImage> = (0..1000)
-        .map(|i| PackImage {
-            media_type: MediaType::Jpeg,
-            data: "A".repeat(100_000 + i),
-            size: Size::new(1568, 1045),
-        })
+        .map(|i| PackImage::base64("image/jpeg", "A".repeat(100_000 + i), Size::new(1568, 1045)))
         .collect();
-    let options = PackOptions {
-        model: "claude-sonnet-4-5".into(),
-        max_tokens: 1024,
-        system: None,
-        prompt: "Describe each image.".into(),
-        limits: RequestLimits::PORTABLE,
-    };
+    let options = PackOptions::new(
+        "claude-sonnet-4-5",
+        "Describe each image.",
+        RequestLimits::PORTABLE,
+    );
     let mut g = c.benchmark_group("request");
     g.sample_size(10);
     g.bench_function("pack 1000 images", |b| {

@@ -98,7 +98,7 @@ pub(crate) struct PipelineArgs {
     /// How tokens are counted in the report (area750 or patch28).
     #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
     pub(crate) token_rule: TokenRule,
-    /// claude-ai.
+    /// The limits outputs must meet: portable, api, bedrock, vertex or claude-ai.
     #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
     pub(crate) profile: Profile,
     #[command(flatten)]
@@ -124,8 +124,19 @@ pub(crate) struct PipelineArgs {
 #[derive(Debug, Args)]
 pub(crate) struct RequestArgs {
     /// Files and folders of images to send.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(value_name = "PATH", required_unless_present_any = ["url", "file_id"])]
     pub(crate) paths: Vec<PathBuf>,
+    /// An image the API fetches from this URL, sent after the files (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Vec<String>,
+    /// An image uploaded with the Files API, sent after the files and URLs (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub(crate) file_id: Vec<String>,
+    /// A request body (JSON) whose turns come before the new one: every body repeats them,
+    /// and their images and bytes count toward every limit. Its system prompt is kept unless
+    /// --system is given.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) history: Option<PathBuf>,
     /// The question about the images (the text after them).
     #[arg(long, value_name = "TEXT")]
     pub(crate) prompt: String,

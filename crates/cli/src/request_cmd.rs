@@ -23,8 +23,21 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let (options, assessor) = pipeline(p)?;
     let pool = batch::pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
+    let history = match &args.history {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                serde_json::from_slice::<MessagesRequest>(&bytes).with_context(|| {
+                    format!("{} is not a Messages API request body", path.display())
+                })?,
+            )
+        }
+        None => None,
+    };
     let mut images: Vec<PackImage> = Vec::new();
-    let mut tokens: Vec<(u64, Usd)> = Vec::new();
+    // Image tokens and cost of each image, when known (prepared files; not URLs or file ids).
+    let mut tokens: Vec<Option<(u64, Usd)>> = Vec::new();
     let mut failed = 0u64;
     let work = |preparer: &mut Preparer, item: &crate::walk::Item| {
         match assessor.assess(item) {
@@ -55,7 +68,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
             match done {
                 None => {}
                 Some(Ok(prepared)) => {
-                    tokens.push((prepared.tokens, prepared.usd));
+                    tokens.push(Some((prepared.tokens, prepared.usd)));
                     images.push(PackImage::from_prepared(&prepared));
                 }
                 Some(Err(message)) => {
@@ -67,21 +80,29 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         },
     )?;
     progress.finish_and_clear();
-    let pack_options = PackOptions {
-        model: options.model.clone(),
-        max_tokens: args.max_tokens,
-        system: args.system.clone(),
-        prompt: args.prompt.clone(),
-        limits: options.request,
-    };
+    for url in &args.url {
+        images.push(PackImage::url(url));
+        tokens.push(None);
+    }
+    for id in &args.file_id {
+        images.push(PackImage::file(id));
+        tokens.push(None);
+    }
+    let mut pack_options = PackOptions::new(&options.model, &args.prompt, options.request);
+    pack_options.max_tokens = args.max_tokens;
+    pack_options.system = args.system.clone();
+    let mut held = 0;
+    if let Some(history) = history {
+        held = history.images().count();
+        pack_options.system = pack_options.system.or(history.system);
+        pack_options.history = history.messages;
+    }
     let bodies = pack(&images, &pack_options).context("cannot pack the images")?;
     let mut first = 0;
     for (i, body) in bodies.iter().enumerate() {
         let bytes = serde_json::to_vec(body)?;
-        let count = body.images().count();
-        let (body_tokens, body_usd) = tokens[first..first + count]
-            .iter()
-            .fold((0u64, Usd::ZERO), |(t, u), (bt, bu)| (t + bt, u + *bu));
+        let count = body.images().count() - held;
+        let (body_tokens, body_usd) = known(&tokens[first..first + count]);
         first += count;
         let name = format!("request-{:03}.json", i + 1);
         if let Some(dir) = args.out.as_ref().filter(|_| !args.dry_run) {
@@ -95,11 +116,18 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
             money(body_usd, 6)
         )?;
     }
-    let total: u64 = tokens.iter().map(|(t, _)| t).sum();
-    let usd: Usd = tokens.iter().map(|(_, u)| *u).sum();
+    let (total, usd) = known(&tokens);
+    let mut uncounted = vec!["text tokens".to_owned()];
+    if held > 0 {
+        uncounted.push(format!("the {held} images of earlier turns"));
+    }
+    let unknown = tokens.iter().filter(|t| t.is_none()).count();
+    if unknown > 0 {
+        uncounted.push(format!("{unknown} images by URL or file id"));
+    }
     writeln!(
         out,
-        "{} bod{}, {} images, {} image tokens, {} on {} ({}); text tokens are not counted",
+        "{} bod{}, {} new images, {} image tokens, {} on {} ({}); not counted: {}",
         bodies.len(),
         if bodies.len() == 1 { "y" } else { "ies" },
         images.len(),
@@ -111,9 +139,18 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         } else {
             "written"
         },
+        uncounted.join(", "),
     )?;
     out.flush()?;
     Ok(failed)
+}
+
+/// Sums the image tokens and cost that are known.
+fn known(tokens: &[Option<(u64, Usd)>]) -> (u64, Usd) {
+    tokens
+        .iter()
+        .flatten()
+        .fold((0, Usd::ZERO), |(t, u), (bt, bu)| (t + bt, u + *bu))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

@@ -557,7 +557,7 @@ fn request_writes_bodies_ready_to_send() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = stdout(&out);
-    assert!(text.contains("1 body, 2 images"), "{text}");
+    assert!(text.contains("1 body, 2 new images"), "{text}");
     let body: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("bodies/request-001.json")).unwrap())
             .unwrap();
@@ -581,6 +581,70 @@ fn request_writes_bodies_ready_to_send() {
     assert_eq!(content[1]["source"]["type"], "base64");
     assert_eq!(content[1]["source"]["media_type"], "image/jpeg");
     assert_eq!(content[3]["source"]["media_type"], "image/png");
+
+    // A later turn: the first body as history, a file, a URL and a file id.
+    let next = visionprep(
+        &[
+            "request",
+            "in/big.png",
+            "--url",
+            "https://example.com/plan.png",
+            "--file-id",
+            "file_011CNha8iCJcU1wXNR6q4V8w",
+            "--history",
+            "bodies/request-001.json",
+            "--prompt",
+            "And these?",
+            "-o",
+            "bodies2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        next.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    let text = stdout(&next);
+    assert!(text.contains("1 body, 3 new images"), "{text}");
+    assert!(
+        text.contains("the 2 images of earlier turns, 2 images by URL or file id"),
+        "{text}"
+    );
+    let later: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("bodies2/request-001.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(later["messages"][0], body["messages"][0]);
+    let turn = later["messages"][1]["content"].as_array().unwrap();
+    let labels: Vec<&str> = turn.iter().filter_map(|b| b["text"].as_str()).collect();
+    assert_eq!(labels, ["Image 3:", "Image 4:", "Image 5:", "And these?"]);
+    assert_eq!(
+        turn[3]["source"],
+        serde_json::json!({"type": "url", "url": "https://example.com/plan.png"})
+    );
+    assert_eq!(
+        turn[5]["source"]["file_id"],
+        "file_011CNha8iCJcU1wXNR6q4V8w"
+    );
+    let bad_history = visionprep(
+        &[
+            "request",
+            "--url",
+            "https://x/y.png",
+            "--history",
+            "in/big.png",
+            "--prompt",
+            "x",
+            "--dry-run",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad_history.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad_history.stderr).contains("not a Messages API request body")
+    );
 
     // A dry run writes nothing; a failing file is named and the exit status says so.
     let dry = visionprep(&["request", "in", "--prompt", "x", "--dry-run"], dir.path());

@@ -1,48 +1,129 @@
-//! Putting prepared images into request bodies the API accepts the first time.
+//! Putting images into request bodies the API accepts the first time.
 //!
 //! [`pack`] splits images, in order, into the fewest bodies that each respect every limit of
 //! a profile: the image count, the 2000 px rule past 20 images, the per-image base64 cap and
 //! the whole body's size, computed exactly (the length of the bytes `serde_json` writes).
-//! Images come first, each introduced by `Image 1:`, `Image 2:`, ... when a body has several,
-//! then the prompt (SPEC section 5).
+//! Earlier turns of a conversation ([`PackOptions::history`]) go in every body and count
+//! toward every limit. [`Conversation`] builds one body turn by turn. Either way the images
+//! of a user turn come first, each introduced by `Image 1:`, `Image 2:`, ... when the body
+//! holds several, then the prompt (SPEC section 5).
 
 use crate::prepare::Prepared;
 use visionprep_core::request::{
-    ContentBlock, ImageSource, Message, MessagesRequest, base64_encode,
+    ContentBlock, ImageSource, Message, MessagesRequest, base64_decode, base64_encode,
 };
-use visionprep_core::{MediaType, RequestLimits, Size};
+use visionprep_core::{RequestLimits, Size};
 
-/// An image ready to be placed in a body.
+/// An image to place in a body: prepared bytes, a URL or an uploaded file.
+///
+/// The pixel size is known for prepared images; for a URL or a file id it is what the caller
+/// says with [`PackImage::with_size`]. An image of unknown size is never put in a body of more
+/// than 20 images, where the 2000 px rule could not be checked.
+///
+/// ```
+/// use visionprep::core::Size;
+/// use visionprep::request::PackImage;
+/// let chart = PackImage::url("https://example.com/chart.png").with_size(Size::new(1200, 800));
+/// let scan = PackImage::file("file_011CNha8iCJcU1wXNR6q4V8w");
+/// assert_eq!(chart.size(), Some(Size::new(1200, 800)));
+/// assert_eq!(scan.size(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackImage {
-    /// Its media type.
-    pub media_type: MediaType,
-    /// Its bytes, base64-encoded.
-    pub data: String,
-    /// Its size in pixels.
-    pub size: Size,
+    source: ImageSource,
+    size: Option<Size>,
 }
 
 impl PackImage {
-    /// A prepared image, encoded.
+    /// A prepared image, base64-encoded.
     pub fn from_prepared(p: &Prepared) -> PackImage {
         PackImage {
-            media_type: p.media_type,
-            data: base64_encode(&p.bytes),
-            size: p.output_size,
+            source: ImageSource::Base64 {
+                media_type: p.media_type.as_str().to_owned(),
+                data: base64_encode(&p.bytes),
+            },
+            size: Some(p.output_size),
+        }
+    }
+
+    /// Bytes already base64-encoded, with their media type and size.
+    pub fn base64(media_type: impl Into<String>, data: impl Into<String>, size: Size) -> PackImage {
+        PackImage {
+            source: ImageSource::Base64 {
+                media_type: media_type.into(),
+                data: data.into(),
+            },
+            size: Some(size),
+        }
+    }
+
+    /// An image the API fetches from `url`.
+    pub fn url(url: impl Into<String>) -> PackImage {
+        PackImage {
+            source: ImageSource::Url { url: url.into() },
+            size: None,
+        }
+    }
+
+    /// An image uploaded with the Files API.
+    pub fn file(file_id: impl Into<String>) -> PackImage {
+        PackImage {
+            source: ImageSource::File {
+                file_id: file_id.into(),
+            },
+            size: None,
+        }
+    }
+
+    /// The same image with its pixel size known.
+    #[must_use]
+    pub fn with_size(mut self, size: Size) -> PackImage {
+        self.size = Some(size);
+        self
+    }
+
+    /// Where the image comes from.
+    pub fn source(&self) -> &ImageSource {
+        &self.source
+    }
+
+    /// Its pixel size, when known.
+    pub fn size(&self) -> Option<Size> {
+        self.size
+    }
+
+    /// The image of an existing block: base64 images are measured from their bytes (an
+    /// unreadable one has no size), URL and file images have none.
+    pub fn from_source(source: &ImageSource) -> PackImage {
+        let size = match source {
+            ImageSource::Base64 { data, .. } => base64_decode(data).ok().and_then(|bytes| {
+                crate::probe::probe_bytes(&bytes, &crate::Limits::default())
+                    .ok()
+                    .map(|p| p.displayed())
+            }),
+            _ => None,
+        };
+        PackImage {
+            source: source.clone(),
+            size,
+        }
+    }
+
+    fn base64_len(&self) -> Option<usize> {
+        match &self.source {
+            ImageSource::Base64 { data, .. } => Some(data.len()),
+            _ => None,
         }
     }
 
     fn block(&self) -> ContentBlock {
-        ContentBlock::image(ImageSource::Base64 {
-            media_type: self.media_type.as_str().to_owned(),
-            data: self.data.clone(),
-        })
+        ContentBlock::image(self.source.clone())
     }
 }
 
-/// What every body carries besides the images.
+/// What every body carries besides the new images.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PackOptions {
     /// The model id.
     pub model: String,
@@ -50,10 +131,28 @@ pub struct PackOptions {
     pub max_tokens: u32,
     /// The system prompt, if any.
     pub system: Option<String>,
+    /// Earlier turns of the conversation, sent first in every body. Their images count toward
+    /// the image limit and the 2000 px rule, their bytes toward the body size. The new images
+    /// and the prompt form the user turn that follows them.
+    pub history: Vec<Message>,
     /// The question asked about the images (the last block).
     pub prompt: String,
     /// The limits each body must respect.
     pub limits: RequestLimits,
+}
+
+impl PackOptions {
+    /// Options for `model` with `max_tokens` 1024, no system prompt and no history.
+    pub fn new(model: impl Into<String>, prompt: impl Into<String>, limits: RequestLimits) -> Self {
+        PackOptions {
+            model: model.into(),
+            max_tokens: 1024,
+            system: None,
+            history: Vec::new(),
+            prompt: prompt.into(),
+            limits,
+        }
+    }
 }
 
 /// Why images could not be packed.
@@ -68,6 +167,12 @@ pub enum PackError {
         /// Which limit it breaks.
         reason: String,
     },
+    /// The earlier turns alone already break a limit: no body can continue them.
+    #[error("the conversation so far cannot be sent again: {reason}")]
+    HistoryTooLarge {
+        /// Which limit it breaks.
+        reason: String,
+    },
 }
 
 fn json_len<T: serde::Serialize>(value: &T) -> usize {
@@ -75,81 +180,171 @@ fn json_len<T: serde::Serialize>(value: &T) -> usize {
     serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
-fn label(i: usize) -> ContentBlock {
-    ContentBlock::text(format!("Image {i}:"))
+fn label(number: usize) -> ContentBlock {
+    ContentBlock::text(format!("Image {number}:"))
 }
 
-/// The exact serialised length of a body holding images whose block lengths are `lens`.
+/// The content of a user turn: `images` (labelled `Image {first}:` on, when `labelled`), then
+/// the prompt.
+fn user_turn(images: &[PackImage], first: usize, labelled: bool, prompt: &str) -> Message {
+    let mut content = Vec::new();
+    for (i, image) in images.iter().enumerate() {
+        if labelled {
+            content.push(label(first + i));
+        }
+        content.push(image.block());
+    }
+    content.push(ContentBlock::text(prompt));
+    Message::user(content)
+}
+
+/// What the images of earlier turns impose on a body.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    count: usize,
+    longest: u32,
+    unknown: bool,
+}
+
+impl Held {
+    fn of(messages: &[Message]) -> Held {
+        let body = MessagesRequest {
+            model: String::new(),
+            max_tokens: 0,
+            system: None,
+            messages: messages.to_vec(),
+        };
+        let mut held = Held::default();
+        for (_, source) in body.images() {
+            held = held.with(&PackImage::from_source(source));
+        }
+        held
+    }
+
+    fn with(self, image: &PackImage) -> Held {
+        Held {
+            count: self.count + 1,
+            longest: self.longest.max(image.size.map_or(0, |s| s.long_edge())),
+            unknown: self.unknown || image.size.is_none(),
+        }
+    }
+
+    /// The image-count and pixel-size limits, for a body holding exactly these images.
+    fn breaks(&self, limits: &RequestLimits) -> Option<String> {
+        let count = u32::try_from(self.count).unwrap_or(u32::MAX);
+        let max_side = limits.max_side_for(count);
+        if count > limits.max_images {
+            Some(format!(
+                "{count} images, over the limit of {}",
+                limits.max_images
+            ))
+        } else if self.longest > max_side {
+            Some(format!(
+                "an image of {} px is over the {max_side} px limit for a body of {count} images",
+                self.longest
+            ))
+        } else if self.unknown && count > limits.many_images_threshold {
+            Some(format!(
+                "an image of unknown size cannot be checked against the {max_side} px limit \
+                 for a body of {count} images"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// The exact serialised length of a body: history, then a user turn of `n` new images.
 struct Sizer {
     skeleton: usize,
-    prompt: usize,
-    /// `labels[n]`: the serialised length of the labels `Image 1:` .. `Image n:`.
+    held: usize,
+    /// `labels[n]`: the serialised length of the labels of the first `n` new images.
     labels: Vec<usize>,
 }
 
 impl Sizer {
-    fn new(options: &PackOptions) -> Sizer {
-        let empty = body(options, Vec::new());
+    fn new(options: &PackOptions, held: usize) -> Sizer {
         Sizer {
-            skeleton: json_len(&empty),
-            prompt: json_len(&ContentBlock::text(&options.prompt)),
+            skeleton: json_len(&body(options, &[], held)),
+            held,
             labels: vec![0],
         }
     }
 
-    /// Length with `n` images whose blocks total `image_bytes`: labels when n >= 2, commas
-    /// between the blocks.
+    /// Length with `n` new images whose blocks total `image_bytes`; labels when the body holds
+    /// several images, a comma before each new block (the prompt block is in the skeleton).
     fn len(&mut self, n: usize, image_bytes: usize) -> usize {
         while self.labels.len() <= n {
             let i = self.labels.len();
-            let total = self.labels[i - 1] + json_len(&label(i));
+            let total = self.labels[i - 1] + json_len(&label(self.held + i));
             self.labels.push(total);
         }
-        let labels = if n >= 2 { self.labels[n] } else { 0 };
-        let blocks = n + if n >= 2 { n } else { 0 } + 1;
-        self.skeleton + image_bytes + labels + self.prompt + (blocks - 1)
+        let labelled = self.held + n >= 2;
+        let labels = if labelled { self.labels[n] } else { 0 };
+        let blocks = if labelled { 2 * n } else { n };
+        self.skeleton + image_bytes + labels + blocks
     }
 }
 
-fn body(options: &PackOptions, content: Vec<ContentBlock>) -> MessagesRequest {
+fn body(options: &PackOptions, images: &[PackImage], held: usize) -> MessagesRequest {
+    let mut messages = options.history.clone();
+    messages.push(user_turn(
+        images,
+        held + 1,
+        held + images.len() >= 2,
+        &options.prompt,
+    ));
     MessagesRequest {
         model: options.model.clone(),
         max_tokens: options.max_tokens,
         system: options.system.clone(),
-        messages: vec![Message::user(content)],
+        messages,
     }
 }
 
-/// Packs `images` in order into the fewest bodies within `options.limits`.
+/// Packs `images` in order into the fewest bodies within `options.limits`, each body the
+/// history followed by a user turn with its share of the images and the prompt.
 ///
 /// Greedy filling is optimal here: every limit only gets easier as a body loses images, so
 /// extending each body as far as it goes never forces an extra one later.
+///
+/// # Errors
+///
+/// [`PackError::ImageTooLarge`] names the first image that cannot go in a body even alone (after
+/// the history), [`PackError::HistoryTooLarge`] a history that breaks a limit by itself.
 pub fn pack(
     images: &[PackImage],
     options: &PackOptions,
 ) -> Result<Vec<MessagesRequest>, PackError> {
     let limits = options.limits;
-    let mut sizer = Sizer::new(options);
+    let held = Held::of(&options.history);
+    let mut sizer = Sizer::new(options, held.count);
+    let history_only = json_len(&body(options, &[], held.count)) as u64;
+    if let Some(reason) = held.breaks(&limits).or_else(|| {
+        (history_only > limits.max_request_bytes).then(|| {
+            format!(
+                "it makes a body of {history_only} bytes, over {}",
+                limits.max_request_bytes
+            )
+        })
+    }) {
+        return Err(PackError::HistoryTooLarge { reason });
+    }
     let block_lens: Vec<usize> = images.iter().map(|i| json_len(&i.block())).collect();
     for (index, image) in images.iter().enumerate() {
-        let reason = if image.data.len() as u64 > limits.max_image_base64_bytes {
-            Some(format!(
-                "its base64 text is {} bytes, over the {}-byte limit",
-                image.data.len(),
+        let reason = match image.base64_len() {
+            Some(len) if len as u64 > limits.max_image_base64_bytes => Some(format!(
+                "its base64 text is {len} bytes, over the {}-byte limit",
                 limits.max_image_base64_bytes
-            ))
-        } else if image.size.long_edge() > limits.max_side {
-            Some(format!(
-                "{} is over the {} px limit",
-                image.size, limits.max_side
-            ))
-        } else if sizer.len(1, block_lens[index]) as u64 > limits.max_request_bytes {
-            Some(format!(
-                "alone it makes a body over {} bytes",
-                limits.max_request_bytes
-            ))
-        } else {
-            None
+            )),
+            _ => held.with(image).breaks(&limits).or_else(|| {
+                (sizer.len(1, block_lens[index]) as u64 > limits.max_request_bytes).then(|| {
+                    format!(
+                        "with it a body is over {} bytes, even alone",
+                        limits.max_request_bytes
+                    )
+                })
+            }),
         };
         if let Some(reason) = reason {
             return Err(PackError::ImageTooLarge { index, reason });
@@ -160,37 +355,105 @@ pub fn pack(
     while start < images.len() {
         let mut end = start;
         let mut bytes = 0usize;
-        let mut longest = 0u32;
+        let mut state = held;
         while end < images.len() {
-            let n = end - start + 1;
-            let next_longest = longest.max(images[end].size.long_edge());
+            let next = state.with(&images[end]);
             let next_bytes = bytes + block_lens[end];
-            let fits = n as u64 <= u64::from(limits.max_images)
-                && next_longest <= limits.max_side_for(n as u32)
-                && sizer.len(n, next_bytes) as u64 <= limits.max_request_bytes;
+            let fits = next.breaks(&limits).is_none()
+                && sizer.len(end - start + 1, next_bytes) as u64 <= limits.max_request_bytes;
             if !fits {
                 break;
             }
+            state = next;
             bytes = next_bytes;
-            longest = next_longest;
             end += 1;
         }
-        bodies.push(build(&images[start..end], options));
+        bodies.push(body(options, &images[start..end], held.count));
         start = end;
     }
     Ok(bodies)
 }
 
-fn build(images: &[PackImage], options: &PackOptions) -> MessagesRequest {
-    let mut content = Vec::new();
-    for (i, image) in images.iter().enumerate() {
-        if images.len() >= 2 {
-            content.push(label(i + 1));
+/// One conversation, built turn by turn: the body to send after each user turn.
+///
+/// User turns put their images first, labelled `Image N:` (numbered across the whole
+/// conversation) once the conversation holds several, then the text.
+///
+/// ```
+/// use visionprep::core::{RequestLimits, Size};
+/// use visionprep::request::{Conversation, PackImage};
+/// let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+/// chat.user(&[PackImage::url("https://example.com/a.png")], "What is this?");
+/// chat.assistant("A bar chart of sales by month.");
+/// chat.user(&[PackImage::file("file_011CNha8iCJcU1wXNR6q4V8w")], "And this one?");
+/// let texts: Vec<_> = chat.request().messages[2].content.iter().filter_map(|b| match b {
+///     visionprep::core::request::ContentBlock::Text { text } => Some(text.as_str()),
+///     _ => None,
+/// }).collect();
+/// assert_eq!(texts, ["Image 2:", "And this one?"]);
+/// assert!(chat.check(&RequestLimits::PORTABLE).is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    request: MessagesRequest,
+}
+
+impl Conversation {
+    /// An empty conversation with `model`.
+    pub fn new(model: impl Into<String>, max_tokens: u32) -> Conversation {
+        Conversation {
+            request: MessagesRequest {
+                model: model.into(),
+                max_tokens,
+                system: None,
+                messages: Vec::new(),
+            },
         }
-        content.push(image.block());
     }
-    content.push(ContentBlock::text(&options.prompt));
-    body(options, content)
+
+    /// Continues a conversation read from a body (its model, system prompt and turns).
+    pub fn from_request(request: MessagesRequest) -> Conversation {
+        Conversation { request }
+    }
+
+    /// Sets the system prompt.
+    pub fn system(&mut self, text: impl Into<String>) -> &mut Conversation {
+        self.request.system = Some(text.into());
+        self
+    }
+
+    /// Adds a user turn: `images` first, then `text`.
+    pub fn user(&mut self, images: &[PackImage], text: &str) -> &mut Conversation {
+        let before = self.request.images().count();
+        let labelled = before + images.len() >= 2;
+        self.request
+            .messages
+            .push(user_turn(images, before + 1, labelled, text));
+        self
+    }
+
+    /// Adds the model's answer.
+    pub fn assistant(&mut self, text: impl Into<String>) -> &mut Conversation {
+        self.request
+            .messages
+            .push(Message::assistant(vec![ContentBlock::text(text)]));
+        self
+    }
+
+    /// The body as it stands.
+    pub fn request(&self) -> &MessagesRequest {
+        &self.request
+    }
+
+    /// The body, taken out.
+    pub fn into_request(self) -> MessagesRequest {
+        self.request
+    }
+
+    /// What the API would refuse in the body as it stands (see [`check`]).
+    pub fn check(&self, limits: &RequestLimits) -> Vec<Finding> {
+        check(&self.request, limits)
+    }
 }
 
 /// Something wrong with a request body, at a JSON path.
@@ -306,21 +569,17 @@ mod tests {
     use super::*;
 
     fn image(side: u32, data_len: usize) -> PackImage {
-        PackImage {
-            media_type: MediaType::Png,
-            data: "A".repeat(data_len),
-            size: Size::new(side, side),
-        }
+        PackImage::base64("image/png", "A".repeat(data_len), Size::new(side, side))
     }
 
     fn options() -> PackOptions {
-        PackOptions {
-            model: "claude-sonnet-4-5".into(),
-            max_tokens: 1024,
-            system: Some("Answer \"briefly\".".into()),
-            prompt: "Compare these images.".into(),
-            limits: RequestLimits::PORTABLE,
-        }
+        let mut o = PackOptions::new(
+            "claude-sonnet-4-5",
+            "Compare these images.",
+            RequestLimits::PORTABLE,
+        );
+        o.system = Some("Answer \"briefly\".".into());
+        o
     }
 
     #[test]
@@ -420,6 +679,68 @@ mod tests {
                 .iter()
                 .all(|f| f.code == "not-an-image")
         );
+    }
+
+    #[test]
+    fn history_counts_toward_every_limit() {
+        // 15 images of unknown size earlier in the conversation: a body may then hold only 5
+        // new images, since past 20 the 2000 px rule could not be checked.
+        let mut opts = options();
+        let earlier: Vec<PackImage> = (0..15)
+            .map(|i| PackImage::url(format!("https://example.com/{i}.png")))
+            .collect();
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&earlier, "What changed?").assistant("Nothing.");
+        opts.history = chat.request().messages.clone();
+        let bodies = pack(&vec![image(1000, 4); 10], &opts).unwrap();
+        assert_eq!(bodies.len(), 2);
+        for b in &bodies {
+            assert_eq!(b.images().count(), 20);
+            assert_eq!(b.messages.len(), 3);
+            assert_eq!(b.messages[..2], opts.history[..]);
+            assert!(
+                check(b, &opts.limits)
+                    .iter()
+                    .all(|f| f.code == "not-an-image")
+            );
+        }
+        // Labels go on numbering after the history's images.
+        let ContentBlock::Text { text } = &bodies[1].messages[2].content[0] else {
+            panic!("no label");
+        };
+        assert_eq!(text, "Image 16:");
+        // Known sizes under 2000 px: 15 + 10 fit one body.
+        let sized: Vec<PackImage> = earlier
+            .iter()
+            .map(|i| i.clone().with_size(Size::new(1500, 1000)))
+            .collect();
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&sized, "What changed?").assistant("Nothing.");
+        // Sizes of URL images are not in the JSON: the history only knows it has 15 images.
+        opts.history = chat.request().messages.clone();
+        assert_eq!(pack(&vec![image(1000, 4); 10], &opts).unwrap().len(), 2);
+        // A history over 100 images cannot be continued.
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&vec![PackImage::url("https://example.com/x.png"); 101], "?");
+        opts.history = chat.request().messages.clone();
+        let err = pack(&[image(100, 4)], &opts).unwrap_err();
+        assert!(matches!(err, PackError::HistoryTooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn conversation_labels_and_round_trips() {
+        let mut chat = Conversation::new("claude-sonnet-4-5", 512);
+        chat.system("Be brief.")
+            .user(&[image(10, 4), PackImage::file("file_1")], "Compare.")
+            .assistant("Same.")
+            .user(&[], "Sure?");
+        let json = serde_json::to_string(chat.request()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"model":"claude-sonnet-4-5","max_tokens":512,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"Image 1:"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}},{"type":"text","text":"Image 2:"},{"type":"image","source":{"type":"file","file_id":"file_1"}},{"type":"text","text":"Compare."}]},{"role":"assistant","content":[{"type":"text","text":"Same."}]},{"role":"user","content":[{"type":"text","text":"Sure?"}]}]}"#
+        );
+        let back: MessagesRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(Conversation::from_request(back), chat);
     }
 
     #[test]

@@ -2,29 +2,43 @@
 
 use crate::make::{self, JpegKind};
 use proptest::prelude::*;
-use visionprep::core::request::{ContentBlock, ImageSource, base64_decode};
-use visionprep::core::{MediaType, RequestLimits, Size, sniff};
+use visionprep::core::request::{ContentBlock, ImageSource, Message, base64_decode};
+use visionprep::core::{RequestLimits, Size, sniff};
 use visionprep::prepare::{PrepareOptions, prepare};
-use visionprep::request::{PackImage, PackOptions, pack};
+use visionprep::request::{Conversation, PackImage, PackOptions, pack};
 
 fn image(i: usize, side: u32, data_len: usize) -> PackImage {
     // Distinct data per image, so order can be checked.
     let c = char::from(b'A' + (i % 26) as u8);
-    PackImage {
-        media_type: MediaType::Jpeg,
-        data: c.to_string().repeat(data_len),
-        size: Size::new(side, side / 2),
+    PackImage::base64(
+        "image/jpeg",
+        c.to_string().repeat(data_len),
+        Size::new(side, side / 2),
+    )
+}
+
+fn data(image: &PackImage) -> String {
+    match image.source() {
+        ImageSource::Base64 { data, .. } => data.clone(),
+        other => panic!("not base64: {other:?}"),
     }
 }
 
 fn options(limits: RequestLimits) -> PackOptions {
-    PackOptions {
-        model: "claude-sonnet-4-5".into(),
-        max_tokens: 512,
-        system: None,
-        prompt: "Describe each image.".into(),
-        limits,
-    }
+    let mut o = PackOptions::new("claude-sonnet-4-5", "Describe each image.", limits);
+    o.max_tokens = 512;
+    o
+}
+
+/// Earlier turns: `urls` images given by URL (size unknown), then an answer.
+fn history(urls: usize) -> Vec<Message> {
+    let mut chat = Conversation::new("claude-sonnet-4-5", 512);
+    let images: Vec<PackImage> = (0..urls)
+        .map(|i| PackImage::url(format!("https://example.com/{i}.jpg")))
+        .collect();
+    chat.user(&images, "Look at these first.")
+        .assistant("Done.");
+    chat.into_request().messages
 }
 
 /// Whether images[a..b] fit one body, checked on the real serialised body.
@@ -71,10 +85,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn packing_keeps_order_respects_limits_and_is_minimal(images in any_images(), limits in small_limits()) {
-        let opts = options(limits);
+    fn packing_keeps_order_respects_limits_and_is_minimal(images in any_images(), limits in small_limits(), earlier in 0usize..3) {
+        let mut opts = options(limits);
+        opts.history = history(earlier);
         let Ok(bodies) = pack(&images, &opts) else {
-            // Only an image too large to go alone may make packing fail.
+            // Only an image too large to go alone (after the history) may make packing fail.
             prop_assert!(images.iter().any(|i| !fits_one(std::slice::from_ref(i), &opts)));
             return Ok(());
         };
@@ -82,37 +97,44 @@ proptest! {
         for body in &bodies {
             let bytes = serde_json::to_vec(body).unwrap();
             prop_assert!(bytes.len() as u64 <= limits.max_request_bytes, "{} bytes", bytes.len());
+            prop_assert_eq!(&body.messages[..opts.history.len()], &opts.history[..]);
             let count = body.images().count() as u32;
-            prop_assert!(count >= 1 && count <= limits.max_images);
-            for (_, source) in body.images() {
+            prop_assert!(count > earlier as u32 && count <= limits.max_images);
+            if earlier > 0 {
+                // Images of unknown size never go in a body past the many-image threshold.
+                prop_assert!(count <= limits.many_images_threshold);
+            }
+            for (_, source) in body.images().skip(earlier) {
                 let ImageSource::Base64 { data, .. } = source else { panic!("not base64") };
                 seen.push(data.clone());
             }
             if count > limits.many_images_threshold {
                 let start = seen.len() - count as usize;
-                let sizes: Vec<u32> = images.iter().filter(|i| seen[start..].contains(&i.data)).map(|i| i.size.long_edge()).collect();
+                let sizes: Vec<u32> = images.iter().filter(|i| seen[start..].contains(&data(i))).filter_map(|i| i.size()).map(|s| s.long_edge()).collect();
                 prop_assert!(sizes.iter().all(|&s| s <= limits.max_side_many_images));
             }
-            let last = body.messages[0].content.last().unwrap();
+            let last = body.messages.last().unwrap().content.last().unwrap();
             prop_assert_eq!(last, &ContentBlock::text("Describe each image."));
         }
-        let expected: Vec<String> = images.iter().map(|i| i.data.clone()).collect();
+        let expected: Vec<String> = images.iter().map(data).collect();
         prop_assert_eq!(seen, expected, "every image once, in order");
         prop_assert_eq!(bodies.len(), fewest(&images, &opts), "the fewest bodies");
     }
 
     #[test]
-    fn the_size_used_for_packing_is_the_serialised_size(images in any_images()) {
+    fn the_size_used_for_packing_is_the_serialised_size(images in any_images(), earlier in 0usize..3) {
         // With the body limit set to exactly the serialised size of everything in one body,
         // everything still fits in one; one byte less and it must split.
-        let mut limits = RequestLimits { max_image_base64_bytes: 1000, ..RequestLimits::PORTABLE };
-        let one = pack(&images, &options(limits)).unwrap();
+        let limits = RequestLimits { max_image_base64_bytes: 1000, ..RequestLimits::PORTABLE };
+        let mut opts = options(limits);
+        opts.history = history(earlier);
+        let one = pack(&images, &opts).unwrap();
         prop_assume!(one.len() == 1);
         let exact = serde_json::to_vec(&one[0]).unwrap().len() as u64;
-        limits.max_request_bytes = exact;
-        prop_assert_eq!(pack(&images, &options(limits)).unwrap().len(), 1);
-        limits.max_request_bytes = exact - 1;
-        let split = pack(&images, &options(limits));
+        opts.limits.max_request_bytes = exact;
+        prop_assert_eq!(pack(&images, &opts).unwrap().len(), 1);
+        opts.limits.max_request_bytes = exact - 1;
+        let split = pack(&images, &opts);
         prop_assert!(split.map_or(true, |b| b.len() > 1));
     }
 }
