@@ -1,30 +1,26 @@
 //! Parallel work over walked items, results handed on in input order.
 
-use crate::walk::{Item, Skipped};
+use crate::walk::Item;
 use anyhow::Result;
 use rayon::prelude::*;
 
 /// Runs `work` over `items` in parallel batches of `batch` on `pool`, with per-worker state
 /// from `init` (reused across the items a worker takes), and gives each result to `emit` in
-/// input order, whatever the thread count. Returns how many walk entries were passed over.
+/// input order, whatever the thread count.
 pub(crate) fn in_order<S, T: Send>(
-    items: impl Iterator<Item = Result<Item, Skipped>>,
+    items: impl Iterator<Item = Item>,
     pool: &rayon::ThreadPool,
     batch: usize,
     init: impl Fn() -> S + Sync + Send,
     work: impl Fn(&mut S, &Item) -> T + Sync + Send,
     mut emit: impl FnMut(&Item, T) -> Result<()>,
-) -> Result<u64> {
-    let mut skipped = 0u64;
+) -> Result<()> {
     let mut items = items.peekable();
     let mut chunk: Vec<Item> = Vec::new();
     while items.peek().is_some() {
         chunk.clear();
-        for entry in items.by_ref() {
-            match entry {
-                Ok(item) => chunk.push(item),
-                Err(Skipped) => skipped += 1,
-            }
+        for item in items.by_ref() {
+            chunk.push(item);
             if chunk.len() == batch {
                 break;
             }
@@ -39,7 +35,7 @@ pub(crate) fn in_order<S, T: Send>(
             emit(item, result)?;
         }
     }
-    Ok(skipped)
+    Ok(())
 }
 
 /// A pool of `jobs` threads (0: one per core).

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::IsTerminal;
 use visionprep::core::{
-    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelMap, PriceTable, ReportError,
-    RequestLimits, Totals,
+    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelMap, PathText, PriceTable,
+    ReportError, RequestLimits, Totals,
 };
 use visionprep::{Limits, ProbeError, probe_file, probe_path};
 
@@ -69,7 +69,7 @@ pub(crate) enum Outcome {
 impl Assessor {
     pub(crate) fn assess(&self, item: &Item) -> Outcome {
         let path = item.path();
-        let display = path.to_string_lossy().into_owned();
+        let display = crate::walk::path_text(path);
         let probed = match item {
             Item::Broken { message, .. } => {
                 return Outcome::Report(error_report(
@@ -93,7 +93,8 @@ impl Assessor {
                 let shown = probe.displayed();
                 let models = self.estimator.models().iter().map(|m| m.id.clone());
                 Outcome::Report(FileReport {
-                    path: display,
+                    path: display.text,
+                    path_escaped: display.escaped,
                     media_type: Some(probe.format.mime()),
                     format: Some(probe.format.name()),
                     bytes: probe.bytes,
@@ -128,14 +129,15 @@ fn claims_image(extension: Option<&str>) -> bool {
 }
 
 fn error_report(
-    path: String,
+    path: PathText,
     bytes: u64,
     format: Option<visionprep::core::Format>,
     code: ErrorCode,
     message: String,
 ) -> FileReport {
     FileReport {
-        path,
+        path: path.text,
+        path_escaped: path.escaped,
         media_type: format.map(|f| f.mime()),
         format: format.map(|f| f.name()),
         bytes,
@@ -161,7 +163,7 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
     let mut totals = Totals::new(assessor.estimator.models());
     let mut not_images = 0u64;
     let walked = walk(&args.paths, args.walk.hidden);
-    let skipped = batch::in_order(
+    batch::in_order(
         walked,
         &pool,
         BATCH,
@@ -178,9 +180,9 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
             }
             Ok(())
         },
-    )? + not_images;
+    )?;
     progress.finish_and_clear();
-    renderer.finish(&totals, skipped)?;
+    renderer.finish(&totals, not_images)?;
     Ok(totals)
 }
 

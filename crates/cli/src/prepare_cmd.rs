@@ -4,7 +4,7 @@ use crate::args::{OutputFormat, PipelineArgs, PrepareArgs};
 use crate::batch;
 use crate::cost::{Assessor, Outcome, price_table, progress_bar};
 use crate::render::{group, human_bytes, money};
-use crate::walk::{Item, walk};
+use crate::walk::{Item, path_text, walk};
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -45,6 +45,9 @@ struct Row<'a> {
     #[serde(flatten)]
     input: &'a FileReport,
     output_path: Option<String>,
+    /// Whether `output_path` is escaped (a name that is not UTF-8, see `PathText`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    output_path_escaped: bool,
     output_bytes: Option<u64>,
     output_media_type: Option<&'static str>,
     output_width: Option<u32>,
@@ -106,7 +109,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
         prepare_one(preparer, item, &assessor, &options, &out_dir, args.force)
     };
     let walked = walk(&args.paths, p.walk.hidden);
-    let skipped = batch::in_order(walked, &pool, BATCH, Preparer::new, work, |_, done| {
+    batch::in_order(walked, &pool, BATCH, Preparer::new, work, |_, done| {
         progress.inc(1);
         match done {
             Done::NotAnImage => {
@@ -137,7 +140,9 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
                 }
                 claimed.insert(output.clone());
                 let mut row = plain_row(&report);
-                row.output_path = Some(output.to_string_lossy().into_owned());
+                let text = path_text(&output);
+                row.output_path = Some(text.text);
+                row.output_path_escaped = text.escaped;
                 row.output_bytes = Some(bytes);
                 row.actions = vec!["up-to-date"];
                 sink.row(&row)
@@ -173,7 +178,6 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
             }
         }
     })?;
-    totals.skipped += skipped;
     progress.finish_and_clear();
     sink.finish(&totals)?;
     Ok(totals.errors)
@@ -340,6 +344,7 @@ fn plain_row(report: &FileReport) -> Row<'_> {
     Row {
         input: report,
         output_path: None,
+        output_path_escaped: false,
         output_bytes: None,
         output_media_type: None,
         output_width: None,
@@ -351,9 +356,11 @@ fn plain_row(report: &FileReport) -> Row<'_> {
 }
 
 fn written_row<'a>(report: &'a FileReport, p: &Prepared, target: &Path) -> Row<'a> {
+    let text = path_text(target);
     Row {
         input: report,
-        output_path: Some(target.to_string_lossy().into_owned()),
+        output_path: Some(text.text),
+        output_path_escaped: text.escaped,
         output_bytes: Some(p.bytes.len() as u64),
         output_media_type: Some(p.media_type.as_str()),
         output_width: Some(p.output_size.width),

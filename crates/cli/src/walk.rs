@@ -11,7 +11,8 @@ pub(crate) enum Item {
     /// A regular file found by walking a folder (`rel` is its path below that folder):
     /// skipped when it is not an image.
     Found { path: PathBuf, rel: PathBuf },
-    /// Something in a folder that could not be walked (permissions, a symlink loop).
+    /// Something in a folder that could not be walked (permissions, a symlink loop), or that
+    /// is not a regular file (FIFO, socket, device: never opened).
     Broken { path: PathBuf, message: String },
 }
 
@@ -38,15 +39,13 @@ impl Item {
 
 /// The items under `roots`, in the order given and, inside folders, sorted by name. Symlinks
 /// are followed, with loops reported rather than walked forever; FIFOs, sockets and devices
-/// in folders are passed over (counted in `skipped`) and never opened.
-pub(crate) fn walk(
-    roots: &[PathBuf],
-    hidden: bool,
-) -> impl Iterator<Item = Result<Item, Skipped>> + '_ {
-    roots.iter().flat_map(
-        move |root| -> Box<dyn Iterator<Item = Result<Item, Skipped>>> {
+/// in folders are reported as unreadable without being opened (opening a FIFO blocks).
+pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item> + '_ {
+    roots
+        .iter()
+        .flat_map(move |root| -> Box<dyn Iterator<Item = Item>> {
             if !root.is_dir() {
-                return Box::new(std::iter::once(Ok(Item::Named(root.clone()))));
+                return Box::new(std::iter::once(Item::Named(root.clone())));
             }
             let walker = WalkDir::new(root)
                 .follow_links(true)
@@ -60,13 +59,16 @@ pub(crate) fn walk(
                         .strip_prefix(root)
                         .map(Path::to_path_buf)
                         .unwrap_or_default();
-                    Some(Ok(Item::Found {
+                    Some(Item::Found {
                         path: e.into_path(),
                         rel,
-                    }))
+                    })
                 }
                 Ok(e) if e.file_type().is_dir() => None,
-                Ok(_) => Some(Err(Skipped)),
+                Ok(e) => Some(Item::Broken {
+                    message: format!("{}, not a regular file: not opened", kind(&e.file_type())),
+                    path: e.into_path(),
+                }),
                 Err(err) => {
                     let path = err.path().map(Path::to_path_buf).unwrap_or_default();
                     let message = match (err.loop_ancestor(), err.io_error()) {
@@ -76,16 +78,38 @@ pub(crate) fn walk(
                         (None, Some(io)) => format!("cannot read: {io}"),
                         (None, None) => err.to_string(),
                     };
-                    Some(Ok(Item::Broken { path, message }))
+                    Some(Item::Broken { path, message })
                 }
             }))
-        },
-    )
+        })
 }
 
-/// A folder entry that is not a regular file (FIFO, socket, device) and was passed over.
-#[derive(Debug)]
-pub(crate) struct Skipped;
+/// What a file that is not a regular file or folder is, for messages.
+fn kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+    }
+    let _ = t;
+    "a special file"
+}
+
+/// A path as report text: lossless for names that are not UTF-8 (see `PathText`).
+pub(crate) fn path_text(path: &Path) -> visionprep::core::PathText {
+    visionprep::core::PathText::escape(path.as_os_str().as_encoded_bytes())
+}
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')

@@ -363,6 +363,119 @@ fn symlink_loops_and_fifos_do_not_hang() {
             .unwrap()
             .contains("loop")
     );
+    // The FIFO is reported, never opened (opening it would block the run).
+    let row = |v: &Value, end: &str| -> Value {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(end))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {end} in {v}"))
+    };
+    let pipe = row(&v, "pipe.png");
+    assert_eq!(pipe["error"]["code"], "unreadable");
+    assert!(
+        pipe["error"]["message"].as_str().unwrap().contains("FIFO"),
+        "{pipe}"
+    );
+    let named = json(&["cost", "sub/pipe.png", "--format", "json"], dir.path(), 1);
+    assert_eq!(row(&named, "pipe.png")["error"]["code"], "unreadable");
+    std::fs::remove_file(dir.path().join("sub/loop")).unwrap();
+    let prepared = json(
+        &["prepare", "sub", "-o", "../out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    assert_eq!(row(&prepared, "pipe.png")["error"]["code"], "unreadable");
+}
+
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_reported_losslessly() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9 \\ 1.png");
+    write_image(
+        &dir.path().join("in").join(name),
+        300,
+        200,
+        image::ImageFormat::Png,
+    );
+    let v = json(&["cost", "in", "--format", "json"], dir.path(), 0);
+    let file = &v["files"][0];
+    assert_eq!(file["path"], r"in/caf\xE9 \\ 1.png");
+    assert_eq!(file["path_escaped"], true);
+    let text = file["path"].as_str().unwrap();
+    assert_eq!(
+        visionprep::core::PathText::unescape(text).unwrap(),
+        b"in/caf\xe9 \\ 1.png"
+    );
+    // A UTF-8 name carries no flag.
+    write_image(
+        &dir.path().join("in/café.png"),
+        300,
+        200,
+        image::ImageFormat::Png,
+    );
+    let v = json(&["cost", "in/café.png", "--format", "json"], dir.path(), 0);
+    assert!(v["files"][0].get("path_escaped").is_none(), "{v}");
+    // prepare writes the output under the same bytes and says so.
+    let v = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "--output-format",
+            "jpeg",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        0,
+    );
+    let row = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path_escaped"] == true)
+        .unwrap();
+    assert_eq!(row["output_path_escaped"], true, "{row}");
+    let written =
+        visionprep::core::PathText::unescape(row["output_path"].as_str().unwrap()).unwrap();
+    assert!(
+        dir.path()
+            .join(std::ffi::OsStr::from_bytes(&written))
+            .is_file(),
+        "{row}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_files_are_errors_and_the_batch_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = mixed_folder();
+    let locked = dir.path().join("locked.png");
+    write_image(&locked, 300, 200, image::ImageFormat::Png);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        eprintln!("skipped: running as root, a mode-000 file is still readable");
+        return;
+    }
+    let v = json(&["cost", ".", "--format", "json"], dir.path(), 1);
+    let files = v["files"].as_array().unwrap();
+    let row = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("locked.png"))
+        .unwrap();
+    assert_eq!(row["error"]["code"], "unreadable");
+    assert!(
+        files.iter().any(|f| f["error"].is_null()),
+        "the others are reported"
+    );
 }
 
 fn prepared_folder() -> tempfile::TempDir {

@@ -56,7 +56,7 @@ pub use pricing::{
     normalize_model_name,
 };
 pub use report::{
-    ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals,
+    ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals, PathText,
     ProblemCode, ReportError, SMALL_EDGE, TierTable, Totals, size_problems,
 };
 pub use tokens::{AREA_PER_TOKEN, TokenRule, UnknownTokenRule};

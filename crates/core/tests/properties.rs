@@ -165,3 +165,19 @@ fn binary_search_equals_linear_scan() {
     }
     assert!(checked > 50_000);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Report paths are lossless: any name's text gives its bytes back.
+    #[test]
+    fn path_text_round_trips_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+        let t = visionprep_core::PathText::escape(&bytes);
+        if t.escaped {
+            prop_assert!(std::str::from_utf8(&bytes).is_err());
+            prop_assert_eq!(visionprep_core::PathText::unescape(&t.text), Some(bytes));
+        } else {
+            prop_assert_eq!(t.text.as_bytes(), &bytes[..]);
+        }
+    }
+}
