@@ -272,6 +272,11 @@ pub(crate) struct WalkArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub(crate) no_progress: bool,
+    /// Read JPEGs and PNGs that were cut off (no end-of-image marker) instead of failing them:
+    /// the row gets the `truncated` problem, and prepared outputs keep what decodes (the
+    /// missing part grey or black).
+    #[arg(long)]
+    pub(crate) lenient: bool,
 }
 
 fn parse_rule(s: &str) -> Result<TokenRule, String> {

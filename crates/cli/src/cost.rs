@@ -154,7 +154,7 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
     let table = price_table(&args.estimate.prices)?;
     let assessor = Assessor {
         estimator: estimator(&args.estimate, &table)?,
-        limits: Limits::default(),
+        limits: Limits::default().with_lenient(args.walk.lenient),
         request: args.profile.limits(),
     };
     let pool = batch::pool(args.walk.jobs)?;

@@ -85,6 +85,7 @@ pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
     options.filter = p.filter;
     options.output = p.output_format;
     options.background = p.background;
+    options.limits = options.limits.with_lenient(p.walk.lenient);
     let assessor = Assessor {
         estimator: Estimator::new(&table, &[&p.model], p.token_rule)?,
         limits: options.limits,

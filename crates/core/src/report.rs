@@ -292,6 +292,8 @@ pub struct ImageFacts<'a> {
     pub bytes: u64,
     /// The file name's extension, if any.
     pub extension: Option<&'a str>,
+    /// The data ends before the image does (read leniently).
+    pub truncated: bool,
 }
 
 impl ImageFacts<'_> {
@@ -322,6 +324,9 @@ impl ImageFacts<'_> {
         }
         if !self.orientation.is_identity() {
             out.push(ProblemCode::ExifRotated);
+        }
+        if self.truncated {
+            out.push(ProblemCode::Truncated);
         }
         out
     }
@@ -583,6 +588,7 @@ mod tests {
             animated: false,
             bytes: 1000,
             extension: None,
+            truncated: false,
         }
     }
 

@@ -1,7 +1,8 @@
-//! Resource limits, checked from headers before any buffer is sized.
+//! Resource limits, checked from headers before any buffer is sized, and how strictly data
+//! is read.
 
-/// How much an input may make visionprep allocate. Declared sizes beyond these are errors
-/// (`dimensions-too-large`), never allocations.
+/// How much an input may make visionprep allocate, and whether data that ends early is read.
+/// Declared sizes beyond these are errors (`dimensions-too-large`), never allocations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -11,6 +12,11 @@ pub struct Limits {
     /// Bytes of a file read whole for preparing. Default 1 GiB: more than any image within the
     /// pixel limit needs, so a huge file is refused before it is read into memory.
     pub max_file_bytes: u64,
+    /// Read JPEGs and PNGs that end before their end-of-image marker (cut-off downloads)
+    /// instead of refusing them as `truncated`: the probe says `truncated`, and `prepare` uses
+    /// what decodes (the missing part comes out grey or black). Off by default: a silently
+    /// padded image is data loss.
+    pub lenient: bool,
 }
 
 impl Limits {
@@ -18,14 +24,20 @@ impl Limits {
     pub const DEFAULT: Limits = Limits {
         max_pixels: 1 << 27,
         max_file_bytes: 1 << 30,
+        lenient: false,
     };
 
     /// Limits that refuse images declaring more than `max_pixels` pixels.
     pub const fn with_max_pixels(max_pixels: u64) -> Limits {
         Limits {
             max_pixels,
-            max_file_bytes: Limits::DEFAULT.max_file_bytes,
+            ..Limits::DEFAULT
         }
+    }
+
+    /// The same limits, reading data that ends early or not (the `lenient` field).
+    pub const fn with_lenient(self, lenient: bool) -> Limits {
+        Limits { lenient, ..self }
     }
 }
 

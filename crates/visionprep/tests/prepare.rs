@@ -472,3 +472,81 @@ fn every_cpu_extension_resizes_alike() {
         eprintln!("{pt:?}: {} backends agree: {:?}", results.len(), supported);
     }
 }
+
+#[test]
+fn cut_off_files_are_errors_unless_lenient() {
+    let strict = options();
+    let lenient = PrepareOptions {
+        limits: Limits::DEFAULT.with_lenient(true),
+        ..options()
+    };
+    for (name, full) in [
+        ("baseline", make::jpeg(3000, 2000, JpegKind::Baseline, None)),
+        (
+            "progressive",
+            make::jpeg(3000, 2000, JpegKind::Progressive, None),
+        ),
+        ("small", make::jpeg(600, 400, JpegKind::Baseline, None)),
+        (
+            "png",
+            make::png(
+                1200,
+                800,
+                png::ColorType::Rgb,
+                png::BitDepth::Eight,
+                None,
+                1,
+            ),
+        ),
+    ] {
+        let cut = &full[..full.len() * 3 / 5];
+        let err = prepare(cut, &strict).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Truncated, "{name}: {err}");
+        let probe = probe_bytes(cut, &lenient.limits).unwrap();
+        assert!(probe.truncated, "{name}");
+        assert!(
+            probe
+                .facts(None)
+                .problems(&lenient.request)
+                .contains(&visionprep::core::ProblemCode::Truncated)
+        );
+        let out = prepare(cut, &lenient).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(out.truncated, "{name}");
+        assert!(!out.actions.passed_through, "{name}: never sent as it is");
+        let img = check_output(name, cut, &out, &lenient);
+        // The top of the picture survived the cut: not a blank image.
+        let top = img.get_pixel(img.width() / 2, 2);
+        let bottom = img.get_pixel(img.width() / 2, img.height() - 2);
+        assert_ne!(top, bottom, "{name}: the rows before the cut are kept");
+    }
+}
+
+#[test]
+fn png_icc_profiles_are_converted_and_bombs_ignored() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let icc = std::fs::read(dir.join("icc-swapped-red-green.icc")).unwrap();
+    let opts = options();
+    let plain = encode(
+        DynamicImage::ImageRgb8(make::quadrants(2000, 1200)),
+        ImageFormat::Png,
+    );
+    let tagged = make::png_with_icc(&plain, &icc);
+    let out = prepare(&tagged, &opts).unwrap();
+    assert!(out.actions.color_converted);
+    let img = check_output("png icc", &tagged, &out, &opts);
+    let swap = |c: [u8; 3]| [c[1], c[0], c[2]];
+    assert_close("png icc", quadrant_colours(&img), QUADRANTS.map(swap), 40);
+
+    // An iCCP chunk and a zTXt chunk each inflating to 512 MiB from 2.5 MiB: neither is
+    // inflated past 8 MiB, and the pixels come out as without them.
+    let zeros = make::zlib_zeros(512 << 20);
+    assert!(zeros.len() < 4 << 20, "{}", zeros.len());
+    let icc_bomb = make::with_png_chunk(&plain, b"iCCP", &[&b"x\0\0"[..], &zeros].concat());
+    let text_bomb = make::with_png_chunk(&plain, b"zTXt", &[&b"Comment\0\0"[..], &zeros].concat());
+    for (name, bomb) in [("iCCP bomb", icc_bomb), ("zTXt bomb", text_bomb)] {
+        let out = prepare(&bomb, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!out.actions.color_converted, "{name}");
+        let img = check_output(name, &bomb, &out, &opts);
+        assert_close(name, quadrant_colours(&img), QUADRANTS, 24);
+    }
+}

@@ -199,6 +199,9 @@ pub struct Prepared {
     pub usd: Usd,
     /// What was done.
     pub actions: Actions,
+    /// The input ended early and was read anyway ([`Limits::lenient`]): part of the image may
+    /// be grey or black.
+    pub truncated: bool,
 }
 
 /// Why an image could not be prepared.
@@ -425,6 +428,7 @@ fn finish(
         tokens,
         usd: options.token_price.times(tokens),
         actions,
+        truncated: probe.truncated,
     }
 }
 
@@ -443,6 +447,7 @@ fn ready_as_is(
         OutputPolicy::Webp => media_type == MediaType::Webp,
     };
     let ready = policy_ok
+        && !probe.truncated
         && !probe.animated
         && probe.orientation.is_identity()
         && target == probe.displayed()

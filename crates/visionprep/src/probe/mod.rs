@@ -116,6 +116,9 @@ pub struct Probe {
     pub png: Option<PngInfo>,
     /// WebP details, for WebPs.
     pub webp: Option<WebpInfo>,
+    /// The end-of-image marker is missing: the file was cut off. Only with
+    /// [`Limits::lenient`]; otherwise such a file is [`ProbeError::Truncated`].
+    pub truncated: bool,
 }
 
 impl Probe {
@@ -138,6 +141,7 @@ impl Probe {
             animated: self.animated,
             bytes: self.bytes,
             extension,
+            truncated: self.truncated,
         }
     }
 }
@@ -335,8 +339,10 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
         Format::Png => tail_complete(src, png::tail_complete),
         _ => Ok(true),
     };
+    let mut truncated = false;
     match tail_ok {
         Ok(true) => {}
+        Ok(false) if limits.lenient => truncated = true,
         Ok(false) => {
             return Err(ProbeError::Truncated {
                 format,
@@ -356,6 +362,7 @@ fn probe_source<S: Source>(src: &mut S, limits: &Limits) -> Result<Probe, ProbeE
         jpeg: header.jpeg,
         png: header.png,
         webp: header.webp,
+        truncated,
     })
 }
 
