@@ -178,7 +178,7 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
                 }
                 Outcome::NotAnImage => not_images += 1,
             }
-            Ok(())
+            Ok(std::ops::ControlFlow::Continue(()))
         },
     )?;
     progress.finish_and_clear();

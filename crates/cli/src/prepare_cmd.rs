@@ -9,14 +9,16 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Write;
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tempfile::NamedTempFile;
 use visionprep::core::{ErrorCode, Estimator, FileReport, ReportError, Usd};
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 
-/// Files prepared per parallel batch: prepared outputs wait in temporary files, not memory.
-const BATCH: usize = 64;
+/// Files in flight per worker thread: outputs wait in temporary files until every earlier
+/// file's is in place.
+const WINDOW_PER_THREAD: usize = 4;
 
 /// What happened to one file.
 enum Done {
@@ -35,8 +37,9 @@ enum Done {
     },
     /// Not an image (found in a folder): passed over.
     NotAnImage,
-    /// Could not be assessed or prepared.
-    Failed(FileReport),
+    /// Could not be assessed or prepared; `disk_full` when writing failed for want of space,
+    /// which stops the run.
+    Failed { report: FileReport, disk_full: bool },
 }
 
 /// One line of the report: the cost fields of the input and what was written.
@@ -98,6 +101,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let (options, assessor) = pipeline(p)?;
     let out_dir = output_folder(&args.out, &args.paths)?;
+    remove_stale_temps(&out_dir);
     let pool = batch::pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
     let mut sink = Sink::new(args.format, out)?;
@@ -110,75 +114,106 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
         prepare_one(preparer, item, &assessor, &options, &out_dir, args.force)
     };
     let walked = walk(&args.paths, p.walk.hidden);
-    batch::in_order(walked, &pool, BATCH, Preparer::new, work, |_, done| {
-        progress.inc(1);
-        match done {
-            Done::NotAnImage => {
-                totals.skipped += 1;
-                Ok(())
-            }
-            Done::Failed(report) => {
-                totals.files += 1;
-                totals.errors += 1;
-                totals.bytes_in += report.bytes;
-                sink.row(&plain_row(&report))
-            }
-            Done::UpToDate {
-                report,
-                output,
-                bytes,
-            } => {
-                totals.files += 1;
-                totals.up_to_date += 1;
-                totals.bytes_in += report.bytes;
-                totals.bytes_out += bytes;
-                if let Some((_, m)) = report.models.0.first() {
-                    // The output is at the size the estimate assumes: the same tokens.
-                    totals.tokens += m.tokens;
-                    totals.usd += m.usd;
-                    totals.tokens_as_is += m.tokens;
-                    totals.usd_as_is += m.usd;
+    let mut full_disk: Option<String> = None;
+    batch::streamed(
+        walked,
+        &pool,
+        WINDOW_PER_THREAD * pool.current_num_threads(),
+        Preparer::new,
+        work,
+        |_, done| {
+            progress.inc(1);
+            let row = match done {
+                Done::NotAnImage => {
+                    totals.skipped += 1;
+                    return Ok(Continue(()));
                 }
-                claimed.insert(output.clone());
-                let mut row = plain_row(&report);
-                let text = path_text(&output);
-                row.output_path = Some(text.text);
-                row.output_path_escaped = text.escaped;
-                row.output_bytes = Some(bytes);
-                row.actions = vec!["up-to-date"];
-                sink.row(&row)
-            }
-            Done::Written {
-                report,
-                prepared,
-                temp,
-                target,
-            } => {
-                let target = unclaimed(target, &report.path, &mut claimed);
-                totals.files += 1;
-                totals.bytes_in += report.bytes;
-                match temp.persist(&target) {
-                    Ok(_) => {
-                        totals.prepared += 1;
-                        totals.bytes_out += prepared.bytes.len() as u64;
-                        totals.tokens += prepared.tokens;
-                        totals.usd += prepared.usd;
-                        if let Some((_, m)) = report.models.0.first() {
-                            totals.tokens_as_is += m.tokens;
-                            totals.usd_as_is += m.usd;
+                Done::Failed { report, disk_full } => {
+                    totals.files += 1;
+                    totals.errors += 1;
+                    totals.bytes_in += report.bytes;
+                    sink.row(&plain_row(&report))?;
+                    if disk_full {
+                        full_disk = report.error.map(|e| e.message);
+                    }
+                    return Ok(if full_disk.is_some() {
+                        Break(())
+                    } else {
+                        Continue(())
+                    });
+                }
+                Done::UpToDate {
+                    report,
+                    output,
+                    bytes,
+                } => {
+                    totals.files += 1;
+                    totals.up_to_date += 1;
+                    totals.bytes_in += report.bytes;
+                    totals.bytes_out += bytes;
+                    if let Some((_, m)) = report.models.0.first() {
+                        // The output is at the size the estimate assumes: the same tokens.
+                        totals.tokens += m.tokens;
+                        totals.usd += m.usd;
+                        totals.tokens_as_is += m.tokens;
+                        totals.usd_as_is += m.usd;
+                    }
+                    claimed.insert(output.clone());
+                    let mut row = plain_row(&report);
+                    let text = path_text(&output);
+                    row.output_path = Some(text.text);
+                    row.output_path_escaped = text.escaped;
+                    row.output_bytes = Some(bytes);
+                    row.actions = vec!["up-to-date"];
+                    sink.row(&row)
+                }
+                Done::Written {
+                    report,
+                    prepared,
+                    temp,
+                    target,
+                } => {
+                    let target = unclaimed(target, &report.path, &mut claimed);
+                    totals.files += 1;
+                    totals.bytes_in += report.bytes;
+                    match temp.persist(&target) {
+                        Ok(_) => {
+                            totals.prepared += 1;
+                            totals.bytes_out += prepared.bytes.len() as u64;
+                            totals.tokens += prepared.tokens;
+                            totals.usd += prepared.usd;
+                            if let Some((_, m)) = report.models.0.first() {
+                                totals.tokens_as_is += m.tokens;
+                                totals.usd_as_is += m.usd;
+                            }
+                            sink.row(&written_row(&report, &prepared, &target))
                         }
-                        sink.row(&written_row(&report, &prepared, &target))
-                    }
-                    Err(e) => {
-                        totals.errors += 1;
-                        let message = format!("cannot write {}: {}", target.display(), e.error);
-                        let failed = with_error(report, ErrorCode::Io, message);
-                        sink.row(&plain_row(&failed))
+                        Err(e) => {
+                            totals.errors += 1;
+                            let message = format!("cannot write {}: {}", target.display(), e.error);
+                            if is_disk_full(&e.error) {
+                                full_disk = Some(message.clone());
+                            }
+                            let failed = with_error(report, ErrorCode::Io, message);
+                            sink.row(&plain_row(&failed))
+                        }
                     }
                 }
-            }
-        }
-    })?;
+            };
+            row?;
+            Ok(if full_disk.is_some() {
+                Break(())
+            } else {
+                Continue(())
+            })
+        },
+    )?;
+    if let Some(message) = &full_disk {
+        eprintln!(
+            "visionprep: stopped: the output disk is full ({message}); files after it were not \
+             prepared, the report lists what was done"
+        );
+    }
     progress.finish_and_clear();
     sink.finish(&totals)?;
     Ok(totals.errors)
@@ -194,7 +229,7 @@ fn prepare_one(
 ) -> Done {
     let report = match assessor.assess(item) {
         Outcome::NotAnImage => return Done::NotAnImage,
-        Outcome::Report(r) if r.error.is_some() => return Done::Failed(r),
+        Outcome::Report(r) if r.error.is_some() => return Done::failed(r),
         Outcome::Report(r) => r,
     };
     let rel = item.relative();
@@ -209,7 +244,7 @@ fn prepare_one(
         Ok(p) => p,
         Err(e) => {
             let code = e.code();
-            return Done::Failed(with_error(report, code, e.to_string()));
+            return Done::failed(with_error(report, code, e.to_string()));
         }
     };
     let target = out_dir
@@ -224,9 +259,63 @@ fn prepare_one(
         },
         Err(e) => {
             let message = format!("cannot write under {}: {e:#}", out_dir.display());
-            Done::Failed(with_error(report, ErrorCode::Io, message))
+            Done::Failed {
+                disk_full: e
+                    .chain()
+                    .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                    .any(is_disk_full),
+                report: with_error(report, ErrorCode::Io, message),
+            }
         }
     }
+}
+
+impl Done {
+    fn failed(report: FileReport) -> Done {
+        Done::Failed {
+            report,
+            disk_full: false,
+        }
+    }
+}
+
+const TEMP_PREFIX: &str = ".visionprep-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes temporary files that a killed run left under `dir` (`.visionprep-PID-*.tmp` whose
+/// process is gone; without /proc to ask, those over a day old). A run in progress keeps its
+/// own. Returns how many were removed.
+pub(crate) fn remove_stale_temps(dir: &Path) -> usize {
+    let procfs = Path::new("/proc/self").exists();
+    let stale = |name: &str, path: &Path| -> bool {
+        let Some(pid) = name
+            .strip_prefix(TEMP_PREFIX)
+            .filter(|_| name.ends_with(TEMP_SUFFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        if procfs {
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            modified(path)
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 24 * 3600)
+        }
+    };
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_name().to_str().is_some_and(|n| stale(n, e.path())))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// Whether a write failed for want of space (or quota): every later write would fail too.
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded
 }
 
 /// Writes `bytes` to a hidden temporary file beside `target`, flushed to disk.
@@ -234,7 +323,8 @@ pub(crate) fn write_temp(target: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
     let dir = target.parent().context("no folder for the output")?;
     std::fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".visionprep-").suffix(".tmp");
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     // Outputs are ordinary files (rw-r--r-- less the umask), not a temporary file's 0600.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));

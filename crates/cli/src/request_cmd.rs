@@ -3,7 +3,7 @@
 use crate::args::{CheckArgs, RequestArgs};
 use crate::batch;
 use crate::cost::{Outcome, progress_bar};
-use crate::prepare_cmd::{pipeline, write_temp};
+use crate::prepare_cmd::{pipeline, remove_stale_temps, write_temp};
 use crate::render::{group, money};
 use crate::walk::walk;
 use anyhow::{Context as _, Result};
@@ -14,8 +14,8 @@ use visionprep::core::request::MessagesRequest;
 use visionprep::prepare::Preparer;
 use visionprep::request::{Finding, PackImage, PackOptions, pack};
 
-/// Files prepared per batch; prepared images are kept in memory until packed.
-const BATCH: usize = 64;
+/// Files in flight per worker thread; prepared images are kept in memory until packed.
+const WINDOW_PER_THREAD: usize = 4;
 
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
@@ -57,10 +57,10 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
                 .map_err(|e| format!("{}: {e}", item.path().display())),
         )
     };
-    batch::in_order(
+    batch::streamed(
         walk(&args.paths, p.walk.hidden),
         &pool,
-        BATCH,
+        WINDOW_PER_THREAD * pool.current_num_threads(),
         Preparer::new,
         work,
         |_, done| {
@@ -76,7 +76,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
                     eprintln!("visionprep: skipped {message}");
                 }
             }
-            Ok(())
+            Ok(std::ops::ControlFlow::Continue(()))
         },
     )?;
     progress.finish_and_clear();
@@ -98,6 +98,9 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         pack_options.history = history.messages;
     }
     let bodies = pack(&images, &pack_options).context("cannot pack the images")?;
+    if let Some(dir) = args.out.as_ref().filter(|_| !args.dry_run) {
+        remove_stale_temps(dir);
+    }
     let mut first = 0;
     for (i, body) in bodies.iter().enumerate() {
         let bytes = serde_json::to_vec(body)?;

@@ -772,3 +772,156 @@ fn request_writes_bodies_ready_to_send() {
         "-o is required unless --dry-run"
     );
 }
+
+/// A folder of `n` photo-like JPEGs big enough to be resized (so each takes a while).
+fn photo_folder(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    for i in 0..n {
+        let img = image::RgbImage::from_fn(2400, 1600, |x, y| {
+            let v = (x * 7 + y * 13 + i as u32 * 31) ^ (x * y);
+            image::Rgb([v as u8, (v >> 3) as u8, (x + y) as u8])
+        });
+        image::DynamicImage::ImageRgb8(img)
+            .save_with_format(
+                dir.path().join(format!("in/photo-{i:02}.jpg")),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+    }
+    dir
+}
+
+/// Every file under `dir` (hidden ones included), with its bytes.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = walkdir(dir)
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
+    let dir = photo_folder(16);
+    // The reference: one uninterrupted run.
+    let reference = visionprep(&["prepare", "in", "-o", "whole", "-j", "1"], dir.path());
+    assert_eq!(reference.status.code(), Some(0));
+    let whole = contents(&dir.path().join("whole"));
+    assert_eq!(whole.len(), 16);
+    // A temporary file of a process that is gone (no pid is that large) is cleaned up; one of
+    // a live process (this one) is left alone.
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    let dead = dir.path().join("out/.visionprep-4294967295-abc.tmp");
+    let live = dir
+        .path()
+        .join(format!("out/.visionprep-{}-abc.tmp", std::process::id()));
+    std::fs::write(&dead, b"partial").unwrap();
+    std::fs::write(&live, b"in progress").unwrap();
+
+    // Kill the run once a few outputs are in place (polling), and check what it left.
+    let outputs = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        contents(dir)
+            .into_iter()
+            .filter(|(name, _)| !name.contains(".visionprep-"))
+            .collect()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_visionprep"))
+        .args(["prepare", "in", "-o", "out", "-j", "2"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while outputs(&dir.path().join("out")).len() < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let done = outputs(&dir.path().join("out"));
+    assert!(
+        status.code().is_none(),
+        "killed, not finished: {status:?}, {} outputs",
+        done.len()
+    );
+    assert!(done.len() < 16, "killed before the end");
+    // Whatever was renamed into place is a whole output, byte for byte the reference's.
+    for (name, bytes) in &done {
+        let want = whole.iter().find(|(n, _)| n == name).unwrap();
+        assert_eq!(&want.1, bytes, "{name} is whole");
+    }
+    eprintln!("killed with {} of 16 outputs in place", done.len());
+    // The next run resumes: all outputs, equal to the uninterrupted run, no temporary left
+    // but the live process's.
+    let again = visionprep(&["prepare", "in", "-o", "out", "-j", "2"], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!dead.exists(), "a dead run's temporary is removed");
+    assert!(live.exists(), "a live run's temporary is kept");
+    std::fs::remove_file(&live).unwrap();
+    assert_eq!(contents(&dir.path().join("out")), whole);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_stops_the_batch_with_a_report() {
+    let dir = photo_folder(12);
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    // 600 KiB: room for a few outputs (about 150-250 KB each), not for twelve.
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=600k", "tmpfs"])
+        .arg(&mnt)
+        .output();
+    if !mounted.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+    let out = visionprep(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "small/out",
+            "-j",
+            "1",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("disk is full"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let (ok, failed): (Vec<&Value>, Vec<&Value>) = files.iter().partition(|f| f["error"].is_null());
+    assert!(!ok.is_empty() && ok.len() < 12, "{} written", ok.len());
+    assert_eq!(failed.len(), 1, "the batch stops at the first full write");
+    assert_eq!(failed[0]["error"]["code"], "io");
+    assert_eq!(v["totals"]["prepared"], ok.len());
+    // What the report lists is on disk, whole; nothing else is (no temporary files).
+    let written = contents(&mnt.join("out"));
+    assert_eq!(
+        written.len(),
+        ok.len(),
+        "{:?}",
+        written.iter().map(|w| &w.0).collect::<Vec<_>>()
+    );
+    for (name, bytes) in &written {
+        assert!(image::load_from_memory(bytes).is_ok(), "{name}");
+    }
+}
