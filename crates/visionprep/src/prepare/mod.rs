@@ -48,8 +48,8 @@ use visionprep_core::{
 pub enum OutputPolicy {
     /// Keep the input's format where the API takes it and a good encoder exists: JPEG stays
     /// JPEG, PNG stays PNG (screenshots and text stay lossless), lossless WebP stays WebP; GIF
-    /// becomes PNG (its first frame); lossy WebP becomes JPEG (PNG when it has transparency: a
-    /// lossless copy of lossy pixels only costs bytes);
+    /// becomes PNG (its first frame); lossy WebP becomes JPEG when photographic (PNG with
+    /// transparency or drawn content: screenshots, charts, scanned pages);
     /// formats the API refuses become PNG when they have transparency or look drawn, JPEG when
     /// they look photographic. Default.
     #[default]
@@ -467,8 +467,7 @@ fn choose_codec(probe: &Probe, pixels: &Pixels, policy: OutputPolicy) -> Codec {
             Format::Jpeg => Codec::Jpeg,
             Format::Png | Format::Gif => Codec::Png,
             Format::Webp if probe.webp.is_some_and(|w| w.lossless) => Codec::WebpLossless,
-            // A lossy source gains nothing from a lossless copy: JPEG, unless alpha needs PNG.
-            Format::Webp if alpha => Codec::Png,
+            Format::Webp if alpha || !pixels.looks_photographic() => Codec::Png,
             Format::Webp => Codec::Jpeg,
             _ if alpha || !pixels.looks_photographic() => Codec::Png,
             _ => Codec::Jpeg,
