@@ -550,3 +550,36 @@ fn png_icc_profiles_are_converted_and_bombs_ignored() {
         assert_close(name, quadrant_colours(&img), QUADRANTS, 24);
     }
 }
+
+#[test]
+fn few_colours_become_a_palette_png_with_the_same_pixels() {
+    // The first frame of an animated GIF kept at its size: at most 256 colours, written as an
+    // indexed PNG.
+    let img = image::RgbaImage::from_fn(600, 400, |x, y| {
+        let c = ((x / 40 + y / 40) % 7) as u8 * 36;
+        image::Rgba([c, 255 - c, c / 2, if x < 20 { 0 } else { 255 }])
+    });
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        let frames = [
+            img.clone(),
+            image::RgbaImage::from_pixel(600, 400, image::Rgba([9, 9, 9, 255])),
+        ];
+        enc.encode_frames(frames.into_iter().map(image::Frame::new))
+            .unwrap();
+    }
+    let opts = options();
+    let out = prepare(&gif, &opts).unwrap();
+    assert_eq!(out.media_type, MediaType::Png);
+    let decoded = check_output("gif", &gif, &out, &opts);
+    let info = png::Decoder::new(std::io::Cursor::new(&out.bytes))
+        .read_info()
+        .unwrap()
+        .info()
+        .clone();
+    assert_eq!(info.color_type, png::ColorType::Indexed);
+    assert!(info.trns.is_some(), "transparency kept");
+    let original = image::load_from_memory(&gif).unwrap().to_rgba8();
+    assert_eq!(decoded.to_rgba8(), original, "lossless");
+}

@@ -33,6 +33,9 @@ pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
 /// images and the photo corpus).
 pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    if let Some(indexed) = palette(p) {
+        return indexed_png(p, &indexed);
+    }
     let mut out = Vec::new();
     let compression = if p.looks_photographic() {
         CompressionType::Fast
@@ -42,6 +45,71 @@ pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
     PngEncoder::new_with_quality(&mut out, compression, FilterType::Adaptive)
         .write_image(&p.data, p.width, p.height, color_type(p.layout))
         .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// An image of at most 256 colours as palette indices.
+struct Indexed {
+    /// RGB triples.
+    palette: Vec<u8>,
+    /// Alpha per palette entry, when any is not opaque.
+    alpha: Option<Vec<u8>>,
+    indices: Vec<u8>,
+}
+
+/// The palette form of a colour image with at most 256 distinct colours (a GIF frame kept at
+/// its size, a chart, a flat screenshot): one byte a pixel instead of three or four, which
+/// deflates to a fraction of the RGB form. `None` past 256 colours (photographs stop within
+/// the first few hundred pixels).
+fn palette(p: &Pixels) -> Option<Indexed> {
+    let ch = p.layout.channels();
+    if ch < 3 {
+        return None;
+    }
+    let mut index: std::collections::HashMap<[u8; 4], u8> = std::collections::HashMap::new();
+    let mut colours: Vec<[u8; 4]> = Vec::new();
+    let mut indices = vec![0u8; p.data.len() / ch];
+    for (px, slot) in p.data.chunks_exact(ch).zip(indices.iter_mut()) {
+        let key = [px[0], px[1], px[2], if ch == 4 { px[3] } else { 255 }];
+        *slot = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = u8::try_from(colours.len()).ok()?;
+                index.insert(key, i);
+                colours.push(key);
+                i
+            }
+        };
+    }
+    let palette = colours.iter().flat_map(|c| [c[0], c[1], c[2]]).collect();
+    let alpha = colours
+        .iter()
+        .any(|c| c[3] != 255)
+        .then(|| colours.iter().map(|c| c[3]).collect());
+    Some(Indexed {
+        palette,
+        alpha,
+        indices,
+    })
+}
+
+fn indexed_png(p: &Pixels, indexed: &Indexed) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, p.width, p.height);
+    enc.set_color(png::ColorType::Indexed);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_palette(indexed.palette.as_slice());
+    if let Some(alpha) = &indexed.alpha {
+        enc.set_trns(alpha.as_slice());
+    }
+    // Palette indices are not magnitudes: prediction filters only add noise.
+    enc.set_filter(png::Filter::NoFilter);
+    enc.set_deflate_compression(png::DeflateCompression::Level(6));
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(&indexed.indices)
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
     Ok(out)
 }
 
