@@ -925,3 +925,45 @@ fn a_full_disk_stops_the_batch_with_a_report() {
         assert!(image::load_from_memory(bytes).is_ok(), "{name}");
     }
 }
+
+#[test]
+fn lenient_reads_cut_off_files_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write_image(
+        &dir.path().join("full.jpg"),
+        2400,
+        1600,
+        image::ImageFormat::Jpeg,
+    );
+    let full = std::fs::read(dir.path().join("full.jpg")).unwrap();
+    std::fs::write(dir.path().join("cut.jpg"), &full[..full.len() / 2]).unwrap();
+    let strict = json(&["cost", "cut.jpg", "--format", "json"], dir.path(), 1);
+    assert_eq!(strict["files"][0]["error"]["code"], "truncated");
+    let lenient = json(
+        &["cost", "cut.jpg", "--lenient", "--format", "json"],
+        dir.path(),
+        0,
+    );
+    assert!(lenient["files"][0]["error"].is_null());
+    assert_eq!(
+        lenient["files"][0]["problems"],
+        serde_json::json!(["truncated"])
+    );
+    let prepared = json(
+        &[
+            "prepare",
+            "cut.jpg",
+            "--lenient",
+            "-o",
+            "out",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        0,
+    );
+    let row = &prepared["files"][0];
+    assert_eq!(row["problems"], serde_json::json!(["truncated"]));
+    let out = image::open(dir.path().join(row["output_path"].as_str().unwrap())).unwrap();
+    assert_eq!((out.width(), out.height()), (1344, 896));
+}
