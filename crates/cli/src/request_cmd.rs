@@ -7,12 +7,13 @@ use crate::prepare_cmd::{pipeline, remove_stale_temps, write_temp};
 use crate::render::{group, money};
 use crate::walk::walk;
 use anyhow::{Context as _, Result};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
 use visionprep::core::Usd;
 use visionprep::core::request::MessagesRequest;
 use visionprep::prepare::Preparer;
-use visionprep::request::{Finding, PackImage, PackOptions, pack};
+use visionprep::request::{Finding, PackError, PackImage, PackOptions, Packer};
 
 /// Files in flight per worker thread; prepared images are kept in memory until packed.
 const WINDOW_PER_THREAD: usize = 4;
@@ -35,10 +36,33 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         }
         None => None,
     };
-    let mut images: Vec<PackImage> = Vec::new();
-    // Image tokens and cost of each image, when known (prepared files; not URLs or file ids).
-    let mut tokens: Vec<Option<(u64, Usd)>> = Vec::new();
-    let mut failed = 0u64;
+    let mut pack_options = PackOptions::new(&options.model, &args.prompt, options.request);
+    pack_options.max_tokens = args.max_tokens;
+    pack_options.system = args.system.clone();
+    let mut held = 0;
+    if let Some(history) = history {
+        held = history.images().count();
+        pack_options.system = pack_options.system.or(history.system);
+        pack_options.history = history.messages;
+    }
+    let mut packer = Packer::new(&pack_options).context("cannot continue the conversation")?;
+    if let Some(dir) = args.out.as_ref().filter(|_| !args.dry_run) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+        remove_stale_temps(dir);
+    }
+    // Bodies are written as soon as they are full: memory holds one body's images.
+    let mut bodies = Bodies {
+        args,
+        held,
+        out,
+        written: 0,
+        images: 0,
+        waiting: VecDeque::new(),
+        tokens: 0,
+        usd: Usd::ZERO,
+        failed: 0,
+    };
     let work = |preparer: &mut Preparer, item: &crate::walk::Item| {
         match assessor.assess(item) {
             Outcome::NotAnImage => return None,
@@ -63,16 +87,22 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         WINDOW_PER_THREAD * pool.current_num_threads(),
         Preparer::new,
         work,
-        |_, done| {
+        |item, done| {
             progress.inc(1);
             match done {
                 None => {}
                 Some(Ok(prepared)) => {
-                    tokens.push(Some((prepared.tokens, prepared.usd)));
-                    images.push(PackImage::from_prepared(&prepared));
+                    let image = PackImage::from_prepared(&prepared);
+                    let name = item.path().display().to_string();
+                    bodies.add(
+                        &mut packer,
+                        image,
+                        Some((prepared.tokens, prepared.usd)),
+                        &name,
+                    )?;
                 }
                 Some(Err(message)) => {
-                    failed += 1;
+                    bodies.failed += 1;
                     eprintln!("visionprep: skipped {message}");
                 }
             }
@@ -81,79 +111,114 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     )?;
     progress.finish_and_clear();
     for url in &args.url {
-        images.push(PackImage::url(url));
-        tokens.push(None);
+        bodies.add(&mut packer, PackImage::url(url), None, url)?;
     }
     for id in &args.file_id {
-        images.push(PackImage::file(id));
-        tokens.push(None);
+        bodies.add(&mut packer, PackImage::file(id), None, id)?;
     }
-    let mut pack_options = PackOptions::new(&options.model, &args.prompt, options.request);
-    pack_options.max_tokens = args.max_tokens;
-    pack_options.system = args.system.clone();
-    let mut held = 0;
-    if let Some(history) = history {
-        held = history.images().count();
-        pack_options.system = pack_options.system.or(history.system);
-        pack_options.history = history.messages;
+    if let Some(last) = packer.finish() {
+        bodies.write(&last)?;
     }
-    let bodies = pack(&images, &pack_options).context("cannot pack the images")?;
-    if let Some(dir) = args.out.as_ref().filter(|_| !args.dry_run) {
-        remove_stale_temps(dir);
+    bodies.summary(&options.model)?;
+    Ok(bodies.failed)
+}
+
+/// The bodies written so far, and the images waiting in the open one.
+struct Bodies<'a> {
+    args: &'a RequestArgs,
+    held: usize,
+    out: &'a mut dyn Write,
+    written: usize,
+    images: usize,
+    /// Tokens and cost of each image in the open body, when known (not for URLs, file ids).
+    waiting: VecDeque<Option<(u64, Usd)>>,
+    tokens: u64,
+    usd: Usd,
+    failed: u64,
+}
+
+impl Bodies<'_> {
+    /// Packs one image, writing the body it closes; an image that fits no body is named and
+    /// counted as failed.
+    fn add(
+        &mut self,
+        packer: &mut Packer<'_>,
+        image: PackImage,
+        tokens: Option<(u64, Usd)>,
+        name: &str,
+    ) -> Result<()> {
+        match packer.push(image) {
+            Ok(closed) => {
+                if let Some(body) = closed {
+                    self.write(&body)?;
+                }
+                self.waiting.push_back(tokens);
+            }
+            Err(PackError::ImageTooLarge { reason, .. }) => {
+                self.failed += 1;
+                eprintln!("visionprep: skipped {name}: it cannot be sent: {reason}");
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(())
     }
-    let mut first = 0;
-    for (i, body) in bodies.iter().enumerate() {
+
+    fn write(&mut self, body: &MessagesRequest) -> Result<()> {
         let bytes = serde_json::to_vec(body)?;
-        let count = body.images().count() - held;
-        let (body_tokens, body_usd) = known(&tokens[first..first + count]);
-        first += count;
-        let name = format!("request-{:03}.json", i + 1);
-        if let Some(dir) = args.out.as_ref().filter(|_| !args.dry_run) {
+        let count = body.images().count() - self.held;
+        let (body_tokens, body_usd) = known(self.waiting.drain(..count.min(self.waiting.len())));
+        self.written += 1;
+        self.images += count;
+        self.tokens += body_tokens;
+        self.usd += body_usd;
+        let name = format!("request-{:03}.json", self.written);
+        if let Some(dir) = self.args.out.as_ref().filter(|_| !self.args.dry_run) {
             write_atomically(&dir.join(&name), &bytes)?;
         }
         writeln!(
-            out,
+            self.out,
             "{name}  {count:>3} images  {:>12} bytes  {:>9} image tokens  {}",
             group(bytes.len() as u64),
             group(body_tokens),
             money(body_usd, 6)
         )?;
+        Ok(())
     }
-    let (total, usd) = known(&tokens);
-    let mut uncounted = vec!["text tokens".to_owned()];
-    if held > 0 {
-        uncounted.push(format!("the {held} images of earlier turns"));
+
+    fn summary(&mut self, model: &str) -> Result<()> {
+        let mut uncounted = vec!["text tokens".to_owned()];
+        if self.held > 0 {
+            uncounted.push(format!("the {} images of earlier turns", self.held));
+        }
+        let unknown = self.args.url.len() + self.args.file_id.len();
+        if unknown > 0 {
+            uncounted.push(format!("{unknown} images by URL or file id"));
+        }
+        let n = self.written;
+        writeln!(
+            self.out,
+            "{n} bod{}, {} new images, {} image tokens, {} on {model} ({}); not counted: {}",
+            if n == 1 { "y" } else { "ies" },
+            self.images,
+            group(self.tokens),
+            money(self.usd, 6),
+            if self.args.dry_run {
+                "dry run: nothing written"
+            } else {
+                "written"
+            },
+            uncounted.join(", "),
+        )?;
+        self.out.flush()?;
+        Ok(())
     }
-    let unknown = tokens.iter().filter(|t| t.is_none()).count();
-    if unknown > 0 {
-        uncounted.push(format!("{unknown} images by URL or file id"));
-    }
-    writeln!(
-        out,
-        "{} bod{}, {} new images, {} image tokens, {} on {} ({}); not counted: {}",
-        bodies.len(),
-        if bodies.len() == 1 { "y" } else { "ies" },
-        images.len(),
-        group(total),
-        money(usd, 6),
-        options.model,
-        if args.dry_run {
-            "dry run: nothing written"
-        } else {
-            "written"
-        },
-        uncounted.join(", "),
-    )?;
-    out.flush()?;
-    Ok(failed)
 }
 
 /// Sums the image tokens and cost that are known.
-fn known(tokens: &[Option<(u64, Usd)>]) -> (u64, Usd) {
+fn known(tokens: impl Iterator<Item = Option<(u64, Usd)>>) -> (u64, Usd) {
     tokens
-        .iter()
         .flatten()
-        .fold((0, Usd::ZERO), |(t, u), (bt, bu)| (t + bt, u + *bu))
+        .fold((0, Usd::ZERO), |(t, u), (bt, bu)| (t + bt, u + bu))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

@@ -967,3 +967,54 @@ fn lenient_reads_cut_off_files_and_says_so() {
     let out = image::open(dir.path().join(row["output_path"].as_str().unwrap())).unwrap();
     assert_eq!((out.width(), out.height()), (1344, 896));
 }
+
+#[test]
+fn request_writes_each_body_as_it_fills() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    for i in 0..45 {
+        write_image(
+            &dir.path().join(format!("in/{i:02}.png")),
+            300 + i,
+            200,
+            image::ImageFormat::Png,
+        );
+    }
+    let out = visionprep(
+        &[
+            "request",
+            "in",
+            "--prompt",
+            "Which is widest?",
+            "--profile",
+            "claude-ai",
+            "-o",
+            "b",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("3 bodies, 45 new images"), "{text}");
+    let mut seen = Vec::new();
+    for (n, expect) in [(1, 20), (2, 20), (3, 5)] {
+        let body: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("b/request-{n:03}.json"))).unwrap(),
+        )
+        .unwrap();
+        let content = body["messages"][0]["content"].as_array().unwrap();
+        let images: Vec<&Value> = content.iter().filter(|b| b["type"] == "image").collect();
+        assert_eq!(images.len(), expect, "body {n}");
+        seen.extend(
+            images
+                .iter()
+                .map(|b| b["source"]["data"].as_str().unwrap().len()),
+        );
+    }
+    assert_eq!(seen.len(), 45, "every image once");
+}

@@ -255,6 +255,7 @@ impl Held {
 }
 
 /// The exact serialised length of a body: history, then a user turn of `n` new images.
+#[derive(Debug)]
 struct Sizer {
     skeleton: usize,
     held: usize,
@@ -306,7 +307,8 @@ fn body(options: &PackOptions, images: &[PackImage], held: usize) -> MessagesReq
 /// history followed by a user turn with its share of the images and the prompt.
 ///
 /// Greedy filling is optimal here: every limit only gets easier as a body loses images, so
-/// extending each body as far as it goes never forces an extra one later.
+/// extending each body as far as it goes never forces an extra one later. [`Packer`] does the
+/// same one image at a time, for runs too large to hold every image at once.
 ///
 /// # Errors
 ///
@@ -316,29 +318,96 @@ pub fn pack(
     images: &[PackImage],
     options: &PackOptions,
 ) -> Result<Vec<MessagesRequest>, PackError> {
-    let limits = options.limits;
-    let held = Held::of(&options.history);
-    let mut sizer = Sizer::new(options, held.count);
-    let history_only = json_len(&body(options, &[], held.count)) as u64;
-    if let Some(reason) = held.breaks(&limits).or_else(|| {
-        (history_only > limits.max_request_bytes).then(|| {
-            format!(
-                "it makes a body of {history_only} bytes, over {}",
-                limits.max_request_bytes
-            )
-        })
-    }) {
-        return Err(PackError::HistoryTooLarge { reason });
+    let mut packer = Packer::new(options)?;
+    let mut bodies = Vec::new();
+    for image in images {
+        bodies.extend(packer.push(image.clone())?);
     }
-    let block_lens: Vec<usize> = images.iter().map(|i| json_len(&i.block())).collect();
-    for (index, image) in images.iter().enumerate() {
+    bodies.extend(packer.finish());
+    Ok(bodies)
+}
+
+/// Packs images as they come, handing out each body as soon as the next image does not fit
+/// in it: memory holds one body's images, however many there are. The bodies are the ones
+/// [`pack`] makes from the same images.
+///
+/// ```
+/// use visionprep::core::{Profile, Size};
+/// use visionprep::request::{PackImage, PackOptions, Packer};
+/// // claude.ai takes 20 images a message.
+/// let options = PackOptions::new("claude-sonnet-4-5", "Describe it.", Profile::ClaudeAi.limits());
+/// let mut packer = Packer::new(&options)?;
+/// let mut bodies = Vec::new();
+/// for i in 0..45 {
+///     let image = PackImage::base64("image/png", "iVBORw0KGgo=", Size::new(800, 600));
+///     bodies.extend(packer.push(image)?); // a full body comes out every 20 images
+/// }
+/// bodies.extend(packer.finish());
+/// let counts: Vec<usize> = bodies.iter().map(|b| b.images().count()).collect();
+/// assert_eq!(counts, [20, 20, 5]);
+/// # Ok::<(), visionprep::request::PackError>(())
+/// ```
+#[derive(Debug)]
+pub struct Packer<'o> {
+    options: &'o PackOptions,
+    held: Held,
+    sizer: Sizer,
+    /// The open body's images, their state and block bytes.
+    images: Vec<PackImage>,
+    state: Held,
+    bytes: usize,
+    pushed: usize,
+}
+
+impl<'o> Packer<'o> {
+    /// A packer for bodies with `options`.
+    ///
+    /// # Errors
+    ///
+    /// [`PackError::HistoryTooLarge`] when the history alone breaks a limit.
+    pub fn new(options: &'o PackOptions) -> Result<Packer<'o>, PackError> {
+        let limits = options.limits;
+        let held = Held::of(&options.history);
+        let history_only = json_len(&body(options, &[], held.count)) as u64;
+        if let Some(reason) = held.breaks(&limits).or_else(|| {
+            (history_only > limits.max_request_bytes).then(|| {
+                format!(
+                    "it makes a body of {history_only} bytes, over {}",
+                    limits.max_request_bytes
+                )
+            })
+        }) {
+            return Err(PackError::HistoryTooLarge { reason });
+        }
+        Ok(Packer {
+            options,
+            held,
+            sizer: Sizer::new(options, held.count),
+            images: Vec::new(),
+            state: held,
+            bytes: 0,
+            pushed: 0,
+        })
+    }
+
+    /// Adds the next image; returns the body it closed when it did not fit in the open one.
+    ///
+    /// # Errors
+    ///
+    /// [`PackError::ImageTooLarge`] (with the image's position among those pushed) when the
+    /// image can go in no body even alone: it is not kept, and the packer goes on.
+    pub fn push(&mut self, image: PackImage) -> Result<Option<MessagesRequest>, PackError> {
+        let limits = self.options.limits;
+        let index = self.pushed;
+        self.pushed += 1;
+        let len = json_len(&image.block());
         let reason = match image.base64_len() {
-            Some(len) if len as u64 > limits.max_image_base64_bytes => Some(format!(
-                "its base64 text is {len} bytes, over the {}-byte limit",
+            Some(b64) if b64 as u64 > limits.max_image_base64_bytes => Some(format!(
+                "its base64 text is {b64} bytes, over the {}-byte limit",
                 limits.max_image_base64_bytes
             )),
-            _ => held.with(image).breaks(&limits).or_else(|| {
-                (sizer.len(1, block_lens[index]) as u64 > limits.max_request_bytes).then(|| {
+            _ => self.held.with(&image).breaks(&limits).or_else(|| {
+                (self.sizer.len(1, len) as u64 > limits.max_request_bytes).then(|| {
                     format!(
                         "with it a body is over {} bytes, even alone",
                         limits.max_request_bytes
@@ -349,29 +418,33 @@ pub fn pack(
         if let Some(reason) = reason {
             return Err(PackError::ImageTooLarge { index, reason });
         }
-    }
-    let mut bodies = Vec::new();
-    let mut start = 0;
-    while start < images.len() {
-        let mut end = start;
-        let mut bytes = 0usize;
-        let mut state = held;
-        while end < images.len() {
-            let next = state.with(&images[end]);
-            let next_bytes = bytes + block_lens[end];
-            let fits = next.breaks(&limits).is_none()
-                && sizer.len(end - start + 1, next_bytes) as u64 <= limits.max_request_bytes;
-            if !fits {
-                break;
-            }
-            state = next;
-            bytes = next_bytes;
-            end += 1;
+        let next = self.state.with(&image);
+        let fits = next.breaks(&limits).is_none()
+            && self.sizer.len(self.images.len() + 1, self.bytes + len) as u64
+                <= limits.max_request_bytes;
+        if fits {
+            self.images.push(image);
+            self.state = next;
+            self.bytes += len;
+            return Ok(None);
         }
-        bodies.push(body(options, &images[start..end], held.count));
-        start = end;
+        let closed = body(self.options, &self.images, self.held.count);
+        self.state = self.held.with(&image);
+        self.bytes = len;
+        self.images.clear();
+        self.images.push(image);
+        Ok(Some(closed))
     }
-    Ok(bodies)
+
+    /// Images waiting in the open body.
+    pub fn pending(&self) -> usize {
+        self.images.len()
+    }
+
+    /// The open body, if it holds any image.
+    pub fn finish(self) -> Option<MessagesRequest> {
+        (!self.images.is_empty()).then(|| body(self.options, &self.images, self.held.count))
+    }
 }
 
 /// One conversation, built turn by turn: the body to send after each user turn.
@@ -741,6 +814,23 @@ mod tests {
         );
         let back: MessagesRequest = serde_json::from_str(&json).unwrap();
         assert_eq!(Conversation::from_request(back), chat);
+    }
+
+    #[test]
+    fn packer_reports_an_image_that_cannot_fit_and_goes_on() {
+        let cap = RequestLimits::PORTABLE.max_image_base64_bytes as usize;
+        let opts = options();
+        let mut packer = Packer::new(&opts).unwrap();
+        assert_eq!(packer.push(image(100, 4)).unwrap(), None);
+        let err = packer.push(image(100, cap + 4)).unwrap_err();
+        assert!(
+            matches!(err, PackError::ImageTooLarge { index: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(packer.push(image(100, 4)).unwrap(), None);
+        assert_eq!(packer.pending(), 2);
+        let last = packer.finish().unwrap();
+        assert_eq!(last.images().count(), 2);
     }
 
     #[test]
