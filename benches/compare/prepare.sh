@@ -70,4 +70,33 @@ print(f"{len(rows)} images, {mp:.0f} MP in total")
 report(results, "images", len(rows), "visionprep prepare (2 threads)")
 for r in results:
     print(f"  {r['name']:<44} {mp / r['median']:8.1f} input MP/s")
+
+# The same, 2 workers, per kind of input: decoders differ most between kinds (progressive
+# JPEG and lossy WebP above all), so each kind is measured on its own.
+from PIL import Image
+def kind(path):
+    im = Image.open(path)
+    if im.format == "JPEG":
+        return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
+    return {"WEBP": "WebP"}.get(im.format, "PNG and GIF")
+kinds = {}
+for i, r in enumerate(rows):
+    kinds.setdefault(kind(r["path"]), []).append(i)
+vips_jobs = open(f"{work}/vips.jobs").read().splitlines()
+pil_jobs = open(f"{work}/pillow.jobs").read().splitlines()
+print()
+print(f"{'kind (2 workers)':<18} {'files':>5} {'visionprep/s':>13} {'vips/s':>8} {'Pillow/s':>9} {'vs vips':>8} {'vs Pillow':>10}")
+for name, idx in sorted(kinds.items()):
+    slug = name.replace(" ", "-")
+    with open(f"{work}/vips-{slug}.jobs", "w") as f:
+        f.write("\n".join(vips_jobs[i] for i in idx) + "\n")
+    with open(f"{work}/pil-{slug}.jobs", "w") as f:
+        f.write("\n".join(pil_jobs[i] for i in idx) + "\n")
+    v = measure("v", ["target/release/visionprep", "prepare", "--force", "-j", "2", "--format", "json",
+                      "-o", f"{work}/vpk"] + [rows[i]["path"] for i in idx], reps, ok_codes=(0, 1))
+    t = measure("t", ["sh", "-c", f"xargs -P 2 -I{{}} sh -c '{{}}' < {work}/vips-{slug}.jobs"], reps)
+    q = measure("p", [sys.executable, "-c", pillow, f"{work}/pil-{slug}.jobs", "2"], reps)
+    n = len(idx)
+    print(f"{name:<18} {n:>5} {n / v['median']:>13.1f} {n / t['median']:>8.1f} {n / q['median']:>9.1f} "
+          f"{t['median'] / v['median']:>7.2f}x {q['median'] / v['median']:>9.2f}x")
 PY
