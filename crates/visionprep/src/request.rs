@@ -119,6 +119,13 @@ impl PackImage {
     fn block(&self) -> ContentBlock {
         ContentBlock::image(self.source.clone())
     }
+
+    /// The serialised length of [`PackImage::block`], without copying the data:
+    /// `{"type":"image","source":` + the source + `}`.
+    fn block_len(&self) -> usize {
+        const WRAPPER: usize = r#"{"type":"image","source":}"#.len();
+        WRAPPER + json_len(&self.source)
+    }
 }
 
 /// What every body carries besides the new images.
@@ -320,10 +327,16 @@ pub fn pack(
 ) -> Result<Vec<MessagesRequest>, PackError> {
     let mut packer = Packer::new(options)?;
     let mut bodies = Vec::new();
-    for image in images {
-        bodies.extend(packer.push(image.clone())?);
+    let mut start = 0;
+    for (end, image) in images.iter().enumerate() {
+        if packer.place(image)? {
+            bodies.push(body(options, &images[start..end], packer.held.count));
+            start = end;
+        }
     }
-    bodies.extend(packer.finish());
+    if start < images.len() {
+        bodies.push(body(options, &images[start..], packer.held.count));
+    }
     Ok(bodies)
 }
 
@@ -354,6 +367,8 @@ pub struct Packer<'o> {
     sizer: Sizer,
     /// The open body's images, their state and block bytes.
     images: Vec<PackImage>,
+    /// How many images the open body holds (`images` is not filled by [`pack`]).
+    open: usize,
     state: Held,
     bytes: usize,
     pushed: usize,
@@ -384,6 +399,7 @@ impl<'o> Packer<'o> {
             held,
             sizer: Sizer::new(options, held.count),
             images: Vec::new(),
+            open: 0,
             state: held,
             bytes: 0,
             pushed: 0,
@@ -397,16 +413,27 @@ impl<'o> Packer<'o> {
     /// [`PackError::ImageTooLarge`] (with the image's position among those pushed) when the
     /// image can go in no body even alone: it is not kept, and the packer goes on.
     pub fn push(&mut self, image: PackImage) -> Result<Option<MessagesRequest>, PackError> {
+        let closes = self.place(&image)?;
+        let closed = closes.then(|| body(self.options, &self.images, self.held.count));
+        if closes {
+            self.images.clear();
+        }
+        self.images.push(image);
+        Ok(closed)
+    }
+
+    /// Checks `image` and counts it in: `true` when it opens a new body (the open one is full).
+    fn place(&mut self, image: &PackImage) -> Result<bool, PackError> {
         let limits = self.options.limits;
         let index = self.pushed;
         self.pushed += 1;
-        let len = json_len(&image.block());
+        let len = image.block_len();
         let reason = match image.base64_len() {
             Some(b64) if b64 as u64 > limits.max_image_base64_bytes => Some(format!(
                 "its base64 text is {b64} bytes, over the {}-byte limit",
                 limits.max_image_base64_bytes
             )),
-            _ => self.held.with(&image).breaks(&limits).or_else(|| {
+            _ => self.held.with(image).breaks(&limits).or_else(|| {
                 (self.sizer.len(1, len) as u64 > limits.max_request_bytes).then(|| {
                     format!(
                         "with it a body is over {} bytes, even alone",
@@ -418,22 +445,21 @@ impl<'o> Packer<'o> {
         if let Some(reason) = reason {
             return Err(PackError::ImageTooLarge { index, reason });
         }
-        let next = self.state.with(&image);
-        let fits = next.breaks(&limits).is_none()
-            && self.sizer.len(self.images.len() + 1, self.bytes + len) as u64
-                <= limits.max_request_bytes;
+        let next = self.state.with(image);
+        let fits = self.open == 0
+            || (next.breaks(&limits).is_none()
+                && self.sizer.len(self.open + 1, self.bytes + len) as u64
+                    <= limits.max_request_bytes);
         if fits {
-            self.images.push(image);
             self.state = next;
             self.bytes += len;
-            return Ok(None);
+            self.open += 1;
+            return Ok(false);
         }
-        let closed = body(self.options, &self.images, self.held.count);
-        self.state = self.held.with(&image);
+        self.state = self.held.with(image);
         self.bytes = len;
-        self.images.clear();
-        self.images.push(image);
-        Ok(Some(closed))
+        self.open = 1;
+        Ok(true)
     }
 
     /// Images waiting in the open body.
@@ -831,6 +857,17 @@ mod tests {
         assert_eq!(packer.pending(), 2);
         let last = packer.finish().unwrap();
         assert_eq!(last.images().count(), 2);
+    }
+
+    #[test]
+    fn block_length_is_the_serialised_length() {
+        for image in [
+            image(100, 7),
+            PackImage::url("https://example.com/a \"quoted\" \\ path.png"),
+            PackImage::file("file_\u{e9}\n"),
+        ] {
+            assert_eq!(image.block_len(), json_len(&image.block()), "{image:?}");
+        }
     }
 
     #[test]
