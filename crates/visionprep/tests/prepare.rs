@@ -403,19 +403,32 @@ fn files_over_the_read_limit_are_refused_unread() {
 #[test]
 fn every_prefix_is_an_error_never_a_panic() {
     let opts = options();
-    let inputs = [
+    let mut inputs = vec![
         make::jpeg(64, 48, JpegKind::Progressive, Some((6, false))),
         make::png(64, 48, png::ColorType::Rgba, png::BitDepth::Eight, None, 1),
         make::gif(64, 48, 2, false),
         make::webp_lossless(64, 48, true),
     ];
-    for input in inputs {
+    // Every committed fixture too (lossy, animated and EXIF WebP; HEIC, AVIF, JPEG XL).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e != "icc" && e != "md") {
+            inputs.push(std::fs::read(path).unwrap());
+        }
+    }
+    let mut tried = 0;
+    for input in &inputs {
         for cut in 0..input.len() {
-            if let Err(e) = prepare(&input[..cut], &opts) {
-                let _ = e.code();
+            tried += 1;
+            // Ok or a typed error: a panic fails the test.
+            if let Ok(out) = prepare(&input[..cut], &opts) {
+                assert!(fits(out.output_size, opts.tier), "cut at {cut}");
             }
         }
     }
+    eprintln!("{tried} prefixes of {} inputs prepared", inputs.len());
+    assert!(inputs.len() >= 12 && tried > 5_000, "{tried}");
 }
 
 /// fast_image_resize picks SIMD code at run time; every backend this CPU has must give the
