@@ -297,3 +297,67 @@ pub fn png_with_icc(png: &[u8], profile: &[u8]) -> Vec<u8> {
     let body = [&b"icc\0\0"[..], &c.finish().unwrap()].concat();
     with_png_chunk(png, b"iCCP", &body)
 }
+
+/// A minimal ICC v2 output profile for CMYK (PCS XYZ, one A2B0 lut16 table, 2 grid points a
+/// channel) whose inks act swapped: cyan removes green light and magenta red, where the
+/// naive formula has cyan remove red. Linear light out: R = (1-M)(1-K), G = (1-C)(1-K),
+/// B = (1-Y)(1-K), as D50 XYZ.
+pub fn cmyk_swapped_profile() -> Vec<u8> {
+    // Linear sRGB to D50 XYZ (Bradford-adapted), the matrix ICC sRGB profiles carry.
+    const M: [[f64; 3]; 3] = [
+        [0.436_074_7, 0.385_064_9, 0.143_080_4],
+        [0.222_504_5, 0.716_878_6, 0.060_616_9],
+        [0.013_932_2, 0.097_104_5, 0.714_173_3],
+    ];
+    let mut lut = b"mft2\0\0\0\0".to_vec();
+    lut.extend_from_slice(&[4, 3, 2, 0]);
+    // The 3x3 matrix (used only for XYZ input): identity.
+    for i in 0..9 {
+        let v: u32 = if i % 4 == 0 { 0x0001_0000 } else { 0 };
+        lut.extend_from_slice(&v.to_be_bytes());
+    }
+    lut.extend_from_slice(&2u16.to_be_bytes());
+    lut.extend_from_slice(&2u16.to_be_bytes());
+    for _ in 0..4 {
+        lut.extend_from_slice(&0u16.to_be_bytes());
+        lut.extend_from_slice(&u16::MAX.to_be_bytes());
+    }
+    // The first channel varies slowest.
+    for corner in 0..16u32 {
+        let ink = |bit: u32| f64::from((corner >> bit) & 1);
+        let (c, m, y, k) = (ink(3), ink(2), ink(1), ink(0));
+        let rgb = [
+            (1.0 - m) * (1.0 - k),
+            (1.0 - c) * (1.0 - k),
+            (1.0 - y) * (1.0 - k),
+        ];
+        for row in M {
+            let xyz = row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2];
+            // u1Fixed15: 0x8000 is 1.0.
+            lut.extend_from_slice(&((xyz * 32768.0).round() as u16).to_be_bytes());
+        }
+    }
+    for _ in 0..3 {
+        lut.extend_from_slice(&0u16.to_be_bytes());
+        lut.extend_from_slice(&u16::MAX.to_be_bytes());
+    }
+    let offset = 128 + 4 + 12;
+    let size = offset + lut.len();
+    let mut p = vec![0u8; 128];
+    p[0..4].copy_from_slice(&(size as u32).to_be_bytes());
+    p[8..12].copy_from_slice(&0x0210_0000u32.to_be_bytes());
+    p[12..16].copy_from_slice(b"prtr");
+    p[16..20].copy_from_slice(b"CMYK");
+    p[20..24].copy_from_slice(b"XYZ ");
+    p[36..40].copy_from_slice(b"acsp");
+    for (i, v) in [0.9642f64, 1.0, 0.8249].into_iter().enumerate() {
+        let fixed = (v * 65536.0).round() as u32;
+        p[68 + 4 * i..72 + 4 * i].copy_from_slice(&fixed.to_be_bytes());
+    }
+    p.extend_from_slice(&1u32.to_be_bytes());
+    p.extend_from_slice(b"A2B0");
+    p.extend_from_slice(&(offset as u32).to_be_bytes());
+    p.extend_from_slice(&(lut.len() as u32).to_be_bytes());
+    p.extend_from_slice(&lut);
+    p
+}

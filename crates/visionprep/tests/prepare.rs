@@ -596,3 +596,37 @@ fn few_colours_become_a_palette_png_with_the_same_pixels() {
     let original = image::load_from_memory(&gif).unwrap().to_rgba8();
     assert_eq!(decoded.to_rgba8(), original, "lossless");
 }
+
+#[test]
+fn cmyk_profiles_are_applied() {
+    // A CMYK profile (built in the test: one lut16 table) in which cyan ink darkens green and
+    // magenta ink darkens red: the swap of what the naive CMYK formula does. Through the
+    // profile, each quadrant's red and green trade places (and come out in linear light).
+    let icc = make::cmyk_swapped_profile();
+    let opts = options();
+    let srgb = |v: u8| {
+        let l = f64::from(v) / 255.0;
+        let e = if l <= 0.003_130_8 {
+            12.92 * l
+        } else {
+            1.055 * l.powf(1.0 / 2.4) - 0.055
+        };
+        (e * 255.0).round() as u8
+    };
+    let want = QUADRANTS.map(|[r, g, b]| [srgb(g), srgb(r), srgb(b)]);
+    for kind in [JpegKind::Cmyk, JpegKind::Ycck] {
+        // Decoded whole, and shrunk while decoding.
+        for (w, h) in [(1000, 800), (4000, 3000)] {
+            let input = make::jpeg_with_icc(make::quadrants(w, h), kind, None, Some(&icc));
+            let out = prepare(&input, &opts).unwrap();
+            assert!(out.actions.color_converted, "{kind:?} {w}x{h}");
+            let img = check_output("cmyk profile", &input, &out, &opts);
+            assert_close(
+                &format!("{kind:?} {w}x{h}"),
+                quadrant_colours(&img),
+                want,
+                30,
+            );
+        }
+    }
+}

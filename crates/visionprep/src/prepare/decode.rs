@@ -36,8 +36,10 @@ pub(crate) struct Decoded {
     pub(crate) declared: Size,
     /// The turn the pixels still need.
     pub(crate) orientation: Orientation,
-    /// The embedded ICC profile, if any.
+    /// The embedded ICC profile, if any, still to apply.
     pub(crate) icc: Option<Vec<u8>>,
+    /// The pixels were already converted to sRGB through an embedded profile (CMYK).
+    pub(crate) color_converted: bool,
 }
 
 /// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
@@ -58,6 +60,17 @@ pub(crate) fn decode(
         && wanted.width.saturating_mul(2) <= probe.stored.width
         && wanted.height.saturating_mul(2) <= probe.stored.height
         && let Some(decoded) = decode_jpeg_scaled(bytes, probe, wanted)?
+    {
+        return Ok(decoded);
+    }
+    if let Some(info) = probe.jpeg
+        && !probe.truncated
+        && info.precision == 8
+        && info.components == 4
+        && info.adobe_transform.is_some()
+        && !info.arithmetic
+        && !info.lossless
+        && let Some(decoded) = decode_jpeg_cmyk(bytes, probe, wanted)?
     {
         return Ok(decoded);
     }
@@ -123,6 +136,79 @@ fn decode_jpeg_scaled(
         declared: probe.stored,
         orientation: probe.orientation,
         icc: decoder.icc_profile(),
+        color_converted: false,
+    }))
+}
+
+/// A CMYK or YCCK JPEG (Adobe, the kind that carries a CMYK profile) whose embedded profile
+/// describes CMYK: decoded to ink amounts (shrunk while decoding when `wanted` allows), then
+/// through the profile to sRGB. `None` when there is no CMYK profile or qcms cannot use it:
+/// the general decoder's formula then applies.
+fn decode_jpeg_cmyk(
+    bytes: &[u8],
+    probe: &Probe,
+    wanted: Size,
+) -> Result<Option<Decoded>, PrepareError> {
+    use jpeg_decoder::{Decoder, Error, PixelFormat};
+    let format = Format::Jpeg;
+    let fail = |e: Error| match e {
+        Error::Unsupported(_) => Ok(None),
+        Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(PrepareError::Truncated { format })
+        }
+        other => Err(PrepareError::Corrupt {
+            format,
+            reason: other.to_string(),
+        }),
+    };
+    let mut decoder = Decoder::new(bytes);
+    if let Err(e) = decoder.read_info() {
+        return fail(e);
+    }
+    let Some(profile) = decoder
+        .icc_profile()
+        .filter(|p| p.get(16..20) == Some(b"CMYK".as_slice()))
+    else {
+        return Ok(None);
+    };
+    if wanted.width.saturating_mul(2) <= probe.stored.width
+        && wanted.height.saturating_mul(2) <= probe.stored.height
+        && let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height))
+        && let Err(e) = decoder.scale(w, h)
+    {
+        return fail(e);
+    }
+    let data = match decoder.decode() {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let Some(info) = decoder
+        .info()
+        .filter(|i| i.pixel_format == PixelFormat::CMYK32)
+    else {
+        return Ok(None);
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if data.len() != width as usize * height as usize * 4 {
+        return Err(PrepareError::Corrupt {
+            format,
+            reason: "short pixel data".into(),
+        });
+    }
+    let Some(rgb) = super::color::cmyk_to_srgb(&data, &profile) else {
+        return Ok(None);
+    };
+    Ok(Some(Decoded {
+        pixels: Pixels {
+            width,
+            height,
+            layout: Layout::Rgb,
+            data: rgb,
+        },
+        declared: probe.stored,
+        orientation: probe.orientation,
+        icc: None,
+        color_converted: true,
     }))
 }
 
@@ -173,6 +259,7 @@ fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, 
         declared: size,
         orientation,
         icc,
+        color_converted: false,
     })
 }
 
@@ -281,6 +368,7 @@ fn decode_png(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, P
         declared: size,
         orientation: probe.orientation,
         icc: png_icc(bytes),
+        color_converted: false,
     })
 }
 

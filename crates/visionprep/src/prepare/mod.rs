@@ -379,6 +379,7 @@ impl Preparer {
             )
             .map_err(PrepareError::Encode)?;
         }
+        actions.color_converted = decoded.color_converted;
         if let Some(icc) = &decoded.icc {
             actions.color_converted = color::to_srgb(&mut pixels, icc);
         }
