@@ -80,6 +80,22 @@ pub(crate) fn decode(
     decode_full(bytes, probe, limits)
 }
 
+/// What a jpeg-decoder error means here: `None` (leave the file to the general decoder) for
+/// what it does not support, else the file's own fault.
+fn jpeg_failure(e: jpeg_decoder::Error) -> Result<Option<Decoded>, PrepareError> {
+    let format = Format::Jpeg;
+    match e {
+        jpeg_decoder::Error::Unsupported(_) => Ok(None),
+        jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(PrepareError::Truncated { format })
+        }
+        other => Err(PrepareError::Corrupt {
+            format,
+            reason: other.to_string(),
+        }),
+    }
+}
+
 /// A JPEG decoded with a reduced IDCT to the smallest of 1/8, 1/4, 1/2 that is not below
 /// `wanted`: far less work than decoding every pixel and throwing most away. `None` when the
 /// file needs the general decoder.
@@ -88,28 +104,18 @@ fn decode_jpeg_scaled(
     probe: &Probe,
     wanted: Size,
 ) -> Result<Option<Decoded>, PrepareError> {
-    use jpeg_decoder::{Decoder, Error, PixelFormat};
+    use jpeg_decoder::{Decoder, PixelFormat};
     let format = Format::Jpeg;
     let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height)) else {
         return Ok(None);
     };
-    let fail = |e: Error| match e {
-        Error::Unsupported(_) => Ok(None),
-        Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(PrepareError::Truncated { format })
-        }
-        other => Err(PrepareError::Corrupt {
-            format,
-            reason: other.to_string(),
-        }),
-    };
     let mut decoder = Decoder::new(bytes);
     if let Err(e) = decoder.scale(w, h) {
-        return fail(e);
+        return jpeg_failure(e);
     }
     let data = match decoder.decode() {
         Ok(d) => d,
-        Err(e) => return fail(e),
+        Err(e) => return jpeg_failure(e),
     };
     let Some(info) = decoder.info() else {
         return Ok(None);
@@ -149,21 +155,11 @@ fn decode_jpeg_cmyk(
     probe: &Probe,
     wanted: Size,
 ) -> Result<Option<Decoded>, PrepareError> {
-    use jpeg_decoder::{Decoder, Error, PixelFormat};
+    use jpeg_decoder::{Decoder, PixelFormat};
     let format = Format::Jpeg;
-    let fail = |e: Error| match e {
-        Error::Unsupported(_) => Ok(None),
-        Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(PrepareError::Truncated { format })
-        }
-        other => Err(PrepareError::Corrupt {
-            format,
-            reason: other.to_string(),
-        }),
-    };
     let mut decoder = Decoder::new(bytes);
     if let Err(e) = decoder.read_info() {
-        return fail(e);
+        return jpeg_failure(e);
     }
     let Some(profile) = decoder
         .icc_profile()
@@ -176,11 +172,11 @@ fn decode_jpeg_cmyk(
         && let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height))
         && let Err(e) = decoder.scale(w, h)
     {
-        return fail(e);
+        return jpeg_failure(e);
     }
     let data = match decoder.decode() {
         Ok(d) => d,
-        Err(e) => return fail(e),
+        Err(e) => return jpeg_failure(e),
     };
     let Some(info) = decoder
         .info()
