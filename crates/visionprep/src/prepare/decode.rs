@@ -68,6 +68,7 @@ pub(crate) fn decode(
         && info.precision == 8
         && info.components == 4
         && info.adobe_transform.is_some()
+        && probe.metadata.icc
         && !info.arithmetic
         && !info.lossless
         && let Some(decoded) = decode_jpeg_cmyk(bytes, probe, wanted)?
