@@ -46,7 +46,8 @@ pub(crate) fn find_top_box<S: Source>(
 ) -> Parse<([u8; 4], u64, u64)> {
     let len = src.len();
     let mut pos = 0u64;
-    while pos + 8 <= len {
+    // pos may have jumped past the end by a box's 64-bit size: compare without adding.
+    while len.checked_sub(pos).is_some_and(|left| left >= 8) {
         let h = src.bytes(pos, 8)?;
         let size32 = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
         let kind = [h[4], h[5], h[6], h[7]];
