@@ -50,30 +50,25 @@ pub(crate) fn decode(
     wanted: Size,
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
-    // A cut-off JPEG (read leniently) goes to the general decoder, which keeps what it has.
-    if let Some(info) = probe.jpeg
-        && !probe.truncated
-        && info.precision == 8
-        && matches!(info.components, 1 | 3)
-        && !info.arithmetic
-        && !info.lossless
-        && wanted.width.saturating_mul(2) <= probe.stored.width
-        && wanted.height.saturating_mul(2) <= probe.stored.height
-        && let Some(decoded) = decode_jpeg_scaled(bytes, probe, wanted)?
-    {
-        return Ok(decoded);
-    }
-    if let Some(info) = probe.jpeg
-        && !probe.truncated
-        && info.precision == 8
-        && info.components == 4
-        && info.adobe_transform.is_some()
-        && probe.metadata.icc
-        && !info.arithmetic
-        && !info.lossless
-        && let Some(decoded) = decode_jpeg_cmyk(bytes, probe, wanted)?
-    {
-        return Ok(decoded);
+    // jpeg-decoder takes plain 8-bit Huffman JPEGs; a cut-off one (read leniently) goes to the
+    // general decoder, which keeps what it has.
+    if let Some(info) = probe.jpeg.filter(|i| {
+        !probe.truncated && i.precision == 8 && !i.arithmetic && !i.lossless
+    }) {
+        let shrinks = wanted.width.saturating_mul(2) <= probe.stored.width
+            && wanted.height.saturating_mul(2) <= probe.stored.height;
+        let decoded = match info.components {
+            1 | 3 if shrinks => decode_jpeg_scaled(bytes, probe, wanted)?,
+            // Only Adobe CMYK carries a CMYK profile in practice (and is stored inverted, which
+            // jpeg-decoder undoes).
+            4 if info.adobe_transform.is_some() && probe.metadata.icc => {
+                decode_jpeg_cmyk(bytes, probe, wanted)?
+            }
+            _ => None,
+        };
+        if let Some(decoded) = decoded {
+            return Ok(decoded);
+        }
     }
     if probe.format == Format::Png {
         return decode_png(bytes, probe, limits);
@@ -83,7 +78,7 @@ pub(crate) fn decode(
 
 /// What a jpeg-decoder error means here: `None` (leave the file to the general decoder) for
 /// what it does not support, else the file's own fault.
-fn jpeg_failure(e: jpeg_decoder::Error) -> Result<Option<Decoded>, PrepareError> {
+fn jpeg_failure<T>(e: jpeg_decoder::Error) -> Result<Option<T>, PrepareError> {
     let format = Format::Jpeg;
     match e {
         jpeg_decoder::Error::Unsupported(_) => Ok(None),
@@ -97,21 +92,34 @@ fn jpeg_failure(e: jpeg_decoder::Error) -> Result<Option<Decoded>, PrepareError>
     }
 }
 
-/// A JPEG decoded with a reduced IDCT to the smallest of 1/8, 1/4, 1/2 that is not below
-/// `wanted`: far less work than decoding every pixel and throwing most away. `None` when the
-/// file needs the general decoder.
-fn decode_jpeg_scaled(
+/// What jpeg-decoder gave: pixels in `format`, their size, and the embedded ICC profile.
+struct JpegPixels {
+    data: Vec<u8>,
+    format: jpeg_decoder::PixelFormat,
+    size: Size,
+    icc: Option<Vec<u8>>,
+}
+
+/// Runs jpeg-decoder, with a reduced IDCT to the smallest of 1/8, 1/4, 1/2 that is not below
+/// `wanted` (far less work than decoding every pixel and throwing most away), once `proceed`
+/// has accepted the embedded profile. `None` when it declines or the file needs the general
+/// decoder.
+fn run_jpeg_decoder(
     bytes: &[u8],
-    probe: &Probe,
     wanted: Size,
-) -> Result<Option<Decoded>, PrepareError> {
-    use jpeg_decoder::{Decoder, PixelFormat};
-    let format = Format::Jpeg;
-    let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height)) else {
+    proceed: impl FnOnce(Option<&[u8]>) -> bool,
+) -> Result<Option<JpegPixels>, PrepareError> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    if let Err(e) = decoder.read_info() {
+        return jpeg_failure(e);
+    }
+    let icc = decoder.icc_profile();
+    if !proceed(icc.as_deref()) {
         return Ok(None);
-    };
-    let mut decoder = Decoder::new(bytes);
-    if let Err(e) = decoder.scale(w, h) {
+    }
+    if let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height))
+        && let Err(e) = decoder.scale(w, h)
+    {
         return jpeg_failure(e);
     }
     let data = match decoder.decode() {
@@ -121,86 +129,79 @@ fn decode_jpeg_scaled(
     let Some(info) = decoder.info() else {
         return Ok(None);
     };
-    let layout = match info.pixel_format {
+    let size = Size::new(u32::from(info.width), u32::from(info.height));
+    if data.len() as u64 != size.area() * info.pixel_format.pixel_bytes() as u64 {
+        return Err(PrepareError::Corrupt {
+            format: Format::Jpeg,
+            reason: "short pixel data".into(),
+        });
+    }
+    Ok(Some(JpegPixels {
+        data,
+        format: info.pixel_format,
+        size,
+        icc,
+    }))
+}
+
+/// A grey or colour JPEG at least twice `wanted`, shrunk while decoding.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    probe: &Probe,
+    wanted: Size,
+) -> Result<Option<Decoded>, PrepareError> {
+    use jpeg_decoder::PixelFormat;
+    let Some(jpeg) = run_jpeg_decoder(bytes, wanted, |_| true)? else {
+        return Ok(None);
+    };
+    let layout = match jpeg.format {
         PixelFormat::L8 => Layout::Gray,
         PixelFormat::RGB24 => Layout::Rgb,
         _ => return Ok(None),
     };
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if data.len() != width as usize * height as usize * layout.channels() {
-        return Err(PrepareError::Corrupt {
-            format,
-            reason: "short pixel data".into(),
-        });
-    }
     Ok(Some(Decoded {
         pixels: Pixels {
-            width,
-            height,
+            width: jpeg.size.width,
+            height: jpeg.size.height,
             layout,
-            data,
+            data: jpeg.data,
         },
         declared: probe.stored,
         orientation: probe.orientation,
-        icc: decoder.icc_profile(),
+        icc: jpeg.icc,
         color_converted: false,
     }))
 }
 
-/// A CMYK or YCCK JPEG (Adobe, the kind that carries a CMYK profile) whose embedded profile
-/// describes CMYK: decoded to ink amounts (shrunk while decoding when `wanted` allows), then
-/// through the profile to sRGB. `None` when there is no CMYK profile or qcms cannot use it:
-/// the general decoder's formula then applies.
+/// A CMYK or YCCK JPEG whose embedded profile describes CMYK: decoded to ink amounts (shrunk
+/// while decoding when `wanted` allows), then through the profile to sRGB. `None` when there is
+/// no CMYK profile, or one qcms cannot use: the general decoder's formula then applies.
 fn decode_jpeg_cmyk(
     bytes: &[u8],
     probe: &Probe,
     wanted: Size,
 ) -> Result<Option<Decoded>, PrepareError> {
-    use jpeg_decoder::{Decoder, PixelFormat};
-    let format = Format::Jpeg;
-    let mut decoder = Decoder::new(bytes);
-    if let Err(e) = decoder.read_info() {
-        return jpeg_failure(e);
-    }
-    let Some(profile) = decoder
-        .icc_profile()
-        .filter(|p| p.get(16..20) == Some(b"CMYK".as_slice()))
-    else {
+    let is_cmyk = |p: Option<&[u8]>| p.and_then(|p| p.get(16..20)) == Some(b"CMYK".as_slice());
+    let Some(jpeg) = run_jpeg_decoder(bytes, wanted, is_cmyk)? else {
         return Ok(None);
     };
-    if wanted.width.saturating_mul(2) <= probe.stored.width
-        && wanted.height.saturating_mul(2) <= probe.stored.height
-        && let (Ok(w), Ok(h)) = (u16::try_from(wanted.width), u16::try_from(wanted.height))
-        && let Err(e) = decoder.scale(w, h)
-    {
-        return jpeg_failure(e);
-    }
-    let data = match decoder.decode() {
-        Ok(d) => d,
-        Err(e) => return jpeg_failure(e),
+    // A profile qcms cannot read leaves the file to the general decoder's formula (decoded a
+    // second time: rare, and only for damaged profiles).
+    let rgb = match (&jpeg.icc, jpeg.format) {
+        (Some(profile), jpeg_decoder::PixelFormat::CMYK32) => {
+            super::color::cmyk_to_srgb(&jpeg.data, profile)
+        }
+        _ => None,
     };
-    let Some(info) = decoder
-        .info()
-        .filter(|i| i.pixel_format == PixelFormat::CMYK32)
-    else {
-        return Ok(None);
-    };
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if data.len() != width as usize * height as usize * 4 {
-        return Err(PrepareError::Corrupt {
-            format,
-            reason: "short pixel data".into(),
-        });
-    }
-    let Some(rgb) = super::color::cmyk_to_srgb(&data, &profile) else {
+    let Some(data) = rgb else {
         return Ok(None);
     };
     Ok(Some(Decoded {
         pixels: Pixels {
-            width,
-            height,
+            width: jpeg.size.width,
+            height: jpeg.size.height,
             layout: Layout::Rgb,
-            data: rgb,
+            data,
         },
         declared: probe.stored,
         orientation: probe.orientation,
