@@ -95,17 +95,9 @@ impl PackImage {
     /// The image of an existing block: base64 images are measured from their bytes (an
     /// unreadable one has no size), URL and file images have none.
     pub fn from_source(source: &ImageSource) -> PackImage {
-        let size = match source {
-            ImageSource::Base64 { data, .. } => base64_decode(data).ok().and_then(|bytes| {
-                crate::probe::probe_bytes(&bytes, &crate::Limits::default())
-                    .ok()
-                    .map(|p| p.displayed())
-            }),
-            _ => None,
-        };
         PackImage {
             source: source.clone(),
-            size,
+            size: source_size(source),
         }
     }
 
@@ -213,26 +205,39 @@ struct Held {
     unknown: bool,
 }
 
+/// The displayed size of a base64 image, read from its header; `None` for URL and file images
+/// and for data that is no readable image.
+fn source_size(source: &ImageSource) -> Option<Size> {
+    let ImageSource::Base64 { data, .. } = source else {
+        return None;
+    };
+    let bytes = base64_decode(data).ok()?;
+    crate::probe::probe_bytes(&bytes, &crate::Limits::default())
+        .ok()
+        .map(|p| p.displayed())
+}
+
 impl Held {
     fn of(messages: &[Message]) -> Held {
-        let body = MessagesRequest {
-            model: String::new(),
-            max_tokens: 0,
-            system: None,
-            messages: messages.to_vec(),
-        };
-        let mut held = Held::default();
-        for (_, source) in body.images() {
-            held = held.with(&PackImage::from_source(source));
-        }
-        held
+        messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter_map(|block| match block {
+                ContentBlock::Image { source, .. } => Some(source_size(source)),
+                ContentBlock::Text { .. } => None,
+            })
+            .fold(Held::default(), Held::with_size)
     }
 
     fn with(self, image: &PackImage) -> Held {
+        self.with_size(image.size)
+    }
+
+    fn with_size(self, size: Option<Size>) -> Held {
         Held {
             count: self.count + 1,
-            longest: self.longest.max(image.size.map_or(0, |s| s.long_edge())),
-            unknown: self.unknown || image.size.is_none(),
+            longest: self.longest.max(size.map_or(0, |s| s.long_edge())),
+            unknown: self.unknown || size.is_none(),
         }
     }
 
@@ -383,7 +388,9 @@ impl<'o> Packer<'o> {
     pub fn new(options: &'o PackOptions) -> Result<Packer<'o>, PackError> {
         let limits = options.limits;
         let held = Held::of(&options.history);
-        let history_only = json_len(&body(options, &[], held.count)) as u64;
+        let sizer = Sizer::new(options, held.count);
+        // The body with the history and the prompt alone.
+        let history_only = sizer.skeleton as u64;
         if let Some(reason) = held.breaks(&limits).or_else(|| {
             (history_only > limits.max_request_bytes).then(|| {
                 format!(
@@ -397,7 +404,7 @@ impl<'o> Packer<'o> {
         Ok(Packer {
             options,
             held,
-            sizer: Sizer::new(options, held.count),
+            sizer,
             images: Vec::new(),
             open: 0,
             state: held,
