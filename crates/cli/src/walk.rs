@@ -66,7 +66,10 @@ pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item
                 }
                 Ok(e) if e.file_type().is_dir() => None,
                 Ok(e) => Some(Item::Broken {
-                    message: format!("{}, not a regular file: not opened", kind(&e.file_type())),
+                    message: format!(
+                        "not a regular file ({}): not opened",
+                        visionprep::probe::file_kind(&e.file_type())
+                    ),
                     path: e.into_path(),
                 }),
                 Err(err) => {
@@ -82,28 +85,6 @@ pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item
                 }
             }))
         })
-}
-
-/// What a file that is not a regular file or folder is, for messages.
-fn kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-    }
-    let _ = t;
-    "a special file"
 }
 
 /// A path as report text: lossless for names that are not UTF-8 (see `PathText`).

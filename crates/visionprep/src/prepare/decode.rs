@@ -52,9 +52,10 @@ pub(crate) fn decode(
 ) -> Result<Decoded, PrepareError> {
     // jpeg-decoder takes plain 8-bit Huffman JPEGs; a cut-off one (read leniently) goes to the
     // general decoder, which keeps what it has.
-    if let Some(info) = probe.jpeg.filter(|i| {
-        !probe.truncated && i.precision == 8 && !i.arithmetic && !i.lossless
-    }) {
+    if let Some(info) = probe
+        .jpeg
+        .filter(|i| !probe.truncated && i.precision == 8 && !i.arithmetic && !i.lossless)
+    {
         let shrinks = wanted.width.saturating_mul(2) <= probe.stored.width
             && wanted.height.saturating_mul(2) <= probe.stored.height;
         let decoded = match info.components {

@@ -255,8 +255,9 @@ pub fn probe_file(file: &File, limits: &Limits) -> Result<Probe, ProbeError> {
     probe_source(&mut src, limits)
 }
 
-/// A name for a file type that is not a regular file.
-pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
+/// A name for a file type that is not a regular file (`a FIFO`, `a socket`, `a device`, ...),
+/// for messages about files that are reported without being opened.
+pub fn file_kind(t: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
