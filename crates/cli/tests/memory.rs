@@ -12,28 +12,9 @@ use std::process::Command;
 
 const LIMIT_KB: i64 = 100 * 1024;
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut c = (body.len() as u32).to_be_bytes().to_vec();
-    c.extend_from_slice(kind);
-    c.extend_from_slice(body);
-    c.extend_from_slice(&crc32(&c[4..]).to_be_bytes());
-    c
-}
+#[path = "../../visionprep/tests/support/png_chunk.rs"]
+mod png_chunk;
+use png_chunk::{png_chunk as chunk, zlib_zeros};
 
 fn zlib(data: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
     let mut c = fdeflate::Compressor::new(Vec::new()).unwrap();
@@ -67,10 +48,6 @@ fn small_png() -> Vec<u8> {
         row
     });
     png(w, h, &zlib(rows), &[])
-}
-
-fn zeros(n: usize) -> impl Iterator<Item = Vec<u8>> {
-    (0..n.div_ceil(1 << 20)).map(|_| vec![0u8; 1 << 20])
 }
 
 /// A GIF of `frames` 64x64 frames, each a different colour.
@@ -110,12 +87,12 @@ fn jpeg_sof(w: u16, h: u16) -> Vec<u8> {
 }
 
 fn make_bombs(dir: &Path) {
-    let zeros_512m = zlib(zeros(512 << 20));
+    let zeros_512m = zlib_zeros(512 << 20);
     let w = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).unwrap();
     // 50000x50000 declared in a tiny file: 7.5 GB of pixels.
     w(
         "png-50000.png",
-        &png(50_000, 50_000, &zlib(zeros(1 << 16)), &[]),
+        &png(50_000, 50_000, &zlib_zeros(1 << 16), &[]),
     );
     // An edited SOF declaring 65500x65500.
     w("jpeg-65500.jpg", &jpeg_sof(65_500, 65_500));

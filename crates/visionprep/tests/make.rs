@@ -6,6 +6,9 @@ use std::io::Cursor;
 #[path = "support/exif_block.rs"]
 mod exif_block;
 pub(crate) use exif_block::exif_block;
+#[path = "support/png_chunk.rs"]
+mod png_chunk;
+pub(crate) use png_chunk::{png_chunk, zlib_zeros};
 
 /// A gradient with a distinct colour in each quadrant.
 pub fn rgb(w: u32, h: u32) -> RgbImage {
@@ -251,43 +254,10 @@ pub fn png_header_only(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
-/// CRC-32 (ISO-HDLC), as PNG chunks use.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// `png` with a chunk inserted right after IHDR.
 pub fn with_png_chunk(png: &[u8], kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let at = 8 + 25; // signature + IHDR chunk
-    let mut chunk = (body.len() as u32).to_be_bytes().to_vec();
-    chunk.extend_from_slice(kind);
-    chunk.extend_from_slice(body);
-    chunk.extend_from_slice(&crc32(&chunk[4..]).to_be_bytes());
-    [&png[..at], &chunk[..], &png[at..]].concat()
-}
-
-/// A zlib stream of `n` zero bytes: a few KiB that inflate to `n`.
-pub fn zlib_zeros(n: usize) -> Vec<u8> {
-    let mut c = fdeflate::Compressor::new(Vec::new()).unwrap();
-    let block = vec![0u8; 1 << 20];
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(block.len());
-        c.write_data(&block[..k]).unwrap();
-        left -= k;
-    }
-    c.finish().unwrap()
+    [&png[..at], &png_chunk(kind, body)[..], &png[at..]].concat()
 }
 
 /// A PNG whose iCCP chunk is `profile`.
