@@ -26,6 +26,14 @@ fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// Runs visionprep, checks it succeeded and returns what it printed.
+fn succeeds(args: &[&str], dir: &Path) -> String {
+    let out = visionprep(args, dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    stdout(&out)
+}
+
 fn write_image(path: &Path, w: u32, h: u32, format: image::ImageFormat) {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
     image::DynamicImage::ImageRgb8(img)
@@ -651,7 +659,7 @@ fn prepare_options_reach_the_pipeline() {
 #[test]
 fn request_writes_bodies_ready_to_send() {
     let dir = prepared_folder();
-    let out = visionprep(
+    let text = succeeds(
         &[
             "request",
             "in/sub",
@@ -663,13 +671,6 @@ fn request_writes_bodies_ready_to_send() {
         ],
         dir.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = stdout(&out);
     assert!(text.contains("1 body, 2 new images"), "{text}");
     let body: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("bodies/request-001.json")).unwrap())
@@ -696,7 +697,7 @@ fn request_writes_bodies_ready_to_send() {
     assert_eq!(content[3]["source"]["media_type"], "image/png");
 
     // A later turn: the first body as history, a file, a URL and a file id.
-    let next = visionprep(
+    let text = succeeds(
         &[
             "request",
             "in/big.png",
@@ -713,13 +714,6 @@ fn request_writes_bodies_ready_to_send() {
         ],
         dir.path(),
     );
-    assert_eq!(
-        next.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&next.stderr)
-    );
-    let text = stdout(&next);
     assert!(text.contains("1 body, 3 new images"), "{text}");
     assert!(
         text.contains("the 2 images of earlier turns, 2 images by URL or file id"),
@@ -810,8 +804,7 @@ fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
     let dir = photo_folder(16);
     // The reference: one uninterrupted run.
-    let reference = visionprep(&["prepare", "in", "-o", "whole", "-j", "1"], dir.path());
-    assert_eq!(reference.status.code(), Some(0));
+    succeeds(&["prepare", "in", "-o", "whole", "-j", "1"], dir.path());
     let whole = contents(&dir.path().join("whole"));
     assert_eq!(whole.len(), 16);
     // A temporary file of a process that is gone (no pid is that large) is cleaned up; one of
@@ -857,8 +850,7 @@ fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
     eprintln!("killed with {} of 16 outputs in place", done.len());
     // The next run resumes: all outputs, equal to the uninterrupted run, no temporary left
     // but the live process's.
-    let again = visionprep(&["prepare", "in", "-o", "out", "-j", "2"], dir.path());
-    assert_eq!(again.status.code(), Some(0));
+    succeeds(&["prepare", "in", "-o", "out", "-j", "2"], dir.path());
     assert!(!dead.exists(), "a dead run's temporary is removed");
     assert!(live.exists(), "a live run's temporary is kept");
     std::fs::remove_file(&live).unwrap();
@@ -980,7 +972,7 @@ fn request_writes_each_body_as_it_fills() {
             image::ImageFormat::Png,
         );
     }
-    let out = visionprep(
+    let text = succeeds(
         &[
             "request",
             "in",
@@ -993,13 +985,6 @@ fn request_writes_each_body_as_it_fills() {
         ],
         dir.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = stdout(&out);
     assert!(text.contains("3 bodies, 45 new images"), "{text}");
     let mut seen = Vec::new();
     for (n, expect) in [(1, 20), (2, 20), (3, 5)] {
