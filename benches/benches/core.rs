@@ -11,7 +11,7 @@ use visionprep::core::{
 
 fn bench(c: &mut Criterion) {
     let table = PriceTable::builtin();
-    let sonnet = table.get("claude-sonnet-4-5").unwrap().clone();
+    let sonnet = table.get("claude-sonnet-4-6").unwrap().clone();
     let opts = CostOptions::default();
     let sizes = [
         Size::new(4032, 3024),

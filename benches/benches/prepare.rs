@@ -45,7 +45,7 @@ fn bench_pack(c: &mut Criterion) {
         .map(|i| PackImage::base64("image/jpeg", "A".repeat(100_000 + i), Size::new(1568, 1045)))
         .collect();
     let options = PackOptions::new(
-        "claude-sonnet-4-5",
+        "claude-sonnet-4-6",
         "Describe each image.",
         RequestLimits::PORTABLE,
     );

@@ -2,7 +2,7 @@
 # End-to-end preparation throughput on real photographs: `visionprep prepare` against
 # vipsthumbnail (one process per file, as it is used from the shell) and Pillow
 # (Image.draft + resize(LANCZOS), one or two worker processes), to the same target sizes
-# (visionprep's fit targets for claude-sonnet-4-5), JPEG q85. Prints images/s, input MP/s,
+# (visionprep's fit targets for claude-sonnet-4-6), JPEG q85. Prints images/s, input MP/s,
 # peak RSS and ratios, 1 and 2 workers each.
 #
 #   bash benches/compare/prepare.sh [REPS]      (default 3 timed runs each; medians)
@@ -32,7 +32,7 @@ from harness import measure, report
 work, reps = sys.argv[1], int(sys.argv[2])
 rows = [r for r in csv.DictReader(open(f"{work}/targets.csv")) if not r["error_code"]]
 mp = sum(int(r["width"]) * int(r["height"]) for r in rows) / 1e6
-col = lambda r, c: r[f"claude-sonnet-4-5:{c}"]
+col = lambda r, c: r[f"claude-sonnet-4-6:{c}"]
 with open(f"{work}/vips.jobs", "w") as f:
     for i, r in enumerate(rows):
         f.write(f"vipsthumbnail {r['path']} -s {col(r,'target_width')}x{col(r,'target_height')}! "

@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use visionprep::core::{Profile, TokenRule};
+use visionprep::core::{Profile, Tier, TokenRule, Usd};
 use visionprep::prepare::{Filter, OutputPolicy};
 
 /// Know what images cost on Claude, and make them Claude-ready.
@@ -13,8 +13,8 @@ use visionprep::prepare::{Filter, OutputPolicy};
 #[derive(Debug, Parser)]
 #[command(name = "visionprep", version, about, max_term_width = 100)]
 #[command(after_help = "Examples:\n  \
-    visionprep plan 4032 3024 --model claude-sonnet-4-5 --model claude-opus-4-7\n  \
-    visionprep cost ~/Pictures --model sonnet-4.5 --format csv > cost.csv\n  \
+    visionprep plan 4032 3024 --model claude-sonnet-4-6 --model claude-opus-4-7\n  \
+    visionprep cost ~/Pictures --model sonnet-4.6 --format csv > cost.csv\n  \
     visionprep cost shots/ --token-rule patch28 --format json | jq .totals")]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -54,8 +54,9 @@ pub(crate) enum Command {
     ///
     /// Each finding names its JSON path. Exit status: 0 when every body passes, 1 otherwise.
     Check(CheckArgs),
-    /// List the models and prices visionprep knows.
-    Models(PriceArgs),
+    /// List the models visionprep knows: tier, price, context window, lifecycle status and
+    /// dates, platform ids.
+    Models(ModelsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -92,9 +93,10 @@ pub(crate) struct CheckArgs {
 /// How images are prepared: shared by `prepare` and `request`.
 #[derive(Debug, Args)]
 pub(crate) struct PipelineArgs {
-    /// The model the images are for: its tier decides the size kept.
-    #[arg(short, long, value_name = "MODEL", default_value = "claude-sonnet-4-5")]
-    pub(crate) model: String,
+    /// The model the images are for: its tier decides the size kept. Default: the newest
+    /// active standard-tier Sonnet in the model data (see `visionprep models`).
+    #[arg(short, long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
     /// How tokens are counted in the report (area750 or patch28).
     #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
     pub(crate) token_rule: TokenRule,
@@ -102,7 +104,7 @@ pub(crate) struct PipelineArgs {
     #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
     pub(crate) profile: Profile,
     #[command(flatten)]
-    pub(crate) prices: PriceArgs,
+    pub(crate) choice: ChoiceArgs,
     /// JPEG quality (1-100); lowered step by step only if the byte limit requires it.
     #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub(crate) quality: u8,
@@ -165,18 +167,42 @@ pub(crate) struct PriceArgs {
     pub(crate) prices: Option<PathBuf>,
 }
 
+/// Which models may be chosen, and how models the data does not know are priced.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ChoiceArgs {
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
+    /// Estimate retired models too (historic cost reports); the API refuses requests to them.
+    #[arg(long)]
+    pub(crate) allow_retired: bool,
+    /// The tier of a model the model data does not know yet: standard (1568 px) or
+    /// high-resolution (2576 px). Goes with --price-per-mtok.
+    #[arg(long, value_name = "TIER", requires = "price_per_mtok", value_parser = parse_tier)]
+    pub(crate) tier: Option<Tier>,
+    /// The input price in USD per million tokens of a model the model data does not know yet.
+    /// Goes with --tier.
+    #[arg(long, value_name = "USD", requires = "tier", value_parser = parse_usd)]
+    pub(crate) price_per_mtok: Option<Usd>,
+}
+
+/// `visionprep models`.
+#[derive(Debug, Args)]
+pub(crate) struct ModelsArgs {
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
+    /// Print JSON (every field of the model data) instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
 /// What is estimated.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct EstimateArgs {
-    /// A model to estimate for (repeat for several). Accepts API ids, dated ids and short
-    /// forms such as `sonnet-4.5`. Each model uses its own tier: a high-resolution model may
-    /// keep an image that a standard one shrinks.
-    #[arg(
-        short,
-        long = "model",
-        value_name = "MODEL",
-        default_value = "claude-sonnet-4-5"
-    )]
+    /// A model to estimate for (repeat for several). Accepts API ids, dated ids, platform ids
+    /// and short forms such as `sonnet-4.6`. Each model uses its own tier: a high-resolution
+    /// model may keep an image that a standard one shrinks. Default: the newest active
+    /// standard-tier Sonnet in the model data (see `visionprep models`).
+    #[arg(short, long = "model", value_name = "MODEL")]
     pub(crate) models: Vec<String>,
 
     /// How tokens are counted: `area750` is the guide's ceil(w*h/750); `patch28` is one token
@@ -202,7 +228,7 @@ pub(crate) struct EstimateArgs {
     pub(crate) prompt_tokens: Option<u64>,
 
     #[command(flatten)]
-    pub(crate) prices: PriceArgs,
+    pub(crate) choice: ChoiceArgs,
 }
 
 /// `--cache` values.
@@ -287,6 +313,22 @@ fn parse_rule(s: &str) -> Result<TokenRule, String> {
 fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse()
         .map_err(|e: visionprep::core::UnknownProfile| e.to_string())
+}
+
+fn parse_tier(s: &str) -> Result<Tier, String> {
+    s.parse()
+        .map_err(|e: visionprep::core::UnknownTier| e.to_string())
+}
+
+/// A price per million tokens: at most 12 decimals, so that one token's price is exact.
+fn parse_usd(s: &str) -> Result<Usd, String> {
+    let usd = s.parse::<Usd>().map_err(|e| e.to_string())?;
+    if usd.atto() % 1_000_000 != 0 {
+        return Err(format!(
+            "{s}: a price per million tokens takes at most 12 decimals"
+        ));
+    }
+    Ok(usd)
 }
 
 fn parse_filter(s: &str) -> Result<Filter, String> {

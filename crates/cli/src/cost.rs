@@ -1,6 +1,6 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
-use crate::args::{CacheArg, CostArgs, EstimateArgs};
+use crate::args::{CacheArg, ChoiceArgs, CostArgs, EstimateArgs};
 use crate::batch;
 use crate::render::report;
 use crate::walk::{Item, walk};
@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::IsTerminal;
 use visionprep::core::{
-    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelMap, PathText, PriceTable,
-    ReportError, RequestLimits, Totals,
+    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelChoice, ModelMap, ModelPrice,
+    PathText, PriceError, PriceTable, ReportError, RequestLimits, Totals,
 };
 use visionprep::{Limits, ProbeError, probe_file, probe_path};
 
@@ -31,8 +31,51 @@ pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
     Ok(table)
 }
 
+/// The model data (built-in, extended by `--prices`) and the models `names` choose (the
+/// default model when there are none), resolved once by the library's rules. Each chosen model
+/// that is not current (deprecated, retired, legacy) gets its note on stderr, once per run.
+pub(crate) fn choose(names: &[String], args: &ChoiceArgs) -> Result<(PriceTable, Vec<ModelPrice>)> {
+    let mut table = price_table(&args.prices)?;
+    let choice = ModelChoice {
+        allow_retired: args.allow_retired,
+        unknown: args.tier.zip(args.price_per_mtok),
+    };
+    let models = table.select(names, &choice).map_err(|e| {
+        let hint = match &e {
+            PriceError::UnknownModel { name, .. } => format!(
+                "\nto estimate a model visionprep does not know yet, give its tier and input \
+                 price: --tier standard|high-resolution --price-per-mtok USD, or a --prices \
+                 file with one entry:\n  [[models]]\n  id = \"{}\"\n  tier = \"high-resolution\"\n  \
+                 input = \"5\"\n  context_window = 1000000",
+                name.trim()
+            ),
+            PriceError::Retired { .. } => {
+                "\npass --allow-retired to estimate it anyway (a historic cost report)".to_owned()
+            }
+            PriceError::CustomUnused => {
+                "\n--tier and --price-per-mtok describe a model the data does not know".to_owned()
+            }
+            _ => String::new(),
+        };
+        anyhow::anyhow!("{e}{hint}")
+    })?;
+    for m in &models {
+        if let Some(note) = m.status_note() {
+            eprintln!(
+                "visionprep: warning: {note} (model data as of {})",
+                table.as_of()
+            );
+        }
+    }
+    Ok((table, models))
+}
+
 /// The estimator for the models and options on the command line.
-pub(crate) fn estimator(args: &EstimateArgs, table: &PriceTable) -> Result<Estimator> {
+pub(crate) fn estimator(
+    args: &EstimateArgs,
+    table: &PriceTable,
+    models: &[ModelPrice],
+) -> Result<Estimator> {
     let options = CostOptions {
         batch: args.batch,
         cache: args.cache.map(|c| match c {
@@ -43,9 +86,10 @@ pub(crate) fn estimator(args: &EstimateArgs, table: &PriceTable) -> Result<Estim
         us_only: args.us_only,
         prompt_tokens: args.prompt_tokens,
     };
+    let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     Ok(Estimator::with_options(
         table,
-        &args.models,
+        &ids,
         args.token_rule,
         Default::default(),
         &options,
@@ -151,9 +195,9 @@ fn error_report(
 
 /// Runs the report; returns the totals, whose error count decides the exit status.
 pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Totals> {
-    let table = price_table(&args.estimate.prices)?;
+    let (table, models) = choose(&args.estimate.models, &args.estimate.choice)?;
     let assessor = Assessor {
-        estimator: estimator(&args.estimate, &table)?,
+        estimator: estimator(&args.estimate, &table, &models)?,
         limits: Limits::default().with_lenient(args.walk.lenient),
         request: args.profile.limits(),
     };

@@ -1,24 +1,27 @@
 //! `visionprep plan`: the fit rule and prices for one size, no file needed.
 
 use crate::args::PlanArgs;
-use crate::cost::{estimator, price_table};
-use crate::render::{group, money};
+use crate::cost::{choose, estimator};
+use crate::render::{group, model_status, money};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
-use visionprep::core::{ModelEstimate, ModelMap, ProblemCode, RequestLimits, Size, size_problems};
+use visionprep::core::{
+    ModelEstimate, ModelMap, ModelStatus, ProblemCode, RequestLimits, Size, size_problems,
+};
 
 #[derive(Serialize)]
 struct PlanReport {
     width: u32,
     height: u32,
     models: ModelMap<ModelEstimate>,
+    model_status: ModelMap<ModelStatus>,
     problems: Vec<ProblemCode>,
 }
 
 pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
-    let table = price_table(&args.estimate.prices)?;
-    let est = estimator(&args.estimate, &table)?;
+    let (table, models) = choose(&args.estimate.models, &args.estimate.choice)?;
+    let est = estimator(&args.estimate, &table, &models)?;
     let size = Size::new(args.width, args.height);
     let problems = size_problems(size, &RequestLimits::default()).collect();
     let ids = est.models().iter().map(|m| m.id.clone());
@@ -26,6 +29,7 @@ pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
         width: size.width,
         height: size.height,
         models: ModelMap(ids.zip(est.estimate(size)).collect()),
+        model_status: model_status(&est),
         problems,
     };
     if args.json {

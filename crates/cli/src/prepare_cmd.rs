@@ -2,7 +2,7 @@
 
 use crate::args::{OutputFormat, PipelineArgs, PrepareArgs};
 use crate::batch;
-use crate::cost::{Assessor, Outcome, price_table, progress_bar};
+use crate::cost::{Assessor, Outcome, choose, progress_bar};
 use crate::render::{group, human_bytes, money};
 use crate::walk::{Item, path_text, walk};
 use anyhow::{Context as _, Result, bail};
@@ -13,7 +13,7 @@ use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tempfile::NamedTempFile;
-use visionprep::core::{ErrorCode, Estimator, FileReport, ReportError, Usd};
+use visionprep::core::{ErrorCode, Estimator, FileReport, ModelStatus, ReportError, Usd};
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 
 /// Files in flight per worker thread: outputs wait in temporary files until every earlier
@@ -71,6 +71,7 @@ struct PrepareTotals {
     bytes_in: u64,
     bytes_out: u64,
     model: String,
+    model_status: Option<ModelStatus>,
     tokens_as_is: u64,
     usd_as_is: Usd,
     tokens: u64,
@@ -79,8 +80,10 @@ struct PrepareTotals {
 
 /// Options, prices and the input assessor for the pipeline flags of `prepare` and `request`.
 pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
-    let table = price_table(&p.prices)?;
-    let mut options = PrepareOptions::for_model(&table, &p.model)?;
+    let names: Vec<String> = p.model.iter().cloned().collect();
+    let (table, models) = choose(&names, &p.choice)?;
+    let model = &models[0];
+    let mut options = PrepareOptions::for_price(&table, model);
     options.token_rule = p.token_rule;
     options.request = p.profile.limits();
     options.quality = p.quality;
@@ -90,7 +93,7 @@ pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
     options.background = p.background;
     options.limits = options.limits.with_lenient(p.walk.lenient);
     let assessor = Assessor {
-        estimator: Estimator::new(&table, &[&p.model], p.token_rule)?,
+        estimator: Estimator::new(&table, &[&model.id], p.token_rule)?,
         limits: options.limits,
         request: options.request,
     };
@@ -107,6 +110,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let mut sink = Sink::new(args.format, out)?;
     let mut totals = PrepareTotals {
         model: options.model.clone(),
+        model_status: assessor.estimator.models().first().map(ModelStatus::of),
         ..Default::default()
     };
     let mut claimed: HashSet<PathBuf> = HashSet::new();

@@ -5,7 +5,7 @@ use crate::args::OutputFormat;
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
-use visionprep::core::{Estimator, FileReport, PriceTable, Totals, Usd};
+use visionprep::core::{Estimator, FileReport, ModelMap, ModelStatus, PriceTable, Totals, Usd};
 
 /// A report being written, one file at a time.
 pub(crate) trait Report {
@@ -25,10 +25,21 @@ pub(crate) fn report<'w>(
     let models: Vec<&str> = estimator.models().iter().map(|m| m.id.as_str()).collect();
     let rule = estimator.rule.as_str();
     Ok(match format {
-        OutputFormat::Json => Box::new(Json::start(out, rule, table.as_of())?),
+        OutputFormat::Json => Box::new(Json::start(out, rule, table.as_of(), estimator)?),
         OutputFormat::Csv => Box::new(Csv::start(out, &models)?),
         OutputFormat::Table => Box::new(Table::start(out, &models, rule, table.as_of())?),
     })
+}
+
+/// Each estimated model's lifecycle, by id.
+pub(crate) fn model_status(estimator: &Estimator) -> ModelMap<ModelStatus> {
+    ModelMap(
+        estimator
+            .models()
+            .iter()
+            .map(|m| (m.id.clone(), ModelStatus::of(m)))
+            .collect(),
+    )
 }
 
 struct Json<'w> {
@@ -37,11 +48,18 @@ struct Json<'w> {
 }
 
 impl<'w> Json<'w> {
-    fn start(out: &'w mut dyn Write, rule: &str, as_of: &str) -> Result<Self> {
+    fn start(
+        out: &'w mut dyn Write,
+        rule: &str,
+        as_of: &str,
+        estimator: &Estimator,
+    ) -> Result<Self> {
         out.write_all(b"{\"token_rule\":")?;
         serde_json::to_writer(&mut *out, rule)?;
         out.write_all(b",\"prices_as_of\":")?;
         serde_json::to_writer(&mut *out, as_of)?;
+        out.write_all(b",\"model_status\":")?;
+        serde_json::to_writer(&mut *out, &model_status(estimator))?;
         out.write_all(b",\"files\":[")?;
         Ok(Json { out, first: true })
     }

@@ -86,12 +86,13 @@ fn mixed_folder() -> tempfile::TempDir {
 fn json_report_of_a_mixed_folder() {
     let dir = mixed_folder();
     let v = json(
-        &["cost", ".", "--format", "json", "-m", "sonnet-4.5"],
+        &["cost", ".", "--format", "json", "-m", "sonnet-4.6"],
         dir.path(),
         1,
     );
     assert_eq!(v["token_rule"], "area750");
-    assert_eq!(v["prices_as_of"], "2026-11-20");
+    assert_eq!(v["prices_as_of"], "2026-11-30");
+    assert_eq!(v["model_status"]["claude-sonnet-4-6"]["status"], "active");
     let files = v["files"].as_array().unwrap();
     let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
     // Sorted by name inside folders, hidden files and non-images left out.
@@ -112,7 +113,7 @@ fn json_report_of_a_mixed_folder() {
         (a["width"].as_u64(), a["height"].as_u64()),
         (Some(1920), Some(1080))
     );
-    let m = &a["models"]["claude-sonnet-4-5"];
+    let m = &a["models"]["claude-sonnet-4-6"];
     assert_eq!(m["tier"], "standard");
     assert_eq!(m["resized"], true);
     assert_eq!(
@@ -126,12 +127,12 @@ fn json_report_of_a_mixed_folder() {
     assert_eq!(files[1]["media_type"], "image/jpeg");
     assert_eq!(files[2]["error"]["code"], "empty");
     let b = &files[3];
-    assert_eq!(b["models"]["claude-sonnet-4-5"]["tokens"], 54);
+    assert_eq!(b["models"]["claude-sonnet-4-6"]["tokens"], 54);
     assert_eq!(
-        b["models"]["claude-sonnet-4-5"]["usd"].as_f64(),
+        b["models"]["claude-sonnet-4-6"]["usd"].as_f64(),
         Some(0.000162)
     );
-    assert_eq!(files[4]["models"]["claude-sonnet-4-5"]["tokens"], 1334);
+    assert_eq!(files[4]["models"]["claude-sonnet-4-6"]["tokens"], 1334);
     assert_eq!(files[5]["media_type"], "image/png");
     assert_eq!(
         files[5]["problems"],
@@ -148,10 +149,10 @@ fn json_report_of_a_mixed_folder() {
     );
     assert_eq!(t["skipped"], 1, "notes.txt");
     let tokens = 1590 + 54 + 1334 + 120; // 300x300 -> ceil(90000/750) = 120
-    assert_eq!(t["models"]["claude-sonnet-4-5"]["tokens"], tokens);
-    let usd = t["models"]["claude-sonnet-4-5"]["usd"].as_f64().unwrap();
+    assert_eq!(t["models"]["claude-sonnet-4-6"]["tokens"], tokens);
+    let usd = t["models"]["claude-sonnet-4-6"]["usd"].as_f64().unwrap();
     assert!((usd - tokens as f64 * 3e-6).abs() < 1e-12, "{usd}");
-    let per_1000 = t["models"]["claude-sonnet-4-5"]["usd_per_1000_images"]
+    let per_1000 = t["models"]["claude-sonnet-4-6"]["usd_per_1000_images"]
         .as_f64()
         .unwrap();
     assert!((per_1000 - usd * 1000.0 / 4.0).abs() < 1e-9);
@@ -675,7 +676,8 @@ fn request_writes_bodies_ready_to_send() {
     let body: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("bodies/request-001.json")).unwrap())
             .unwrap();
-    assert_eq!(body["model"], "claude-sonnet-4-5");
+    // The default model: the newest active standard-tier Sonnet in the model data.
+    assert_eq!(body["model"], "claude-sonnet-4-6");
     assert_eq!(body["max_tokens"], 1024);
     let content = body["messages"][0]["content"].as_array().unwrap();
     let kinds: Vec<&str> = content
@@ -1002,4 +1004,210 @@ fn request_writes_each_body_as_it_fills() {
         );
     }
     assert_eq!(seen.len(), 45, "every image once");
+}
+
+/// Model lifecycle (issue 11): a deprecated model warns once per run, not per file, and JSON
+/// carries its status; a retired one is refused with its successor named unless
+/// --allow-retired; an unknown one can be priced from the command line.
+#[test]
+fn deprecated_models_warn_once_and_retired_ones_are_refused() {
+    let dir = mixed_folder();
+    let out = visionprep(
+        &["cost", ".", "-m", "claude-sonnet-4-5", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "two files of the folder are broken"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("deprecated").count(), 1, "{err}");
+    assert!(
+        err.contains("2026-11-30") && err.contains("claude-sonnet-4-6"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = &v["model_status"]["claude-sonnet-4-5"];
+    assert_eq!(status["status"], "deprecated");
+    assert_eq!(status["retires"], "2026-11-30");
+    assert_eq!(status["successor"], "claude-sonnet-4-6");
+
+    let out = visionprep(&["plan", "800", "600", "-m", "claude-3-opus"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("retired on 2026-01-05")
+            && err.contains("claude-opus-4-8")
+            && err.contains("--allow-retired"),
+        "{err}"
+    );
+    let v = json(
+        &[
+            "plan",
+            "800",
+            "600",
+            "-m",
+            "claude-3-opus",
+            "--allow-retired",
+            "--json",
+        ],
+        dir.path(),
+        0,
+    );
+    assert_eq!(v["models"]["claude-3-opus"]["tokens"], 640);
+    assert_eq!(v["models"]["claude-3-opus"]["usd"].as_f64(), Some(0.0096));
+    assert_eq!(v["model_status"]["claude-3-opus"]["status"], "retired");
+
+    // A current model prints nothing on stderr.
+    let out = visionprep(
+        &["plan", "800", "600", "-m", "claude-fable-5-2"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unknown_models_can_be_priced_on_the_command_line() {
+    let dir = mixed_folder();
+    let out = visionprep(&["plan", "1920", "1080", "-m", "claude-opus-9"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did you mean") && err.contains("--tier") && err.contains("[[models]]"),
+        "{err}"
+    );
+    // The same numbers as a table entry with the same tier and price (Opus 4.7).
+    let custom = json(
+        &[
+            "cost",
+            ".",
+            "-m",
+            "claude-opus-9",
+            "--tier",
+            "high-resolution",
+            "--price-per-mtok",
+            "5",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        1,
+    );
+    let known = json(
+        &["cost", ".", "-m", "claude-opus-4-7", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    assert_eq!(
+        custom["totals"]["models"]["claude-opus-9"],
+        known["totals"]["models"]["claude-opus-4-7"]
+    );
+    for (c, k) in custom["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(known["files"].as_array().unwrap())
+    {
+        assert_eq!(c["models"]["claude-opus-9"], k["models"]["claude-opus-4-7"]);
+    }
+    // A one-entry price file does the same.
+    std::fs::write(
+        dir.path().join("opus9.toml"),
+        "[[models]]\nid = \"claude-opus-9\"\ntier = \"high-resolution\"\ninput = \"5\"\n",
+    )
+    .unwrap();
+    let file = json(
+        &[
+            "cost",
+            ".",
+            "-m",
+            "opus-9",
+            "--prices",
+            "opus9.toml",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        1,
+    );
+    assert_eq!(
+        file["totals"]["models"]["claude-opus-9"],
+        custom["totals"]["models"]["claude-opus-9"]
+    );
+    // --tier without --price-per-mtok, or with only known models, is a usage error.
+    for args in [
+        &[
+            "plan",
+            "10",
+            "10",
+            "-m",
+            "claude-opus-9",
+            "--tier",
+            "standard",
+        ][..],
+        &[
+            "plan",
+            "10",
+            "10",
+            "-m",
+            "claude-opus-4-7",
+            "--tier",
+            "standard",
+            "--price-per-mtok",
+            "1",
+        ],
+        &[
+            "plan",
+            "10",
+            "10",
+            "-m",
+            "x",
+            "--tier",
+            "medium",
+            "--price-per-mtok",
+            "1",
+        ],
+    ] {
+        assert_eq!(
+            visionprep(args, dir.path()).status.code(),
+            Some(2),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn models_lists_lifecycles_context_windows_and_platform_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = succeeds(&["models"], dir.path());
+    for needle in [
+        "claude-fable-5-2",
+        "claude-mythos-5-2",
+        "deprecated, retires 2026-11-30 (use claude-sonnet-4-6)",
+        "retired 2026-06-30",
+        "active (default)",
+        "vertex: claude-sonnet-4-5@20250929",
+        "1M",
+        "200k",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let v: Value = serde_json::from_str(&succeeds(&["models", "--json"], dir.path())).unwrap();
+    assert_eq!(v["default_model"], "claude-sonnet-4-6");
+    let fable = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "claude-fable-5-2")
+        .unwrap();
+    assert_eq!(fable["context_window"], 1_000_000);
+    assert_eq!(fable["images_per_request"], 600);
+    assert_eq!(fable["status"], "active");
+    assert_eq!(fable["tier"], "high-resolution");
 }

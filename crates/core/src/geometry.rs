@@ -111,6 +111,24 @@ impl fmt::Display for Tier {
     }
 }
 
+/// A tier name that is neither `standard` nor `high-resolution`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier {0:?} (expected standard or high-resolution)")]
+pub struct UnknownTier(pub String);
+
+impl std::str::FromStr for Tier {
+    type Err = UnknownTier;
+
+    /// `standard`, or `high-resolution` (also `high`), in any case.
+    fn from_str(s: &str) -> Result<Tier, UnknownTier> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "standard" => Ok(Tier::Standard),
+            "high-resolution" | "high_resolution" | "high" => Ok(Tier::HighResolution),
+            _ => Err(UnknownTier(s.to_owned())),
+        }
+    }
+}
+
 /// The three numbers of a tier's fit rule. The API changes them from time to time, so they are
 /// data: the constants give the SPEC values, and [`TierLimits::new`] builds others.
 ///

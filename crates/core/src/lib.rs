@@ -7,7 +7,8 @@
 //! - [`fits`], [`fit_target`], [`patches`]: whether the API resizes an image and to what
 //!   (SPEC section 3, Anthropic's reference rule with half-to-even rounding), per [`Tier`];
 //! - [`TokenRule`]: tokens billed for the size the model sees (`area750` or `patch28`);
-//! - [`PriceTable`], [`Usd`]: model prices as data with an `as_of` date, exact money;
+//! - [`PriceTable`], [`Usd`]: model data (prices, tiers, context windows, [`Lifecycle`]) with an
+//!   `as_of` date, exact money;
 //! - [`Profile`], [`RequestLimits`], [`base64_len`]: the hard limits a request must respect;
 //! - [`sniff`], [`Format`], [`MediaType`]: what a file is, from its bytes;
 //! - [`Estimator`], [`FileReport`], [`Totals`]: the report types of `visionprep cost`;
@@ -22,7 +23,7 @@
 //! let tokens = TokenRule::Area750.tokens(seen, Tier::Standard.limits());
 //! # #[cfg(feature = "serde")] {
 //! let table = PriceTable::builtin();
-//! let sonnet = table.get("claude-sonnet-4-5").unwrap();
+//! let sonnet = table.get("claude-sonnet-4-6").unwrap();
 //! let usd = table.cost(sonnet, tokens, &Default::default());
 //! assert_eq!((tokens, usd.to_string().as_str()), (1613, "0.004839"));
 //! # }
@@ -45,14 +46,16 @@ pub mod request;
 mod tokens;
 
 pub use geometry::{
-    CoordMap, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, fit_target, fits, patches,
+    CoordMap, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, UnknownTier, fit_target, fits,
+    patches,
 };
 pub use limits::{Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
 pub use media::{Format, MediaType, SNIFF_LEN, sniff};
 pub use money::{InvalidAmount, Usd};
 pub use orientation::Orientation;
 pub use pricing::{
-    CacheUse, CostOptions, ModelPrice, Modifiers, Ppm, PriceError, PriceStep, PriceTable,
+    CacheUse, CostOptions, DEFAULT_CONTEXT_WINDOW, Date, InvalidDate, Lifecycle, ModelChoice,
+    ModelPrice, ModelStatus, Modifiers, PlatformIds, Ppm, PriceError, PriceStep, PriceTable,
     normalize_model_name,
 };
 pub use report::{

@@ -74,7 +74,7 @@ impl ModelEstimate {
 /// # #[cfg(feature = "serde")] {
 /// use visionprep_core::{Estimator, PriceTable, Size, TokenRule};
 /// let table = PriceTable::builtin();
-/// let est = Estimator::new(&table, &["claude-sonnet-4-5", "claude-opus-4-7"], TokenRule::Area750)?;
+/// let est = Estimator::new(&table, &["claude-sonnet-4-6", "claude-opus-4-7"], TokenRule::Area750)?;
 /// let [sonnet, opus] = est.estimate(Size::new(1920, 1080))[..] else { unreachable!() };
 /// assert_eq!((sonnet.target_width, sonnet.target_height, sonnet.tokens), (1456, 819, 1590));
 /// assert!(!opus.resized, "the high-resolution tier keeps 1920x1080");

@@ -3,7 +3,7 @@
 //! ```
 //! use visionprep_core::request::{ContentBlock, ImageSource, Message, MessagesRequest};
 //! let body = MessagesRequest {
-//!     model: "claude-sonnet-4-5".into(),
+//!     model: "claude-sonnet-4-6".into(),
 //!     max_tokens: 1024,
 //!     system: None,
 //!     messages: vec![Message::user(vec![
@@ -12,7 +12,7 @@
 //!     ])],
 //! };
 //! let json = serde_json::to_string(&body).unwrap();
-//! assert_eq!(json, r#"{"model":"claude-sonnet-4-5","max_tokens":1024,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}},{"type":"text","text":"What is in this image?"}]}]}"#);
+//! assert_eq!(json, r#"{"model":"claude-sonnet-4-6","max_tokens":1024,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}},{"type":"text","text":"What is in this image?"}]}]}"#);
 //! ```
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -13,7 +13,7 @@
 //!
 //! let probe = probe_path("photo.jpg", &Limits::default())?;
 //! let table = PriceTable::builtin();
-//! let estimator = Estimator::new(&table, &["claude-sonnet-4-5"], TokenRule::Area750)?;
+//! let estimator = Estimator::new(&table, &["claude-sonnet-4-6"], TokenRule::Area750)?;
 //! let estimate = estimator.estimate(probe.displayed())[0];
 //! println!("{} tokens, ${}", estimate.tokens, estimate.usd);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -353,7 +353,7 @@ pub fn pack(
 /// use visionprep::core::{Profile, Size};
 /// use visionprep::request::{PackImage, PackOptions, Packer};
 /// // claude.ai takes 20 images a message.
-/// let options = PackOptions::new("claude-sonnet-4-5", "Describe it.", Profile::ClaudeAi.limits());
+/// let options = PackOptions::new("claude-sonnet-4-6", "Describe it.", Profile::ClaudeAi.limits());
 /// let mut packer = Packer::new(&options)?;
 /// let mut bodies = Vec::new();
 /// for i in 0..45 {
@@ -488,7 +488,7 @@ impl<'o> Packer<'o> {
 /// ```
 /// use visionprep::core::{RequestLimits, Size};
 /// use visionprep::request::{Conversation, PackImage};
-/// let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+/// let mut chat = Conversation::new("claude-sonnet-4-6", 1024);
 /// chat.user(&[PackImage::url("https://example.com/a.png")], "What is this?");
 /// chat.assistant("A bar chart of sales by month.");
 /// chat.user(&[PackImage::file("file_011CNha8iCJcU1wXNR6q4V8w")], "And this one?");

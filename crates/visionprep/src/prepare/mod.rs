@@ -6,7 +6,7 @@
 //! # let mut png = Vec::new();
 //! # image::DynamicImage::new_rgb8(3000, 2000)
 //! #     .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-//! let options = PrepareOptions::default(); // claude-sonnet-4-5, portable limits
+//! let options = PrepareOptions::default(); // the default model (claude-sonnet-4-6), portable limits
 //! let out = prepare(&png, &options)?;
 //! assert_eq!((out.output_size.width, out.output_size.height), (1344, 896));
 //! assert_eq!(out.media_type.as_str(), "image/png");
@@ -38,8 +38,8 @@ use pixels::{Layout, Pixels};
 use std::fmt;
 use std::str::FromStr;
 use visionprep_core::{
-    CostOptions, ErrorCode, Format, MediaType, PriceError, PriceTable, RequestLimits, Size,
-    TierLimits, TokenRule, Usd, fit_target,
+    CostOptions, ErrorCode, Format, MediaType, ModelPrice, PriceError, PriceTable, RequestLimits,
+    Size, TierLimits, TokenRule, Usd, fit_target,
 };
 
 /// What format prepared images are written in.
@@ -78,10 +78,12 @@ impl FromStr for OutputPolicy {
 }
 
 /// How to prepare images. Plain data: build one with [`PrepareOptions::for_model`] (or take
-/// the default, Claude Sonnet 4.5) and change what you need.
+/// the default, the model data's default model: [`PriceTable::default_model`]) and change what
+/// you need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrepareOptions {
-    /// The model the images are for. Default `claude-sonnet-4-5`.
+    /// The model the images are for. Default: [`PriceTable::default_model`] of the built-in
+    /// data (`claude-sonnet-4-6` as of its date).
     pub model: String,
     /// The fit rule's numbers for the model's tier. Default: the model's tier.
     pub tier: TierLimits,
@@ -108,8 +110,13 @@ pub struct PrepareOptions {
 impl PrepareOptions {
     /// Options for the model `name` (any accepted form) priced from `table`.
     pub fn for_model(table: &PriceTable, name: &str) -> Result<Self, PriceError> {
-        let m = table.get(name)?;
-        Ok(PrepareOptions {
+        Ok(Self::for_price(table, table.get(name)?))
+    }
+
+    /// Options for a model entry already resolved (a custom one included), priced from
+    /// `table`'s modifiers.
+    pub fn for_price(table: &PriceTable, m: &ModelPrice) -> Self {
+        PrepareOptions {
             model: m.id.clone(),
             tier: m.tier.limits(),
             token_rule: TokenRule::default(),
@@ -121,17 +128,17 @@ impl PrepareOptions {
             output: OutputPolicy::default(),
             background: [255, 255, 255],
             limits: Limits::DEFAULT,
-        })
+        }
     }
 }
 
 impl Default for PrepareOptions {
     fn default() -> Self {
         let table = PriceTable::builtin();
-        match PrepareOptions::for_model(&table, "claude-sonnet-4-5") {
-            Ok(o) => o,
-            // The built-in table holds this model; its unit tests check it.
-            Err(e) => unreachable!("built-in price table lacks claude-sonnet-4-5: {e}"),
+        match table.default_model() {
+            Ok(m) => PrepareOptions::for_price(&table, m),
+            // The built-in data has a current Sonnet; its unit tests check it.
+            Err(e) => unreachable!("built-in model data has no default model: {e}"),
         }
     }
 }
