@@ -69,9 +69,13 @@ pub(crate) struct PrepareArgs {
     pub(crate) out: PathBuf,
     #[command(flatten)]
     pub(crate) pipeline: PipelineArgs,
-    /// Prepare again even when an output newer than its input exists.
+    /// Prepare again even when the output folder's manifest records an output made from the
+    /// same input with the same options.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Delete outputs whose input is gone (they are listed as orphaned otherwise).
+    #[arg(long)]
+    pub(crate) prune: bool,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: OutputFormat,

@@ -7,13 +7,13 @@ use crate::render::{group, human_bytes, money};
 use crate::walk::{Item, path_text, walk};
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::Write;
 use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tempfile::NamedTempFile;
 use visionprep::core::{ErrorCode, Estimator, FileReport, ModelStatus, ReportError, Usd};
+use visionprep::folder::{Entry, Freshness, Manifest, Namer, OutputKey, stamp};
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 
 /// Files in flight per worker thread: outputs wait in temporary files until every earlier
@@ -27,9 +27,13 @@ enum Done {
         report: FileReport,
         prepared: Prepared,
         temp: NamedTempFile,
-        target: PathBuf,
+        /// The input and its path below its input folder, for naming the output.
+        input: PathBuf,
+        rel: PathBuf,
+        /// Why it was prepared again (`stale: tier changed`), when an output was recorded.
+        reason: Option<&'static str>,
     },
-    /// An output newer than the input exists.
+    /// The manifest records an output made from this input, unchanged, with these options.
     UpToDate {
         report: FileReport,
         output: PathBuf,
@@ -72,6 +76,8 @@ struct PrepareTotals {
     bytes_out: u64,
     model: String,
     model_status: Option<ModelStatus>,
+    /// Outputs whose input is gone (kept unless --prune).
+    orphaned: u64,
     tokens_as_is: u64,
     usd_as_is: Usd,
     tokens: u64,
@@ -105,6 +111,10 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let (options, assessor) = pipeline(p)?;
     let out_dir = output_folder(&args.out, &args.paths)?;
     remove_stale_temps(&out_dir);
+    let key = OutputKey::new(&options);
+    let previous = Manifest::load(&out_dir);
+    let mut manifest = previous.clone();
+    let mut namer = Namer::new(&previous);
     let pool = batch::pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
     let mut sink = Sink::new(args.format, out)?;
@@ -113,9 +123,9 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
         model_status: assessor.estimator.models().first().map(ModelStatus::of),
         ..Default::default()
     };
-    let mut claimed: HashSet<PathBuf> = HashSet::new();
     let work = |preparer: &mut Preparer, item: &Item| -> Done {
-        prepare_one(preparer, item, &assessor, &options, &out_dir, args.force)
+        let fresh = (!args.force).then(|| previous.freshness(item.path(), &key, &out_dir));
+        prepare_one(preparer, item, &assessor, &options, &out_dir, fresh)
     };
     let walked = walk(&args.paths, p.walk.hidden);
     let mut full_disk: Option<String> = None;
@@ -162,7 +172,8 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
                         totals.tokens_as_is += m.tokens;
                         totals.usd_as_is += m.usd;
                     }
-                    claimed.insert(output.clone());
+                    namer.keep(&output);
+                    let output = out_dir.join(output);
                     let mut row = plain_row(&report);
                     let text = path_text(&output);
                     row.output_path = Some(text.text);
@@ -175,13 +186,35 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
                     report,
                     prepared,
                     temp,
-                    target,
+                    input,
+                    rel,
+                    reason,
                 } => {
-                    let target = unclaimed(target, &report.path, &mut claimed);
+                    let name = namer.name(&input, &rel, prepared.media_type.extension());
+                    let target = out_dir.join(&name);
                     totals.files += 1;
                     totals.bytes_in += report.bytes;
                     match temp.persist(&target) {
                         Ok(_) => {
+                            // The output this input had before under another name (another
+                            // format) is superseded: no other input may claim that name.
+                            if let Some(old) = previous.entry(&input)
+                                && old.output != name
+                            {
+                                let _ = std::fs::remove_file(out_dir.join(&old.output));
+                            }
+                            if let Some((input_bytes, input_mtime_ns)) = stamp(&input) {
+                                manifest.record(
+                                    &input,
+                                    Entry {
+                                        output: name,
+                                        output_bytes: prepared.bytes.len() as u64,
+                                        input_bytes,
+                                        input_mtime_ns,
+                                        key: key.clone(),
+                                    },
+                                );
+                            }
                             totals.prepared += 1;
                             totals.bytes_out += prepared.bytes.len() as u64;
                             totals.tokens += prepared.tokens;
@@ -190,7 +223,9 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
                                 totals.tokens_as_is += m.tokens;
                                 totals.usd_as_is += m.usd;
                             }
-                            sink.row(&written_row(&report, &prepared, &target))
+                            let mut row = written_row(&report, &prepared, &target);
+                            row.actions.extend(reason);
+                            sink.row(&row)
                         }
                         Err(e) => {
                             totals.errors += 1;
@@ -219,6 +254,32 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
         );
     }
     progress.finish_and_clear();
+    let orphans: Vec<(String, PathBuf)> = manifest
+        .orphans()
+        .map(|(input, e)| (input.to_owned(), e.output.clone()))
+        .collect();
+    for (input, output) in &orphans {
+        let output = out_dir.join(output);
+        if args.prune {
+            let removed = std::fs::remove_file(&output);
+            if removed.is_ok() || !output.exists() {
+                manifest.forget(input);
+                eprintln!(
+                    "visionprep: pruned {} (its input {input} is gone)",
+                    output.display()
+                );
+                continue;
+            }
+        }
+        totals.orphaned += 1;
+        eprintln!(
+            "visionprep: orphaned: {} (its input {input} is gone; --prune removes it)",
+            output.display()
+        );
+    }
+    if let Err(e) = manifest.save(&out_dir) {
+        eprintln!("visionprep: warning: {e}: the next run will prepare everything again");
+    }
     sink.finish(&totals)?;
     Ok(totals.errors)
 }
@@ -229,7 +290,7 @@ fn prepare_one(
     assessor: &Assessor,
     options: &PrepareOptions,
     out_dir: &Path,
-    force: bool,
+    fresh: Option<(Freshness, Option<&Entry>)>,
 ) -> Done {
     let report = match assessor.assess(item) {
         Outcome::NotAnImage => return Done::NotAnImage,
@@ -237,13 +298,17 @@ fn prepare_one(
         Outcome::Report(r) => r,
     };
     let rel = item.relative();
-    if !force && let Some((output, bytes)) = up_to_date(item.path(), out_dir, &rel) {
-        return Done::UpToDate {
-            report,
-            output,
-            bytes,
-        };
-    }
+    let reason = match fresh {
+        Some((Freshness::UpToDate, Some(entry))) => {
+            return Done::UpToDate {
+                report,
+                output: entry.output.clone(),
+                bytes: entry.output_bytes,
+            };
+        }
+        Some((Freshness::New, _)) | None => None,
+        Some((f, _)) => Some(f.describe()),
+    };
     let prepared = match preparer.prepare_path(item.path(), options) {
         Ok(p) => p,
         Err(e) => {
@@ -259,7 +324,9 @@ fn prepare_one(
             report,
             prepared,
             temp,
-            target,
+            input: item.path().to_path_buf(),
+            rel,
+            reason,
         },
         Err(e) => {
             let message = format!("cannot write under {}: {e:#}", out_dir.display());
@@ -338,50 +405,8 @@ pub(crate) fn write_temp(target: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
     Ok(temp)
 }
 
-/// An existing output for `input` (any API format's extension) at least as new as the input.
-fn up_to_date(input: &Path, out_dir: &Path, rel: &Path) -> Option<(PathBuf, u64)> {
-    let input_time = modified(input)?;
-    ["jpg", "png", "webp", "gif"].iter().find_map(|ext| {
-        let candidate = out_dir.join(rel).with_extension(ext);
-        let meta = std::fs::metadata(&candidate).ok()?;
-        (meta.is_file() && meta.modified().ok()? >= input_time).then_some((candidate, meta.len()))
-    })
-}
-
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// `target`, or when an earlier input of this run already wrote there (`a.gif` and `a.png`
-/// both becoming `a.png`), the name with the input's extension folded in (`a-gif.png`).
-fn unclaimed(target: PathBuf, input: &str, claimed: &mut HashSet<PathBuf>) -> PathBuf {
-    let mut chosen = target.clone();
-    if claimed.contains(&chosen) {
-        let old_ext = Path::new(input)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("input");
-        let stem = target
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("image");
-        let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let mut n = 1;
-        loop {
-            let suffix = if n == 1 {
-                String::new()
-            } else {
-                format!("-{n}")
-            };
-            chosen = target.with_file_name(format!("{stem}-{old_ext}{suffix}.{ext}"));
-            if !claimed.contains(&chosen) {
-                break;
-            }
-            n += 1;
-        }
-    }
-    claimed.insert(chosen.clone());
-    chosen
 }
 
 /// Creates the output folder and refuses one that is, contains or lies inside an input

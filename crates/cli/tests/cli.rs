@@ -541,6 +541,7 @@ fn prepare_mirrors_the_tree_and_resumes() {
     assert_eq!(
         files_under(&out),
         [
+            ".visionprep-manifest.json",
             "a-png.png",
             "a.png",
             "big.png",
@@ -549,8 +550,8 @@ fn prepare_mirrors_the_tree_and_resumes() {
         ],
         "no temporary files left, no output lost to a name clash"
     );
-    for name in files_under(&out) {
-        let img = image::open(out.join(&name)).unwrap();
+    for name in files_under(&out).iter().filter(|n| !n.starts_with('.')) {
+        let img = image::open(out.join(name)).unwrap();
         let size = visionprep::core::Size::new(img.width(), img.height());
         assert!(
             visionprep::core::fits(size, visionprep::core::TierLimits::STANDARD),
@@ -605,7 +606,177 @@ fn prepare_mirrors_the_tree_and_resumes() {
         1,
     );
     assert_eq!(forced["totals"]["prepared"], 5);
-    assert_eq!(files_under(&out).len(), 5);
+    assert_eq!(files_under(&out).len(), 6, "five outputs and the manifest");
+}
+
+/// Issue 9, bug 1: `a.gif` and `a.png` in one folder. A rerun reports each input against its
+/// own output (not both against the GIF's), orphans nothing, and counts every byte once.
+#[test]
+fn reruns_keep_each_inputs_own_name_and_exact_totals() {
+    let dir = prepared_folder();
+    let first = json(
+        &["prepare", "in", "-o", "out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    let again = json(
+        &["prepare", "in", "-o", "out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    let outputs = |v: &Value| -> Vec<(String, String)> {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["error"].is_null())
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_owned(),
+                    f["output_path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(outputs(&first), outputs(&again));
+    let by_input: std::collections::HashMap<_, _> = outputs(&again).into_iter().collect();
+    assert_eq!(by_input["in/a.gif"], "out/a.png");
+    assert_eq!(by_input["in/a.png"], "out/a-png.png");
+    assert_eq!(again["totals"]["bytes_out"], first["totals"]["bytes_out"]);
+    assert_eq!(again["totals"]["tokens"], first["totals"]["tokens"]);
+    assert_eq!(again["totals"]["orphaned"], 0);
+    let on_disk: u64 = files_under(&dir.path().join("out"))
+        .iter()
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| {
+            std::fs::metadata(dir.path().join("out").join(n))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(again["totals"]["bytes_out"].as_u64(), Some(on_disk));
+}
+
+/// Issue 9, bug 2: a rerun with options that change the outputs redoes exactly the affected
+/// outputs and says why; options that do not (another model on the same tier) keep them.
+#[test]
+fn reruns_redo_outputs_made_with_other_options() {
+    let dir = prepared_folder();
+    json(
+        &["prepare", "in", "-o", "out", "--format", "json"],
+        dir.path(),
+        1,
+    );
+    // Same tier (standard), same outputs: kept.
+    let same = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "-m",
+            "claude-haiku-4-5",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        1,
+    );
+    assert_eq!(same["totals"]["up_to_date"], 5);
+    let reasons = |v: &Value| -> Vec<String> {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["actions"].as_array())
+            .flat_map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .filter(|x| x.starts_with("stale"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    let high = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "-m",
+            "claude-opus-4-7",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        1,
+    );
+    assert_eq!(high["totals"]["prepared"], 5);
+    assert_eq!(reasons(&high), vec!["stale: tier changed".to_owned(); 5]);
+    let big = high["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "in/big.png")
+        .unwrap();
+    assert_eq!(
+        big["output_width"], 2560,
+        "the high-resolution tier keeps 2560x1440"
+    );
+    let jpeg = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "-m",
+            "claude-opus-4-7",
+            "--output-format",
+            "jpeg",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        1,
+    );
+    assert_eq!(jpeg["totals"]["prepared"], 5);
+    assert_eq!(
+        reasons(&jpeg),
+        vec!["stale: output format changed".to_owned(); 5]
+    );
+    // The superseded PNG outputs are gone; each input has one output.
+    let names = files_under(&dir.path().join("out"));
+    assert_eq!(
+        names,
+        [
+            ".visionprep-manifest.json",
+            "a-png.jpg",
+            "a.jpg",
+            "big.jpg",
+            "small.jpg",
+            "sub/photo.jpg"
+        ]
+    );
+    // An input that is gone leaves an orphan, removed only with --prune.
+    std::fs::remove_file(dir.path().join("in/big.png")).unwrap();
+    let args = [
+        "prepare",
+        "in",
+        "-o",
+        "out",
+        "-m",
+        "claude-opus-4-7",
+        "--output-format",
+        "jpeg",
+        "--format",
+        "json",
+    ];
+    let orphaned = json(&args, dir.path(), 1);
+    assert_eq!(orphaned["totals"]["orphaned"], 1);
+    assert!(dir.path().join("out/big.jpg").exists());
+    let pruned = json(&[&args[..], &["--prune"]].concat(), dir.path(), 1);
+    assert_eq!(pruned["totals"]["orphaned"], 0);
+    assert!(!dir.path().join("out/big.jpg").exists());
 }
 
 #[test]
@@ -788,10 +959,12 @@ fn photo_folder(n: usize) -> tempfile::TempDir {
     dir
 }
 
-/// Every file under `dir` (hidden ones included), with its bytes.
+/// Every file under `dir` (hidden ones included: a temporary file left behind shows) with its
+/// bytes, except the output folder's manifest.
 fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = walkdir(dir)
         .into_iter()
+        .filter(|p| !p.ends_with(visionprep::folder::MANIFEST_NAME))
         .map(|p| {
             let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
             (name, std::fs::read(&p).unwrap())

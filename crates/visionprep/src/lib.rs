@@ -24,6 +24,7 @@
 
 pub use visionprep_core as core;
 
+pub mod folder;
 mod limits;
 pub mod prepare;
 pub mod probe;
