@@ -723,22 +723,19 @@ fn reruns_redo_outputs_made_with_other_options() {
         big["output_width"], 2560,
         "the high-resolution tier keeps 2560x1440"
     );
-    let jpeg = json(
-        &[
-            "prepare",
-            "in",
-            "-o",
-            "out",
-            "-m",
-            "claude-opus-4-7",
-            "--output-format",
-            "jpeg",
-            "--format",
-            "json",
-        ],
-        dir.path(),
-        1,
-    );
+    let args = [
+        "prepare",
+        "in",
+        "-o",
+        "out",
+        "-m",
+        "claude-opus-4-7",
+        "--output-format",
+        "jpeg",
+        "--format",
+        "json",
+    ];
+    let jpeg = json(&args, dir.path(), 1);
     assert_eq!(jpeg["totals"]["prepared"], 5);
     assert_eq!(
         reasons(&jpeg),
@@ -759,18 +756,6 @@ fn reruns_redo_outputs_made_with_other_options() {
     );
     // An input that is gone leaves an orphan, removed only with --prune.
     std::fs::remove_file(dir.path().join("in/big.png")).unwrap();
-    let args = [
-        "prepare",
-        "in",
-        "-o",
-        "out",
-        "-m",
-        "claude-opus-4-7",
-        "--output-format",
-        "jpeg",
-        "--format",
-        "json",
-    ];
     let orphaned = json(&args, dir.path(), 1);
     assert_eq!(orphaned["totals"]["orphaned"], 1);
     assert!(dir.path().join("out/big.jpg").exists());
