@@ -1,22 +1,15 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
 use crate::args::{CacheArg, ChoiceArgs, CostArgs, EstimateArgs};
-use crate::batch;
 use crate::render::report;
-use crate::walk::{Item, walk};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::fs::File;
 use std::io::IsTerminal;
+use visionprep::Limits;
 use visionprep::core::{
-    CacheUse, CostOptions, ErrorCode, Estimator, FileReport, ModelChoice, ModelMap, ModelPrice,
-    PathText, PriceError, PriceTable, ReportError, RequestLimits, Totals,
+    CacheUse, CostOptions, Estimator, ModelChoice, ModelPrice, PriceError, PriceTable, Totals,
 };
-use visionprep::{Limits, ProbeError, probe_file, probe_path};
-
-/// Files probed per parallel batch: large enough to keep every core busy, small enough that
-/// memory stays flat whatever the folder size.
-const BATCH: usize = 2048;
+use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
 
 /// The price table: built-in, extended by `--prices`.
 pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
@@ -96,103 +89,6 @@ pub(crate) fn estimator(
     )?)
 }
 
-/// Everything a worker needs to assess one file.
-pub(crate) struct Assessor {
-    pub(crate) estimator: Estimator,
-    pub(crate) limits: Limits,
-    pub(crate) request: RequestLimits,
-}
-
-/// The outcome for one walked item: a report line, or nothing when a file found in a folder
-/// turns out not to be an image.
-pub(crate) enum Outcome {
-    Report(FileReport),
-    NotAnImage,
-}
-
-impl Assessor {
-    pub(crate) fn assess(&self, item: &Item) -> Outcome {
-        let path = item.path();
-        let display = crate::walk::path_text(path);
-        let probed = match item {
-            Item::Broken { message, .. } => {
-                return Outcome::Report(error_report(
-                    display,
-                    0,
-                    None,
-                    ErrorCode::Unreadable,
-                    message.clone(),
-                ));
-            }
-            // A regular file found by the walk: open and read without another stat.
-            Item::Found { path: p, .. } => File::open(p)
-                .map_err(ProbeError::from)
-                .and_then(|f| probe_file(&f, &self.limits)),
-            Item::Named(p) => probe_path(p, &self.limits),
-        };
-        let extension = path.extension().and_then(|e| e.to_str());
-        match probed {
-            Ok(probe) => {
-                let facts = probe.facts(extension);
-                let shown = probe.displayed();
-                let models = self.estimator.models().iter().map(|m| m.id.clone());
-                Outcome::Report(FileReport {
-                    path: display.text,
-                    path_escaped: display.escaped,
-                    media_type: Some(probe.format.mime()),
-                    format: Some(probe.format.name()),
-                    bytes: probe.bytes,
-                    width: Some(shown.width),
-                    height: Some(shown.height),
-                    models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
-                    problems: facts.problems(&self.request),
-                    error: None,
-                })
-            }
-            Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
-                if matches!(item, Item::Found { .. }) && !claims_image(extension) =>
-            {
-                Outcome::NotAnImage
-            }
-            Err(e) => {
-                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                Outcome::Report(error_report(
-                    display,
-                    bytes,
-                    e.format(),
-                    e.code(),
-                    e.to_string(),
-                ))
-            }
-        }
-    }
-}
-
-fn claims_image(extension: Option<&str>) -> bool {
-    extension.is_some_and(visionprep::core::Format::is_image_extension)
-}
-
-fn error_report(
-    path: PathText,
-    bytes: u64,
-    format: Option<visionprep::core::Format>,
-    code: ErrorCode,
-    message: String,
-) -> FileReport {
-    FileReport {
-        path: path.text,
-        path_escaped: path.escaped,
-        media_type: format.map(|f| f.mime()),
-        format: format.map(|f| f.name()),
-        bytes,
-        width: None,
-        height: None,
-        models: ModelMap(Vec::new()),
-        problems: Vec::new(),
-        error: Some(ReportError { code, message }),
-    }
-}
-
 /// Runs the report; returns the totals, whose error count decides the exit status.
 pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Totals> {
     let (table, models) = choose(&args.estimate.models, &args.estimate.choice)?;
@@ -201,32 +97,22 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
         limits: Limits::default().with_lenient(args.walk.lenient),
         request: args.profile.limits(),
     };
-    let pool = batch::pool(args.walk.jobs)?;
+    let run = RunOptions {
+        jobs: args.walk.jobs,
+        hidden: args.walk.hidden,
+        ..RunOptions::default()
+    };
     let progress = progress_bar(args.walk.no_progress);
     let mut renderer = report(args.format, out, &table, &assessor.estimator)?;
-    let mut totals = Totals::new(assessor.estimator.models());
-    let mut not_images = 0u64;
-    let walked = walk(&args.paths, args.walk.hidden);
-    batch::in_order(
-        walked,
-        &pool,
-        BATCH,
-        || (),
-        |(), item| assessor.assess(item),
-        |_, outcome| {
-            progress.inc(1);
-            match outcome {
-                Outcome::Report(report) => {
-                    totals.add(&report);
-                    renderer.file(&report)?;
-                }
-                Outcome::NotAnImage => not_images += 1,
-            }
-            Ok(std::ops::ControlFlow::Continue(()))
-        },
-    )?;
+    let (totals, skipped) = assess_folder::<anyhow::Error>(&args.paths, &assessor, &run, |step| {
+        progress.inc(1);
+        match step {
+            Step::Row(report) => renderer.file(report),
+            Step::Skipped => Ok(()),
+        }
+    })?;
     progress.finish_and_clear();
-    renderer.finish(&totals, not_images)?;
+    renderer.finish(&totals, skipped)?;
     Ok(totals)
 }
 

@@ -3,14 +3,12 @@
 #![forbid(unsafe_code)]
 
 mod args;
-mod batch;
 mod cost;
 mod models;
 mod plan;
 mod prepare_cmd;
 mod render;
 mod request_cmd;
-mod walk;
 
 use args::{Cli, Command};
 use clap::Parser;

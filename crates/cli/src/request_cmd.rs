@@ -1,28 +1,26 @@
 //! `visionprep request`: prepare images and write request bodies that hold them.
 
 use crate::args::{CheckArgs, RequestArgs};
-use crate::batch;
-use crate::cost::{Outcome, progress_bar};
-use crate::prepare_cmd::{pipeline, remove_stale_temps, write_temp};
+use crate::cost::progress_bar;
+use crate::prepare_cmd::pipeline;
 use crate::render::{group, money};
-use crate::walk::walk;
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
 use visionprep::core::Usd;
 use visionprep::core::request::MessagesRequest;
+use visionprep::folder::{
+    Item, Outcome, WINDOW_PER_THREAD, pool, remove_stale_temps, streamed, walk, write_temp,
+};
 use visionprep::prepare::Preparer;
 use visionprep::request::{Finding, PackError, PackImage, PackOptions, Packer};
-
-/// Files in flight per worker thread; prepared images are kept in memory until packed.
-const WINDOW_PER_THREAD: usize = 4;
 
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let (options, assessor) = pipeline(p)?;
-    let pool = batch::pool(p.walk.jobs)?;
+    let pool = pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
     let history = match &args.history {
         Some(path) => {
@@ -63,7 +61,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         usd: Usd::ZERO,
         failed: 0,
     };
-    let work = |preparer: &mut Preparer, item: &crate::walk::Item| {
+    let work = |preparer: &mut Preparer, item: &Item| {
         match assessor.assess(item) {
             Outcome::NotAnImage => return None,
             Outcome::Report(r) if r.error.is_some() => {
@@ -81,7 +79,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
                 .map_err(|e| format!("{}: {e}", item.path().display())),
         )
     };
-    batch::streamed(
+    streamed::<_, _, anyhow::Error>(
         walk(&args.paths, p.walk.hidden),
         &pool,
         WINDOW_PER_THREAD * pool.current_num_threads(),

@@ -1,23 +1,36 @@
 //! Turning the paths a user gives into the files to look at, lazily and in a stable order.
+//!
+//! One bad entry never ends a walk: an unreadable folder, a symbolic link loop or a FIFO is an
+//! [`Item::Broken`] with its reason, reported like any file.
 
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// One thing to report on.
-#[derive(Debug)]
-pub(crate) enum Item {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
     /// A path the user named: always reported, whatever it holds.
     Named(PathBuf),
-    /// A regular file found by walking a folder (`rel` is its path below that folder):
-    /// skipped when it is not an image.
-    Found { path: PathBuf, rel: PathBuf },
+    /// A regular file found by walking a folder: skipped when it is not an image.
+    Found {
+        /// The file's path.
+        path: PathBuf,
+        /// Its path below the folder it was found in.
+        rel: PathBuf,
+    },
     /// Something in a folder that could not be walked (permissions, a symlink loop), or that
     /// is not a regular file (FIFO, socket, device: never opened).
-    Broken { path: PathBuf, message: String },
+    Broken {
+        /// The entry's path.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
 }
 
 impl Item {
-    pub(crate) fn path(&self) -> &Path {
+    /// The item's path as given or found.
+    pub fn path(&self) -> &Path {
         match self {
             Item::Named(path) | Item::Found { path, .. } | Item::Broken { path, .. } => path,
         }
@@ -25,7 +38,7 @@ impl Item {
 
     /// Where the item goes below an output folder: its path below the folder it was found
     /// in, or its file name when named on the command line.
-    pub(crate) fn relative(&self) -> PathBuf {
+    pub fn relative(&self) -> PathBuf {
         match self {
             Item::Found { rel, .. } => rel.clone(),
             other => other
@@ -40,7 +53,7 @@ impl Item {
 /// The items under `roots`, in the order given and, inside folders, sorted by name. Symlinks
 /// are followed, with loops reported rather than walked forever; FIFOs, sockets and devices
 /// in folders are reported as unreadable without being opened (opening a FIFO blocks).
-pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item> + '_ {
+pub fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item> + '_ {
     roots
         .iter()
         .flat_map(move |root| -> Box<dyn Iterator<Item = Item>> {
@@ -68,7 +81,7 @@ pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item
                 Ok(e) => Some(Item::Broken {
                     message: format!(
                         "not a regular file ({}): not opened",
-                        visionprep::probe::file_kind(&e.file_type())
+                        crate::probe::file_kind(&e.file_type())
                     ),
                     path: e.into_path(),
                 }),
@@ -88,8 +101,8 @@ pub(crate) fn walk(roots: &[PathBuf], hidden: bool) -> impl Iterator<Item = Item
 }
 
 /// A path as report text: lossless for names that are not UTF-8 (see `PathText`).
-pub(crate) fn path_text(path: &Path) -> visionprep::core::PathText {
-    visionprep::core::PathText::escape(path.as_os_str().as_encoded_bytes())
+pub fn path_text(path: &Path) -> visionprep_core::PathText {
+    visionprep_core::PathText::escape(path.as_os_str().as_encoded_bytes())
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

@@ -1,22 +1,37 @@
-//! Parallel work over walked items, results handed on in input order.
+//! Parallel work over walked items, results handed on in input order whatever the thread
+//! count: the same report, the same outputs, on 1 core or 64.
 
-use crate::walk::Item;
-use anyhow::Result;
+use super::walk::Item;
 use rayon::prelude::*;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+/// A worker panicked on an item (a bug): the run ends instead of waiting for its result.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error while processing {}", .path.display())]
+pub struct WorkerPanicked {
+    /// The item being processed.
+    pub path: PathBuf,
+}
+
+/// The worker threads could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start worker threads: {0}")]
+pub struct PoolError(#[from] rayon::ThreadPoolBuildError);
 
 /// Runs `work` over `items` in parallel batches of `batch` on `pool`, with per-worker state
 /// from `init` (reused across the items a worker takes), and gives each result to `emit` in
 /// input order, whatever the thread count. When `emit` breaks, the results not yet emitted
 /// are dropped and no further item is started.
-pub(crate) fn in_order<S, T: Send>(
+pub fn in_order<S, T: Send, E>(
     items: impl Iterator<Item = Item>,
     pool: &rayon::ThreadPool,
     batch: usize,
     init: impl Fn() -> S + Sync + Send,
     work: impl Fn(&mut S, &Item) -> T + Sync + Send,
-    mut emit: impl FnMut(&Item, T) -> Result<ControlFlow<()>>,
-) -> Result<()> {
+    mut emit: impl FnMut(&Item, T) -> Result<ControlFlow<()>, E>,
+) -> Result<(), E> {
+    let batch = batch.max(1);
     let mut items = items.peekable();
     let mut chunk: Vec<Item> = Vec::new();
     while items.peek().is_some() {
@@ -42,13 +57,11 @@ pub(crate) fn in_order<S, T: Send>(
     Ok(())
 }
 
-/// A pool of `jobs` threads (0: one per core).
-pub(crate) fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
-    use anyhow::Context as _;
-    rayon::ThreadPoolBuilder::new()
+/// A pool of `jobs` threads (`None` or 0: one per core).
+pub fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, PoolError> {
+    Ok(rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")
+        .build()?)
 }
 
 /// Like [`in_order`], for work that takes long per item (decoding, encoding): items go to the
@@ -57,14 +70,14 @@ pub(crate) fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 /// stopped at any point has emitted everything before its last few items. Worker state from
 /// `init` is kept in a free list and reused. When `emit` breaks or fails, no further item is
 /// started; the results still arriving are dropped.
-pub(crate) fn streamed<S: Send, T: Send>(
+pub fn streamed<S: Send, T: Send, E: From<WorkerPanicked>>(
     items: impl Iterator<Item = Item>,
     pool: &rayon::ThreadPool,
     window: usize,
     init: impl Fn() -> S + Sync + Send,
     work: impl Fn(&mut S, &Item) -> T + Sync + Send,
-    mut emit: impl FnMut(&Item, T) -> Result<ControlFlow<()>>,
-) -> Result<()> {
+    mut emit: impl FnMut(&Item, T) -> Result<ControlFlow<()>, E>,
+) -> Result<(), E> {
     use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex, mpsc};
     let window = window.max(1);
@@ -117,7 +130,10 @@ pub(crate) fn streamed<S: Send, T: Send>(
                 };
                 next += 1;
                 let Some(result) = result else {
-                    anyhow::bail!("internal error while processing {}", item.path().display());
+                    return Err(WorkerPanicked {
+                        path: item.path().to_path_buf(),
+                    }
+                    .into());
                 };
                 if emit(&item, result)?.is_break() {
                     return Ok(());

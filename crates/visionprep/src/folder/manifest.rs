@@ -1,4 +1,4 @@
-//! Preparing whole folders: what made each output, and which name each input gets.
+//! What made each output, and which name each input gets: the output folder's manifest.
 //!
 //! A rerun of `prepare` into the same output folder must neither lie nor lose work: an output is
 //! kept only when its input and every option that shapes it are unchanged, and each input keeps
@@ -9,16 +9,13 @@
 //! names in input order, the previous run's first.
 //!
 //! ```
-//! use visionprep::folder::{Manifest, Namer, OutputKey};
-//! use visionprep::prepare::PrepareOptions;
+//! use visionprep::folder::{Manifest, Namer};
 //! use std::path::Path;
 //!
-//! let key = OutputKey::new(&PrepareOptions::default());
 //! let mut namer = Namer::new(&Manifest::default());
 //! let gif = namer.name("/in/a.gif", Path::new("a.gif"), "png");
 //! let png = namer.name("/in/a.png", Path::new("a.png"), "png");
 //! assert_eq!((gif.as_path(), png.as_path()), (Path::new("a.png"), Path::new("a-png.png")));
-//! # let _ = key;
 //! ```
 
 use crate::prepare::PrepareOptions;

@@ -1,0 +1,114 @@
+//! The per-file assessment of a cost report: probe the header, estimate every model, list the
+//! problems; or say why the file could not be read.
+
+use super::walk::{Item, path_text};
+use crate::limits::Limits;
+use crate::probe::{ProbeError, probe_file, probe_path};
+use std::fs::File;
+use visionprep_core::{
+    ErrorCode, Estimator, FileReport, Format, ModelMap, PathText, ReportError, RequestLimits,
+};
+
+/// Everything a worker needs to assess one file: the models to estimate, the decode limits and
+/// the request limits problems are judged against.
+#[derive(Debug, Clone)]
+pub struct Assessor {
+    /// The models and token rule.
+    pub estimator: Estimator,
+    /// Header limits (and lenient reading).
+    pub limits: Limits,
+    /// The request limits (byte cap, sides) problems are judged against.
+    pub request: RequestLimits,
+}
+
+/// The outcome for one walked item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A report line (with its error when the file could not be assessed).
+    Report(FileReport),
+    /// A file found in a folder that is not an image (no image extension, no image bytes):
+    /// passed over and counted as skipped.
+    NotAnImage,
+}
+
+impl Assessor {
+    /// Assesses one item from its header alone.
+    pub fn assess(&self, item: &Item) -> Outcome {
+        let path = item.path();
+        let display = path_text(path);
+        let probed = match item {
+            Item::Broken { message, .. } => {
+                return Outcome::Report(error_report(
+                    display,
+                    0,
+                    None,
+                    ErrorCode::Unreadable,
+                    message.clone(),
+                ));
+            }
+            // A regular file found by the walk: open and read without another stat.
+            Item::Found { path: p, .. } => File::open(p)
+                .map_err(ProbeError::from)
+                .and_then(|f| probe_file(&f, &self.limits)),
+            Item::Named(p) => probe_path(p, &self.limits),
+        };
+        let extension = path.extension().and_then(|e| e.to_str());
+        match probed {
+            Ok(probe) => {
+                let facts = probe.facts(extension);
+                let shown = probe.displayed();
+                let models = self.estimator.models().iter().map(|m| m.id.clone());
+                Outcome::Report(FileReport {
+                    path: display.text,
+                    path_escaped: display.escaped,
+                    media_type: Some(probe.format.mime()),
+                    format: Some(probe.format.name()),
+                    bytes: probe.bytes,
+                    width: Some(shown.width),
+                    height: Some(shown.height),
+                    models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
+                    problems: facts.problems(&self.request),
+                    error: None,
+                })
+            }
+            Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
+                if matches!(item, Item::Found { .. })
+                    && !extension.is_some_and(Format::is_image_extension) =>
+            {
+                Outcome::NotAnImage
+            }
+            Err(e) => {
+                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                Outcome::Report(error_report(
+                    display,
+                    bytes,
+                    e.format(),
+                    e.code(),
+                    e.to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// A report line for a file that could not be assessed.
+pub fn error_report(
+    path: PathText,
+    bytes: u64,
+    format: Option<Format>,
+    code: ErrorCode,
+    message: String,
+) -> FileReport {
+    FileReport {
+        path: path.text,
+        path_escaped: path.escaped,
+        media_type: format.map(|f| f.mime()),
+        format: format.map(|f| f.name()),
+        bytes,
+        width: None,
+        height: None,
+        models: ModelMap(Vec::new()),
+        problems: Vec::new(),
+        error: Some(ReportError { code, message }),
+    }
+}

@@ -1,0 +1,58 @@
+//! Whole files and folders, as `visionprep cost` and `visionprep prepare` handle them: the
+//! library owns the batch, so every front end (the CLI, the Python module) gets the same walk,
+//! names, resume and reports from the same calls.
+//!
+//! - [`walk`]: the files under the paths given, in a stable order, one bad entry never ending
+//!   the walk ([`Item`]);
+//! - [`Assessor`]: one file's cost row from its header alone;
+//! - [`assess_folder`]: the whole cost report, in parallel, rows in input order;
+//! - [`prepare_folder`]: preparation into an output folder, in parallel with one
+//!   [`Preparer`](crate::prepare::Preparer) per worker, atomic writes, names decided by the
+//!   [`Namer`], a [`Manifest`] so that a rerun keeps only what is still right, a full disk
+//!   stopping the run with its report;
+//! - [`in_order`] and [`streamed`]: the ordered parallel loops under both, for other work over
+//!   walked files (request bodies).
+//!
+//! ```no_run
+//! use visionprep::folder::{Assessor, RunError, RunOptions, Step, prepare_folder};
+//! use visionprep::prepare::PrepareOptions;
+//! use visionprep::core::{Estimator, PriceTable, TokenRule};
+//! use visionprep::Limits;
+//!
+//! let options = PrepareOptions::default();
+//! let table = PriceTable::builtin();
+//! let assessor = Assessor {
+//!     estimator: Estimator::new(&table, &[&options.model], TokenRule::Area750)?,
+//!     limits: Limits::default(),
+//!     request: options.request,
+//! };
+//! let paths = vec!["photos".into()];
+//! let summary = prepare_folder(&paths, "prepared".as_ref(), &options, &assessor,
+//!     &RunOptions::default(), |step| {
+//!         if let Step::Row(row) = step {
+//!             println!("{} -> {:?} {:?}", row.input.path, row.output_path, row.actions);
+//!         }
+//!         Ok::<(), RunError>(())
+//!     })?;
+//! println!("{} prepared, {} up to date", summary.totals.prepared, summary.totals.up_to_date);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod assess;
+mod manifest;
+mod output;
+mod parallel;
+mod run;
+mod walk;
+
+pub use assess::{Assessor, Outcome, error_report};
+pub use manifest::{
+    Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, input_key, stamp,
+};
+pub use output::{OutputFolderError, is_disk_full, output_folder, remove_stale_temps, write_temp};
+pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
+pub use run::{
+    Orphan, PrepareRow, PrepareSummary, PrepareTotals, RunError, RunOptions, Step,
+    WINDOW_PER_THREAD, assess_folder, prepare_folder,
+};
+pub use walk::{Item, path_text, walk};
