@@ -261,6 +261,16 @@ pub(crate) struct PlanArgs {
     pub(crate) json: bool,
 }
 
+impl From<OutputFormat> for visionprep::report::ReportFormat {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Table => Self::Table,
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Csv => Self::Csv,
+        }
+    }
+}
+
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {

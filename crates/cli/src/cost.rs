@@ -1,7 +1,6 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
 use crate::args::{CacheArg, ChoiceArgs, CostArgs, EstimateArgs};
-use crate::render::report;
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -10,6 +9,7 @@ use visionprep::core::{
     CacheUse, CostOptions, Estimator, ModelChoice, ModelPrice, PriceError, PriceTable, Totals,
 };
 use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
+use visionprep::report::cost_report;
 
 /// The price table: built-in, extended by `--prices`.
 pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
@@ -103,11 +103,11 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
         ..RunOptions::default()
     };
     let progress = progress_bar(args.walk.no_progress);
-    let mut renderer = report(args.format, out, &table, &assessor.estimator)?;
+    let mut renderer = cost_report(args.format.into(), out, &table, &assessor.estimator)?;
     let (totals, skipped) = assess_folder::<anyhow::Error>(&args.paths, &assessor, &run, |step| {
         progress.inc(1);
         match step {
-            Step::Row(report) => renderer.file(report),
+            Step::Row(report) => Ok(renderer.file(report)?),
             Step::Skipped => Ok(()),
         }
     })?;

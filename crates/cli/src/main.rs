@@ -7,7 +7,6 @@ mod cost;
 mod models;
 mod plan;
 mod prepare_cmd;
-mod render;
 mod request_cmd;
 
 use args::{Cli, Command};

@@ -2,13 +2,13 @@
 
 use crate::args::PlanArgs;
 use crate::cost::{choose, estimator};
-use crate::render::{group, model_status, money};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 use visionprep::core::{
     ModelEstimate, ModelMap, ModelStatus, ProblemCode, RequestLimits, Size, size_problems,
 };
+use visionprep::report::{group, model_status, money};
 
 #[derive(Serialize)]
 struct PlanReport {

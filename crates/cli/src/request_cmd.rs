@@ -3,7 +3,6 @@
 use crate::args::{CheckArgs, RequestArgs};
 use crate::cost::progress_bar;
 use crate::prepare_cmd::pipeline;
-use crate::render::{group, money};
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -14,6 +13,7 @@ use visionprep::folder::{
     Item, Outcome, WINDOW_PER_THREAD, pool, remove_stale_temps, streamed, walk, write_temp,
 };
 use visionprep::prepare::Preparer;
+use visionprep::report::{group, money};
 use visionprep::request::{Finding, PackError, PackImage, PackOptions, Packer};
 
 /// Prepares, packs and writes; returns how many files failed.

@@ -28,6 +28,7 @@ pub mod folder;
 mod limits;
 pub mod prepare;
 pub mod probe;
+pub mod report;
 pub mod request;
 
 pub use limits::Limits;

@@ -1,38 +1,37 @@
-//! Writing reports: an aligned table for people, JSON and CSV for programs. All three stream:
-//! each file is written as soon as its batch is done, so memory stays flat.
+//! The cost report (`visionprep cost`): an aligned table for people, JSON and CSV for programs.
+//! All three stream: each file is written as it comes, so memory stays flat.
 
-use crate::args::OutputFormat;
-use anyhow::Result;
+use super::{ReportFormat, group, human_bytes, money, short_format, truncate};
 use serde::Serialize;
-use std::io::Write;
-use visionprep::core::{Estimator, FileReport, ModelMap, ModelStatus, PriceTable, Totals, Usd};
+use std::io::{Result, Write};
+use visionprep_core::{Estimator, FileReport, ModelMap, ModelStatus, PriceTable, Totals};
 
-/// A report being written, one file at a time.
-pub(crate) trait Report {
+/// A cost report being written, one file at a time.
+pub trait CostReport {
     /// Writes one file's line.
     fn file(&mut self, f: &FileReport) -> Result<()>;
     /// Writes the totals (and the count of folder entries passed over) and flushes.
     fn finish(&mut self, totals: &Totals, skipped: u64) -> Result<()>;
 }
 
-/// Starts a report in `format` on `out` (headers are written now).
-pub(crate) fn report<'w>(
-    format: OutputFormat,
+/// Starts a cost report in `format` on `out` (headers are written now).
+pub fn cost_report<'w>(
+    format: ReportFormat,
     out: &'w mut dyn Write,
     table: &PriceTable,
     estimator: &Estimator,
-) -> Result<Box<dyn Report + 'w>> {
+) -> Result<Box<dyn CostReport + 'w>> {
     let models: Vec<&str> = estimator.models().iter().map(|m| m.id.as_str()).collect();
     let rule = estimator.rule.as_str();
     Ok(match format {
-        OutputFormat::Json => Box::new(Json::start(out, rule, table.as_of(), estimator)?),
-        OutputFormat::Csv => Box::new(Csv::start(out, &models)?),
-        OutputFormat::Table => Box::new(Table::start(out, &models, rule, table.as_of())?),
+        ReportFormat::Json => Box::new(Json::start(out, rule, table.as_of(), estimator)?),
+        ReportFormat::Csv => Box::new(Csv::start(out, &models)?),
+        ReportFormat::Table => Box::new(Table::start(out, &models, rule, table.as_of())?),
     })
 }
 
-/// Each estimated model's lifecycle, by id.
-pub(crate) fn model_status(estimator: &Estimator) -> ModelMap<ModelStatus> {
+/// Each estimated model's lifecycle, by id (the `model_status` field of JSON reports).
+pub fn model_status(estimator: &Estimator) -> ModelMap<ModelStatus> {
     ModelMap(
         estimator
             .models()
@@ -65,7 +64,7 @@ impl<'w> Json<'w> {
     }
 }
 
-impl Report for Json<'_> {
+impl CostReport for Json<'_> {
     fn file(&mut self, f: &FileReport) -> Result<()> {
         self.out
             .write_all(if self.first { b"\n" } else { b",\n" })?;
@@ -133,7 +132,7 @@ impl<'w> Csv<'w> {
     }
 }
 
-impl Report for Csv<'_> {
+impl CostReport for Csv<'_> {
     fn file(&mut self, f: &FileReport) -> Result<()> {
         let problems: Vec<&str> = f.problems.iter().map(|p| p.as_str()).collect();
         let mut row: Vec<String> = vec![
@@ -210,7 +209,7 @@ impl<'w> Table<'w> {
     }
 }
 
-impl Report for Table<'_> {
+impl CostReport for Table<'_> {
     fn file(&mut self, f: &FileReport) -> Result<()> {
         let size = match (f.width, f.height) {
             (Some(w), Some(h)) => format!("{w}x{h}"),
@@ -280,62 +279,5 @@ impl Report for Table<'_> {
         )?;
         self.out.flush()?;
         Ok(())
-    }
-}
-
-fn short_format(name: &'static str) -> &'static str {
-    match name {
-        "JPEG XL" => "JXL",
-        other => other,
-    }
-}
-
-fn truncate(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
-/// `$0.004839`
-pub(crate) fn money(usd: Usd, decimals: u32) -> String {
-    format!("${}", usd.format_fixed(decimals))
-}
-
-/// `1,234,567`
-pub(crate) fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(crate) fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grouping_and_money() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1000), "1,000");
-        assert_eq!(group(1_234_567), "1,234,567");
-        assert_eq!(money(Usd::from_micros(4839), 6), "$0.004839");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(truncate("abcdef", 3), "abc");
     }
 }
