@@ -1,0 +1,427 @@
+//! Putting images into request bodies the API accepts the first time.
+//!
+//! [`pack`] splits images, in order, into the fewest bodies that each respect every limit of
+//! a profile: the image count, the 2000 px rule past 20 images, the per-image base64 cap and
+//! the whole body's size, computed exactly (the length of the bytes `serde_json` writes).
+//! Earlier turns of a conversation ([`PackOptions::history`]) go in every body and count
+//! toward every limit. [`Conversation`] builds one body turn by turn. Either way the images
+//! of a user turn come first, each introduced by `Image 1:`, `Image 2:`, ... when the body
+//! holds several, then the prompt (SPEC section 5).
+
+mod check;
+mod conversation;
+mod pack;
+
+pub use check::{Finding, check};
+pub use conversation::Conversation;
+use pack::source_size;
+pub use pack::{Packer, pack};
+
+use crate::prepare::Prepared;
+use visionprep_core::request::{
+    ContentBlock, ImageSource, Message, MessagesRequest, base64_decode, base64_encode,
+};
+use visionprep_core::{RequestLimits, Size};
+
+/// An image to place in a body: prepared bytes, a URL or an uploaded file.
+///
+/// The pixel size is known for prepared images; for a URL or a file id it is what the caller
+/// says with [`PackImage::with_size`]. An image of unknown size is never put in a body of more
+/// than 20 images, where the 2000 px rule could not be checked.
+///
+/// ```
+/// use visionprep::core::Size;
+/// use visionprep::request::PackImage;
+/// let chart = PackImage::url("https://example.com/chart.png").with_size(Size::new(1200, 800));
+/// let scan = PackImage::file("file_011CNha8iCJcU1wXNR6q4V8w");
+/// assert_eq!(chart.size(), Some(Size::new(1200, 800)));
+/// assert_eq!(scan.size(), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackImage {
+    source: ImageSource,
+    size: Option<Size>,
+}
+
+impl PackImage {
+    /// A prepared image, base64-encoded.
+    pub fn from_prepared(p: &Prepared) -> PackImage {
+        PackImage {
+            source: ImageSource::Base64 {
+                media_type: p.media_type.as_str().to_owned(),
+                data: base64_encode(&p.bytes),
+            },
+            size: Some(p.output_size),
+        }
+    }
+
+    /// Bytes already base64-encoded, with their media type and size.
+    pub fn base64(media_type: impl Into<String>, data: impl Into<String>, size: Size) -> PackImage {
+        PackImage {
+            source: ImageSource::Base64 {
+                media_type: media_type.into(),
+                data: data.into(),
+            },
+            size: Some(size),
+        }
+    }
+
+    /// An image the API fetches from `url`.
+    pub fn url(url: impl Into<String>) -> PackImage {
+        PackImage {
+            source: ImageSource::Url { url: url.into() },
+            size: None,
+        }
+    }
+
+    /// An image uploaded with the Files API.
+    pub fn file(file_id: impl Into<String>) -> PackImage {
+        PackImage {
+            source: ImageSource::File {
+                file_id: file_id.into(),
+            },
+            size: None,
+        }
+    }
+
+    /// The same image with its pixel size known.
+    #[must_use]
+    pub fn with_size(mut self, size: Size) -> PackImage {
+        self.size = Some(size);
+        self
+    }
+
+    /// Where the image comes from.
+    pub fn source(&self) -> &ImageSource {
+        &self.source
+    }
+
+    /// Its pixel size, when known.
+    pub fn size(&self) -> Option<Size> {
+        self.size
+    }
+
+    /// The image of an existing block: base64 images are measured from their bytes (an
+    /// unreadable one has no size), URL and file images have none.
+    pub fn from_source(source: &ImageSource) -> PackImage {
+        PackImage {
+            source: source.clone(),
+            size: source_size(source),
+        }
+    }
+
+    fn base64_len(&self) -> Option<usize> {
+        match &self.source {
+            ImageSource::Base64 { data, .. } => Some(data.len()),
+            _ => None,
+        }
+    }
+
+    fn block(&self) -> ContentBlock {
+        ContentBlock::image(self.source.clone())
+    }
+
+    /// The serialised length of [`PackImage::block`], without copying the data:
+    /// `{"type":"image","source":` + the source + `}`.
+    fn block_len(&self) -> usize {
+        const WRAPPER: usize = r#"{"type":"image","source":}"#.len();
+        WRAPPER + json_len(&self.source)
+    }
+}
+
+/// What every body carries besides the new images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PackOptions {
+    /// The model id.
+    pub model: String,
+    /// `max_tokens` of each body.
+    pub max_tokens: u32,
+    /// The system prompt, if any.
+    pub system: Option<String>,
+    /// Earlier turns of the conversation, sent first in every body. Their images count toward
+    /// the image limit and the 2000 px rule, their bytes toward the body size. The new images
+    /// and the prompt form the user turn that follows them.
+    pub history: Vec<Message>,
+    /// The question asked about the images (the last block).
+    pub prompt: String,
+    /// The limits each body must respect.
+    pub limits: RequestLimits,
+}
+
+impl PackOptions {
+    /// Options for `model` with `max_tokens` 1024, no system prompt and no history.
+    pub fn new(model: impl Into<String>, prompt: impl Into<String>, limits: RequestLimits) -> Self {
+        PackOptions {
+            model: model.into(),
+            max_tokens: 1024,
+            system: None,
+            history: Vec::new(),
+            prompt: prompt.into(),
+            limits,
+        }
+    }
+}
+
+/// Why images could not be packed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackError {
+    /// This image cannot go in any body, even alone.
+    #[error("image {index} cannot be sent: {reason}")]
+    ImageTooLarge {
+        /// Its position in the input (0-based).
+        index: usize,
+        /// Which limit it breaks.
+        reason: String,
+    },
+    /// The earlier turns alone already break a limit: no body can continue them.
+    #[error("the conversation so far cannot be sent again: {reason}")]
+    HistoryTooLarge {
+        /// Which limit it breaks.
+        reason: String,
+    },
+}
+
+fn json_len<T: serde::Serialize>(value: &T) -> usize {
+    // Serialising plain data to a Vec cannot fail.
+    serde_json::to_vec(value).map_or(0, |v| v.len())
+}
+
+fn label(number: usize) -> ContentBlock {
+    ContentBlock::text(format!("Image {number}:"))
+}
+
+/// The content of a user turn: `images` (labelled `Image {first}:` on, when `labelled`), then
+/// the prompt.
+fn user_turn(images: &[PackImage], first: usize, labelled: bool, prompt: &str) -> Message {
+    let mut content = Vec::new();
+    for (i, image) in images.iter().enumerate() {
+        if labelled {
+            content.push(label(first + i));
+        }
+        content.push(image.block());
+    }
+    content.push(ContentBlock::text(prompt));
+    Message::user(content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(side: u32, data_len: usize) -> PackImage {
+        PackImage::base64("image/png", "A".repeat(data_len), Size::new(side, side))
+    }
+
+    fn options() -> PackOptions {
+        let mut o = PackOptions::new(
+            "claude-sonnet-4-5",
+            "Compare these images.",
+            RequestLimits::PORTABLE,
+        );
+        o.system = Some("Answer \"briefly\".".into());
+        o
+    }
+
+    #[test]
+    fn one_image_has_no_label_several_do() {
+        let one = pack(&[image(100, 8)], &options()).unwrap();
+        assert_eq!(one.len(), 1);
+        let json = serde_json::to_string(&one[0]).unwrap();
+        assert_eq!(
+            json,
+            r#"{"model":"claude-sonnet-4-5","max_tokens":1024,"system":"Answer \"briefly\".","messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAAAAAA"}},{"type":"text","text":"Compare these images."}]}]}"#
+        );
+        let two = pack(&[image(100, 4), image(100, 4)], &options()).unwrap();
+        let texts: Vec<String> = two[0].messages[0]
+            .content
+            .iter()
+            .filter_map(|b| match b {
+                ContentBlock::Text { text } => Some(text.clone()),
+                ContentBlock::Image { .. } => None,
+            })
+            .collect();
+        assert_eq!(texts, ["Image 1:", "Image 2:", "Compare these images."]);
+    }
+
+    #[test]
+    fn the_2000px_rule_splits_21_images() {
+        // 21 images, one of them 2400 px: a body of 21 would break the many-image rule.
+        let mut images: Vec<PackImage> = (0..21).map(|_| image(1000, 4)).collect();
+        images[20] = image(2400, 4);
+        let bodies = pack(&images, &options()).unwrap();
+        let counts: Vec<usize> = bodies.iter().map(|b| b.images().count()).collect();
+        assert_eq!(counts, [20, 1]);
+        // All 21 small: one body.
+        let small: Vec<PackImage> = (0..21).map(|_| image(2000, 4)).collect();
+        assert_eq!(pack(&small, &options()).unwrap().len(), 1);
+        // 101 images: two bodies of at most 100.
+        let many: Vec<PackImage> = (0..101).map(|_| image(500, 4)).collect();
+        let counts: Vec<usize> = pack(&many, &options())
+            .unwrap()
+            .iter()
+            .map(|b| b.images().count())
+            .collect();
+        assert_eq!(counts, [100, 1]);
+    }
+
+    #[test]
+    fn check_names_each_offending_block() {
+        use visionprep_core::request::base64_encode;
+        let png = {
+            let mut v =
+                b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x23\x28\0\0\x00\x10\x08\x02\0\0\0\0\0\0\0"
+                    .to_vec();
+            v.extend_from_slice(b"\0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\xaeB`\x82");
+            v
+        };
+        let block = |media: &str, data: String| {
+            ContentBlock::image(ImageSource::Base64 {
+                media_type: media.into(),
+                data,
+            })
+        };
+        let body = MessagesRequest {
+            model: "m".into(),
+            max_tokens: 10,
+            system: None,
+            messages: vec![Message::user(vec![
+                block("image/jpeg", base64_encode(&png)),
+                block(
+                    "image/png",
+                    format!("data:image/png;base64,{}", base64_encode(&png)),
+                ),
+                block("image/png", "@@@@".into()),
+                block("image/png", base64_encode(b"hello there")),
+                ContentBlock::image(ImageSource::Url {
+                    url: "https://x".into(),
+                }),
+                ContentBlock::text("?"),
+            ])],
+        };
+        let found: Vec<(String, &str)> = check(&body, &RequestLimits::PORTABLE)
+            .into_iter()
+            .map(|f| (f.path, f.code))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("messages[0].content[0]".to_owned(), "media-type-mismatch"),
+                ("messages[0].content[0]".to_owned(), "over-max-side"),
+                ("messages[0].content[1]".to_owned(), "data-url-prefix"),
+                ("messages[0].content[2]".to_owned(), "invalid-base64"),
+                ("messages[0].content[3]".to_owned(), "not-an-image"),
+            ]
+        );
+        // Packed bodies pass.
+        let packed = pack(&[image(100, 8)], &options()).unwrap();
+        assert!(
+            check(&packed[0], &RequestLimits::PORTABLE)
+                .iter()
+                .all(|f| f.code == "not-an-image")
+        );
+    }
+
+    #[test]
+    fn history_counts_toward_every_limit() {
+        // 15 images of unknown size earlier in the conversation: a body may then hold only 5
+        // new images, since past 20 the 2000 px rule could not be checked.
+        let mut opts = options();
+        let earlier: Vec<PackImage> = (0..15)
+            .map(|i| PackImage::url(format!("https://example.com/{i}.png")))
+            .collect();
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&earlier, "What changed?").assistant("Nothing.");
+        opts.history = chat.request().messages.clone();
+        let bodies = pack(&vec![image(1000, 4); 10], &opts).unwrap();
+        assert_eq!(bodies.len(), 2);
+        for b in &bodies {
+            assert_eq!(b.images().count(), 20);
+            assert_eq!(b.messages.len(), 3);
+            assert_eq!(b.messages[..2], opts.history[..]);
+            assert!(
+                check(b, &opts.limits)
+                    .iter()
+                    .all(|f| f.code == "not-an-image")
+            );
+        }
+        // Labels go on numbering after the history's images.
+        let ContentBlock::Text { text } = &bodies[1].messages[2].content[0] else {
+            panic!("no label");
+        };
+        assert_eq!(text, "Image 16:");
+        // Known sizes under 2000 px: 15 + 10 fit one body.
+        let sized: Vec<PackImage> = earlier
+            .iter()
+            .map(|i| i.clone().with_size(Size::new(1500, 1000)))
+            .collect();
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&sized, "What changed?").assistant("Nothing.");
+        // Sizes of URL images are not in the JSON: the history only knows it has 15 images.
+        opts.history = chat.request().messages.clone();
+        assert_eq!(pack(&vec![image(1000, 4); 10], &opts).unwrap().len(), 2);
+        // A history over 100 images cannot be continued.
+        let mut chat = Conversation::new("claude-sonnet-4-5", 1024);
+        chat.user(&vec![PackImage::url("https://example.com/x.png"); 101], "?");
+        opts.history = chat.request().messages.clone();
+        let err = pack(&[image(100, 4)], &opts).unwrap_err();
+        assert!(matches!(err, PackError::HistoryTooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn conversation_labels_and_round_trips() {
+        let mut chat = Conversation::new("claude-sonnet-4-5", 512);
+        chat.system("Be brief.")
+            .user(&[image(10, 4), PackImage::file("file_1")], "Compare.")
+            .assistant("Same.")
+            .user(&[], "Sure?");
+        let json = serde_json::to_string(chat.request()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"model":"claude-sonnet-4-5","max_tokens":512,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"Image 1:"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}},{"type":"text","text":"Image 2:"},{"type":"image","source":{"type":"file","file_id":"file_1"}},{"type":"text","text":"Compare."}]},{"role":"assistant","content":[{"type":"text","text":"Same."}]},{"role":"user","content":[{"type":"text","text":"Sure?"}]}]}"#
+        );
+        let back: MessagesRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(Conversation::from_request(back), chat);
+    }
+
+    #[test]
+    fn packer_reports_an_image_that_cannot_fit_and_goes_on() {
+        let cap = RequestLimits::PORTABLE.max_image_base64_bytes as usize;
+        let opts = options();
+        let mut packer = Packer::new(&opts).unwrap();
+        assert_eq!(packer.push(image(100, 4)).unwrap(), None);
+        let err = packer.push(image(100, cap + 4)).unwrap_err();
+        assert!(
+            matches!(err, PackError::ImageTooLarge { index: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(packer.push(image(100, 4)).unwrap(), None);
+        assert_eq!(packer.pending(), 2);
+        let last = packer.finish().unwrap();
+        assert_eq!(last.images().count(), 2);
+    }
+
+    #[test]
+    fn block_length_is_the_serialised_length() {
+        for image in [
+            image(100, 7),
+            PackImage::url("https://example.com/a \"quoted\" \\ path.png"),
+            PackImage::file("file_\u{e9}\n"),
+        ] {
+            assert_eq!(image.block_len(), json_len(&image.block()), "{image:?}");
+        }
+    }
+
+    #[test]
+    fn images_that_can_never_fit_are_errors() {
+        let cap = RequestLimits::PORTABLE.max_image_base64_bytes as usize;
+        let err = pack(&[image(100, 4), image(100, cap + 4)], &options()).unwrap_err();
+        assert!(
+            matches!(err, PackError::ImageTooLarge { index: 1, .. }),
+            "{err}"
+        );
+        let err = pack(&[image(9000, 4)], &options()).unwrap_err();
+        assert!(err.to_string().contains("8000"), "{err}");
+    }
+}

@@ -1,0 +1,286 @@
+//! Packing images, in order, into the fewest bodies that respect every limit.
+
+use super::*;
+
+/// What the images of earlier turns impose on a body.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    count: usize,
+    longest: u32,
+    unknown: bool,
+}
+
+/// The displayed size of a base64 image, read from its header; `None` for URL and file images
+/// and for data that is no readable image.
+pub(super) fn source_size(source: &ImageSource) -> Option<Size> {
+    let ImageSource::Base64 { data, .. } = source else {
+        return None;
+    };
+    let bytes = base64_decode(data).ok()?;
+    crate::probe::probe_bytes(&bytes, &crate::Limits::default())
+        .ok()
+        .map(|p| p.displayed())
+}
+
+impl Held {
+    fn of(messages: &[Message]) -> Held {
+        messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter_map(|block| match block {
+                ContentBlock::Image { source, .. } => Some(source_size(source)),
+                ContentBlock::Text { .. } => None,
+            })
+            .fold(Held::default(), Held::with_size)
+    }
+
+    fn with(self, image: &PackImage) -> Held {
+        self.with_size(image.size)
+    }
+
+    fn with_size(self, size: Option<Size>) -> Held {
+        Held {
+            count: self.count + 1,
+            longest: self.longest.max(size.map_or(0, |s| s.long_edge())),
+            unknown: self.unknown || size.is_none(),
+        }
+    }
+
+    /// The image-count and pixel-size limits, for a body holding exactly these images.
+    fn breaks(&self, limits: &RequestLimits) -> Option<String> {
+        let count = u32::try_from(self.count).unwrap_or(u32::MAX);
+        let max_side = limits.max_side_for(count);
+        if count > limits.max_images {
+            Some(format!(
+                "{count} images, over the limit of {}",
+                limits.max_images
+            ))
+        } else if self.longest > max_side {
+            Some(format!(
+                "an image of {} px is over the {max_side} px limit for a body of {count} images",
+                self.longest
+            ))
+        } else if self.unknown && count > limits.many_images_threshold {
+            Some(format!(
+                "an image of unknown size cannot be checked against the {max_side} px limit \
+                 for a body of {count} images"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// The exact serialised length of a body: history, then a user turn of `n` new images.
+#[derive(Debug)]
+struct Sizer {
+    skeleton: usize,
+    held: usize,
+    /// `labels[n]`: the serialised length of the labels of the first `n` new images.
+    labels: Vec<usize>,
+}
+
+impl Sizer {
+    fn new(options: &PackOptions, held: usize) -> Sizer {
+        Sizer {
+            skeleton: json_len(&body(options, &[], held)),
+            held,
+            labels: vec![0],
+        }
+    }
+
+    /// Length with `n` new images whose blocks total `image_bytes`; labels when the body holds
+    /// several images, a comma before each new block (the prompt block is in the skeleton).
+    fn len(&mut self, n: usize, image_bytes: usize) -> usize {
+        while self.labels.len() <= n {
+            let i = self.labels.len();
+            let total = self.labels[i - 1] + json_len(&label(self.held + i));
+            self.labels.push(total);
+        }
+        let labelled = self.held + n >= 2;
+        let labels = if labelled { self.labels[n] } else { 0 };
+        let blocks = if labelled { 2 * n } else { n };
+        self.skeleton + image_bytes + labels + blocks
+    }
+}
+
+fn body(options: &PackOptions, images: &[PackImage], held: usize) -> MessagesRequest {
+    let mut messages = options.history.clone();
+    messages.push(user_turn(
+        images,
+        held + 1,
+        held + images.len() >= 2,
+        &options.prompt,
+    ));
+    MessagesRequest {
+        model: options.model.clone(),
+        max_tokens: options.max_tokens,
+        system: options.system.clone(),
+        messages,
+    }
+}
+
+/// Packs `images` in order into the fewest bodies within `options.limits`, each body the
+/// history followed by a user turn with its share of the images and the prompt.
+///
+/// Greedy filling is optimal here: every limit only gets easier as a body loses images, so
+/// extending each body as far as it goes never forces an extra one later. [`Packer`] does the
+/// same one image at a time, for runs too large to hold every image at once.
+///
+/// # Errors
+///
+/// [`PackError::ImageTooLarge`] names the first image that cannot go in a body even alone (after
+/// the history), [`PackError::HistoryTooLarge`] a history that breaks a limit by itself.
+pub fn pack(
+    images: &[PackImage],
+    options: &PackOptions,
+) -> Result<Vec<MessagesRequest>, PackError> {
+    let mut packer = Packer::new(options)?;
+    let mut bodies = Vec::new();
+    let mut start = 0;
+    for (end, image) in images.iter().enumerate() {
+        if packer.place(image)? {
+            bodies.push(body(options, &images[start..end], packer.held.count));
+            start = end;
+        }
+    }
+    if start < images.len() {
+        bodies.push(body(options, &images[start..], packer.held.count));
+    }
+    Ok(bodies)
+}
+
+/// Packs images as they come, handing out each body as soon as the next image does not fit
+/// in it: memory holds one body's images, however many there are. The bodies are the ones
+/// [`pack`] makes from the same images.
+///
+/// ```
+/// use visionprep::core::{Profile, Size};
+/// use visionprep::request::{PackImage, PackOptions, Packer};
+/// // claude.ai takes 20 images a message.
+/// let options = PackOptions::new("claude-sonnet-4-6", "Describe it.", Profile::ClaudeAi.limits());
+/// let mut packer = Packer::new(&options)?;
+/// let mut bodies = Vec::new();
+/// for i in 0..45 {
+///     let image = PackImage::base64("image/png", "iVBORw0KGgo=", Size::new(800, 600));
+///     bodies.extend(packer.push(image)?); // a full body comes out every 20 images
+/// }
+/// bodies.extend(packer.finish());
+/// let counts: Vec<usize> = bodies.iter().map(|b| b.images().count()).collect();
+/// assert_eq!(counts, [20, 20, 5]);
+/// # Ok::<(), visionprep::request::PackError>(())
+/// ```
+#[derive(Debug)]
+pub struct Packer<'o> {
+    options: &'o PackOptions,
+    held: Held,
+    sizer: Sizer,
+    /// The open body's images, their state and block bytes.
+    images: Vec<PackImage>,
+    /// How many images the open body holds (`images` is not filled by [`pack`]).
+    open: usize,
+    state: Held,
+    bytes: usize,
+    pushed: usize,
+}
+
+impl<'o> Packer<'o> {
+    /// A packer for bodies with `options`.
+    ///
+    /// # Errors
+    ///
+    /// [`PackError::HistoryTooLarge`] when the history alone breaks a limit.
+    pub fn new(options: &'o PackOptions) -> Result<Packer<'o>, PackError> {
+        let limits = options.limits;
+        let held = Held::of(&options.history);
+        let sizer = Sizer::new(options, held.count);
+        // The body with the history and the prompt alone.
+        let history_only = sizer.skeleton as u64;
+        if let Some(reason) = held.breaks(&limits).or_else(|| {
+            (history_only > limits.max_request_bytes).then(|| {
+                format!(
+                    "it makes a body of {history_only} bytes, over {}",
+                    limits.max_request_bytes
+                )
+            })
+        }) {
+            return Err(PackError::HistoryTooLarge { reason });
+        }
+        Ok(Packer {
+            options,
+            held,
+            sizer,
+            images: Vec::new(),
+            open: 0,
+            state: held,
+            bytes: 0,
+            pushed: 0,
+        })
+    }
+
+    /// Adds the next image; returns the body it closed when it did not fit in the open one.
+    ///
+    /// # Errors
+    ///
+    /// [`PackError::ImageTooLarge`] (with the image's position among those pushed) when the
+    /// image can go in no body even alone: it is not kept, and the packer goes on.
+    pub fn push(&mut self, image: PackImage) -> Result<Option<MessagesRequest>, PackError> {
+        let closes = self.place(&image)?;
+        let closed = closes.then(|| body(self.options, &self.images, self.held.count));
+        if closes {
+            self.images.clear();
+        }
+        self.images.push(image);
+        Ok(closed)
+    }
+
+    /// Checks `image` and counts it in: `true` when it opens a new body (the open one is full).
+    fn place(&mut self, image: &PackImage) -> Result<bool, PackError> {
+        let limits = self.options.limits;
+        let index = self.pushed;
+        self.pushed += 1;
+        let len = image.block_len();
+        let reason = match image.base64_len() {
+            Some(b64) if b64 as u64 > limits.max_image_base64_bytes => Some(format!(
+                "its base64 text is {b64} bytes, over the {}-byte limit",
+                limits.max_image_base64_bytes
+            )),
+            _ => self.held.with(image).breaks(&limits).or_else(|| {
+                (self.sizer.len(1, len) as u64 > limits.max_request_bytes).then(|| {
+                    format!(
+                        "with it a body is over {} bytes, even alone",
+                        limits.max_request_bytes
+                    )
+                })
+            }),
+        };
+        if let Some(reason) = reason {
+            return Err(PackError::ImageTooLarge { index, reason });
+        }
+        let next = self.state.with(image);
+        let fits = self.open == 0
+            || (next.breaks(&limits).is_none()
+                && self.sizer.len(self.open + 1, self.bytes + len) as u64
+                    <= limits.max_request_bytes);
+        if fits {
+            self.state = next;
+            self.bytes += len;
+            self.open += 1;
+            return Ok(false);
+        }
+        self.state = self.held.with(image);
+        self.bytes = len;
+        self.open = 1;
+        Ok(true)
+    }
+
+    /// Images waiting in the open body.
+    pub fn pending(&self) -> usize {
+        self.images.len()
+    }
+
+    /// The open body, if it holds any image.
+    pub fn finish(self) -> Option<MessagesRequest> {
+        (!self.images.is_empty()).then(|| body(self.options, &self.images, self.held.count))
+    }
+}
