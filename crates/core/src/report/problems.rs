@@ -1,0 +1,183 @@
+//! What is wrong with an image (problems) or why it could not be read (error codes).
+
+use super::*;
+
+/// Something about an image worth telling the user; it does not stop the estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum ProblemCode {
+    /// Not one of the four API formats: must be converted (the report's `format` names it).
+    UnsupportedFormat,
+    /// The file name's extension names another image format than the bytes.
+    ExtensionMismatch,
+    /// An edge is over the API's per-side limit (8000 px): rejected as it is.
+    OverMaxSide,
+    /// An edge is under 200 px: results may suffer.
+    #[cfg_attr(feature = "serde", serde(rename = "under-200px"))]
+    Under200px,
+    /// The base64 text is over the profile's per-image limit: rejected as it is.
+    OverByteLimit,
+    /// Animated: the model sees only the first frame.
+    Animated,
+    /// Stored sideways or mirrored with an EXIF tag: seen that way unless prepared.
+    ExifRotated,
+    /// Data ended early; read leniently.
+    Truncated,
+}
+
+impl ProblemCode {
+    /// The stable code used in reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::UnsupportedFormat => "unsupported-format",
+            ProblemCode::ExtensionMismatch => "extension-mismatch",
+            ProblemCode::OverMaxSide => "over-max-side",
+            ProblemCode::Under200px => "under-200px",
+            ProblemCode::OverByteLimit => "over-byte-limit",
+            ProblemCode::Animated => "animated",
+            ProblemCode::ExifRotated => "exif-rotated",
+            ProblemCode::Truncated => "truncated",
+        }
+    }
+
+    /// What the problem means for the user, in one sentence fragment.
+    pub const fn description(self) -> &'static str {
+        match self {
+            ProblemCode::UnsupportedFormat => "not a format the API accepts: it must be converted",
+            ProblemCode::ExtensionMismatch => "the file name's extension names another format",
+            ProblemCode::OverMaxSide => "over 8000 px on a side: the API rejects it as is",
+            ProblemCode::Under200px => "under 200 px on a side: results may suffer",
+            ProblemCode::OverByteLimit => "over the per-image byte limit once base64-encoded",
+            ProblemCode::Animated => "animated: the model sees the first frame only",
+            ProblemCode::ExifRotated => "turned by an EXIF tag: seen sideways unless prepared",
+            ProblemCode::Truncated => "the data ends early",
+        }
+    }
+}
+
+impl fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an image could not be assessed at all. Stable codes shared by every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The file could not be opened or read (permissions, vanished, not a regular file).
+    Unreadable,
+    /// The file is empty.
+    Empty,
+    /// The bytes are no image format visionprep knows.
+    NotAnImage,
+    /// A recognised format that cannot be read or converted (PDF, SVG, ...).
+    UnsupportedFormat,
+    /// The data ends before the image does.
+    Truncated,
+    /// The data is not a valid image of its format.
+    Corrupt,
+    /// The declared size is beyond the configured pixel limit.
+    DimensionsTooLarge,
+    /// Decoding would need more memory than the configured limit.
+    MemoryLimit,
+    /// The output could not be encoded (or not under the byte limit).
+    EncodeFailed,
+    /// Writing an output failed.
+    Io,
+}
+
+impl ErrorCode {
+    /// The stable code used in reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unreadable => "unreadable",
+            ErrorCode::Empty => "empty",
+            ErrorCode::NotAnImage => "not-an-image",
+            ErrorCode::UnsupportedFormat => "unsupported-format",
+            ErrorCode::Truncated => "truncated",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::DimensionsTooLarge => "dimensions-too-large",
+            ErrorCode::MemoryLimit => "memory-limit",
+            ErrorCode::EncodeFailed => "encode-failed",
+            ErrorCode::Io => "io",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The facts about an image that decide its problems: what a header read gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageFacts<'a> {
+    /// The sniffed format.
+    pub format: Format,
+    /// The size as stored.
+    pub stored: Size,
+    /// The EXIF (or container) orientation.
+    pub orientation: Orientation,
+    /// Whether the image has more than one frame.
+    pub animated: bool,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// The file name's extension, if any.
+    pub extension: Option<&'a str>,
+    /// The data ends before the image does (read leniently).
+    pub truncated: bool,
+}
+
+impl ImageFacts<'_> {
+    /// The size the image is seen at, upright.
+    pub const fn displayed(&self) -> Size {
+        self.orientation.displayed(self.stored)
+    }
+
+    /// Every problem of the image as it is, against `limits`, in a stable order.
+    pub fn problems(&self, limits: &RequestLimits) -> Vec<ProblemCode> {
+        let d = self.displayed();
+        let mut out = Vec::new();
+        if !self.format.is_api_format() {
+            out.push(ProblemCode::UnsupportedFormat);
+        }
+        if let Some(ext) = self.extension
+            && Format::is_image_extension(ext)
+            && !self.format.matches_extension(ext)
+        {
+            out.push(ProblemCode::ExtensionMismatch);
+        }
+        out.extend(size_problems(d, limits));
+        if base64_len(self.bytes) > limits.max_image_base64_bytes {
+            out.push(ProblemCode::OverByteLimit);
+        }
+        if self.animated {
+            out.push(ProblemCode::Animated);
+        }
+        if !self.orientation.is_identity() {
+            out.push(ProblemCode::ExifRotated);
+        }
+        if self.truncated {
+            out.push(ProblemCode::Truncated);
+        }
+        out
+    }
+}
+
+/// The problems an image has by its displayed size alone: `over-max-side`, `under-200px`.
+pub fn size_problems(displayed: Size, limits: &RequestLimits) -> impl Iterator<Item = ProblemCode> {
+    let over = displayed.long_edge() > limits.max_side;
+    let small = displayed.short_edge() < SMALL_EDGE;
+    [
+        (over, ProblemCode::OverMaxSide),
+        (small, ProblemCode::Under200px),
+    ]
+    .into_iter()
+    .filter_map(|(has, code)| has.then_some(code))
+}
