@@ -331,3 +331,96 @@ pub fn cmyk_swapped_profile() -> Vec<u8> {
     p.extend_from_slice(&lut);
     p
 }
+
+/// The folder of committed fixtures (`tests/fixtures/README.md` says how each was made).
+pub fn fixture_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A committed fixture's bytes.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_dir().join(name)).unwrap()
+}
+
+/// The one list of inputs the robustness tests (every prefix probed, every prefix prepared)
+/// walk: images generated in every variant the Rust encoders write, and every committed image
+/// fixture (lossy, animated and EXIF WebP; HEIC, AVIF, JPEG XL). Named by kind or file name.
+pub fn every_input() -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> = generated()
+        .into_iter()
+        .map(|(name, bytes)| (name.to_owned(), bytes))
+        .collect();
+    all.extend([
+        (
+            "progressive-exif6-64x48".to_owned(),
+            jpeg(64, 48, JpegKind::Progressive, Some((6, false))),
+        ),
+        (
+            "png-rgba-64x48".to_owned(),
+            png(
+                64,
+                48,
+                ::png::ColorType::Rgba,
+                ::png::BitDepth::Eight,
+                None,
+                1,
+            ),
+        ),
+        ("gif-2frames-64x48".to_owned(), gif(64, 48, 2, false)),
+        (
+            "webp-lossless-alpha-64x48".to_owned(),
+            webp_lossless(64, 48, true),
+        ),
+    ]);
+    let mut committed: Vec<std::path::PathBuf> = std::fs::read_dir(fixture_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "icc" && e != "md"))
+        .collect();
+    committed.sort();
+    for path in committed {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        all.push((name, std::fs::read(path).unwrap()));
+    }
+    all
+}
+
+fn generated() -> Vec<(&'static str, Vec<u8>)> {
+    let img = image::DynamicImage::ImageRgb8(rgb(24, 16));
+    vec![
+        ("jpeg", jpeg(24, 16, JpegKind::Baseline, Some((6, false)))),
+        ("progressive", jpeg(24, 16, JpegKind::Progressive, None)),
+        (
+            "png",
+            png(
+                24,
+                16,
+                ::png::ColorType::Rgba,
+                ::png::BitDepth::Eight,
+                Some(3),
+                1,
+            ),
+        ),
+        (
+            "apng",
+            png(
+                24,
+                16,
+                ::png::ColorType::Rgb,
+                ::png::BitDepth::Eight,
+                None,
+                2,
+            ),
+        ),
+        ("gif", gif(24, 16, 3, false)),
+        (
+            "webp",
+            webp_extended_with_exif(&webp_lossless(24, 16, true), 24, 16, 8),
+        ),
+        ("tiff", encode(img.clone(), image::ImageFormat::Tiff)),
+        ("bmp", encode(img.clone(), image::ImageFormat::Bmp)),
+        ("ico", encode(img.clone(), image::ImageFormat::Ico)),
+        ("pnm", encode(img.clone(), image::ImageFormat::Pnm)),
+        ("qoi", encode(img, image::ImageFormat::Qoi)),
+    ]
+}

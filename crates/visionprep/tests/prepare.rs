@@ -151,7 +151,7 @@ fn every_kind_of_input_comes_out_ready() {
 
 #[test]
 fn committed_lossy_webp_becomes_jpeg_or_png() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = make::fixture_dir();
     let opts = options();
     for (name, expect) in [
         ("webp-lossy-64x48.webp", MediaType::Webp),
@@ -261,7 +261,7 @@ fn all_eight_orientations_come_out_upright() {
 fn embedded_icc_profiles_are_converted_to_srgb() {
     // A profile whose red primary is green and green primary red: after conversion the red
     // quadrant must come out green and the green one red, on both decode paths.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = make::fixture_dir();
     let icc = std::fs::read(dir.join("icc-swapped-red-green.icc")).unwrap();
     let opts = options();
     for (w, h) in [(2000, 1200), (4000, 2400)] {
@@ -371,7 +371,7 @@ fn high_resolution_models_keep_more() {
 
 #[test]
 fn formats_without_a_decoder_say_so() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = make::fixture_dir();
     for name in ["heic-64x48.heic", "avif-64x48.avif", "jxl-64x48.jxl"] {
         let input = std::fs::read(dir.join(name)).unwrap();
         let err = prepare(&input, &options()).unwrap_err();
@@ -403,22 +403,9 @@ fn files_over_the_read_limit_are_refused_unread() {
 #[test]
 fn every_prefix_is_an_error_never_a_panic() {
     let opts = options();
-    let mut inputs = vec![
-        make::jpeg(64, 48, JpegKind::Progressive, Some((6, false))),
-        make::png(64, 48, png::ColorType::Rgba, png::BitDepth::Eight, None, 1),
-        make::gif(64, 48, 2, false),
-        make::webp_lossless(64, 48, true),
-    ];
-    // Every committed fixture too (lossy, animated and EXIF WebP; HEIC, AVIF, JPEG XL).
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e != "icc" && e != "md") {
-            inputs.push(std::fs::read(path).unwrap());
-        }
-    }
+    let inputs = make::every_input();
     let mut tried = 0;
-    for input in &inputs {
+    for (_, input) in &inputs {
         for cut in 0..input.len() {
             tried += 1;
             // Ok or a typed error: a panic fails the test.
@@ -428,7 +415,7 @@ fn every_prefix_is_an_error_never_a_panic() {
         }
     }
     eprintln!("{tried} prefixes of {} inputs prepared", inputs.len());
-    assert!(inputs.len() >= 12 && tried > 5_000, "{tried}");
+    assert!(inputs.len() >= 25 && tried > 5_000, "{tried}");
 }
 
 /// fast_image_resize picks SIMD code at run time; every backend this CPU has must give the
@@ -536,7 +523,7 @@ fn cut_off_files_are_errors_unless_lenient() {
 
 #[test]
 fn png_icc_profiles_are_converted_and_bombs_ignored() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = make::fixture_dir();
     let icc = std::fs::read(dir.join("icc-swapped-red-green.icc")).unwrap();
     let opts = options();
     let plain = encode(

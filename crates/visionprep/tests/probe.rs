@@ -184,7 +184,6 @@ fn webp_variants() {
 /// the variants no Rust encoder writes: lossy WebP, HEIC, AVIF, JPEG XL.
 #[test]
 fn committed_fixtures() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     type Case = (&'static str, Format, (u32, u32), u8, Option<u32>);
     let cases: [Case; 10] = [
         ("webp-lossy-64x48.webp", Format::Webp, (64, 48), 1, Some(1)),
@@ -218,7 +217,7 @@ fn committed_fixtures() {
         ("jxl-exif6-64x48.jxl", Format::JpegXl, (64, 48), 6, None),
     ];
     for (name, format, (w, h), orientation, frames) in cases {
-        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let bytes = make::fixture(name);
         let p = probe(&bytes);
         assert_eq!(p.format, format, "{name}");
         assert_eq!(p.stored, Size::new(w, h), "{name}");
@@ -270,51 +269,12 @@ fn garbage_after_a_valid_header_still_probes() {
     assert_eq!(probe(&png).stored, Size::new(64, 48));
 }
 
-fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
-    let img = image::DynamicImage::ImageRgb8(make::rgb(24, 16));
-    vec![
-        (
-            "jpeg",
-            make::jpeg(24, 16, JpegKind::Baseline, Some((6, false))),
-        ),
-        (
-            "progressive",
-            make::jpeg(24, 16, JpegKind::Progressive, None),
-        ),
-        (
-            "png",
-            make::png(
-                24,
-                16,
-                png::ColorType::Rgba,
-                png::BitDepth::Eight,
-                Some(3),
-                1,
-            ),
-        ),
-        (
-            "apng",
-            make::png(24, 16, png::ColorType::Rgb, png::BitDepth::Eight, None, 2),
-        ),
-        ("gif", make::gif(24, 16, 3, false)),
-        (
-            "webp",
-            make::webp_extended_with_exif(&make::webp_lossless(24, 16, true), 24, 16, 8),
-        ),
-        ("tiff", make::encode(img.clone(), ImageFormat::Tiff)),
-        ("bmp", make::encode(img.clone(), ImageFormat::Bmp)),
-        ("ico", make::encode(img.clone(), ImageFormat::Ico)),
-        ("pnm", make::encode(img.clone(), ImageFormat::Pnm)),
-        ("qoi", make::encode(img, ImageFormat::Qoi)),
-    ]
-}
-
 #[test]
 fn every_prefix_is_an_error_or_a_probe_never_a_panic() {
     let mut tried = 0;
-    let all = fixtures();
+    let all = make::every_input();
     for (name, bytes) in &all {
-        let (name, bytes) = (*name, bytes.as_slice());
+        let (name, bytes) = (name.as_str(), bytes.as_slice());
         let full = probe(bytes);
         for cut in 0..bytes.len() {
             tried += 1;
@@ -389,8 +349,8 @@ fn non_images() {
 #[test]
 fn files_probe_like_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in fixtures() {
-        let path = dir.path().join(name);
+    for (name, bytes) in make::every_input() {
+        let path = dir.path().join(&name);
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(
             probe_path(&path, &Limits::default()).unwrap(),

@@ -8,6 +8,7 @@
     unreachable_pub
 )]
 
+mod folder;
 mod make;
 mod prepare;
 mod probe;
