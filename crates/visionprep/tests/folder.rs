@@ -93,7 +93,7 @@ fn clashing_names_resolve_alike_in_any_thread_count_and_on_every_rerun() {
     let input = dir.path().join("in");
     let files = clashing_tree(&input);
     assert_eq!(files, 1000);
-    assert_eq!(walk(&[input.clone()], false).count(), 1000);
+    assert_eq!(walk(std::slice::from_ref(&input), false).count(), 1000);
 
     let (one, rows) = run(&input, &dir.path().join("out1"), 1);
     let (two, _) = run(&input, &dir.path().join("out2"), 2);
@@ -141,7 +141,7 @@ fn the_cost_report_walks_the_same_files() {
     let options = PrepareOptions::default();
     let mut paths = Vec::new();
     let (totals, skipped) = assess_folder(
-        &[input.clone()],
+        std::slice::from_ref(&input),
         &assessor(&options),
         &RunOptions::default(),
         |step| {
