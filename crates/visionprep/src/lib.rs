@@ -35,7 +35,7 @@ pub use limits::Limits;
 pub use prepare::{
     OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, prepare, prepare_path,
 };
-pub use probe::{Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
+pub use probe::{Error, Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

@@ -617,3 +617,19 @@ fn cmyk_profiles_are_applied() {
         }
     }
 }
+
+/// A cut-off WebP or GIF is `truncated`: found by the decoder's end-of-file error in its chain
+/// of sources, never by the text of its message.
+#[test]
+fn cut_off_webp_and_gif_are_truncated() {
+    let opts = options();
+    for (name, bytes) in [
+        ("webp", make::webp_lossless(300, 200, false)),
+        ("gif", make::gif(300, 200, 1, false)),
+    ] {
+        let cut = &bytes[..bytes.len() * 3 / 4];
+        let err = prepare(cut, &opts).unwrap_err();
+        eprintln!("{name}: {err}");
+        assert_eq!(err.code(), ErrorCode::Truncated, "{name}: {err}");
+    }
+}

@@ -84,7 +84,7 @@ fn jpeg_failure<T>(e: jpeg_decoder::Error) -> Result<Option<T>, PrepareError> {
     match e {
         jpeg_decoder::Error::Unsupported(_) => Ok(None),
         jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(PrepareError::Truncated { format })
+            Err(PrepareError::data_ends(format))
         }
         other => Err(PrepareError::Corrupt {
             format,
@@ -275,7 +275,7 @@ fn decode_png(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, P
     let format = Format::Png;
     let fail = |e: png::DecodingError| match e {
         png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            PrepareError::Truncated { format }
+            PrepareError::data_ends(format)
         }
         png::DecodingError::LimitsExceeded => PrepareError::MemoryLimit {
             format,
@@ -333,7 +333,7 @@ fn decode_png(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, P
                 }
                 // Read leniently, the rows so far stay and the rest stays black.
                 Ok(None) | Err(_) if probe.truncated => break,
-                Ok(None) => return Err(PrepareError::Truncated { format }),
+                Ok(None) => return Err(PrepareError::data_ends(format)),
                 Err(e) => return Err(fail(e)),
             }
         }
@@ -411,7 +411,7 @@ fn webp_icc(bytes: &[u8]) -> Option<Vec<u8>> {
 fn map_error(e: ImageError, format: Format) -> PrepareError {
     match e {
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            PrepareError::Truncated { format }
+            PrepareError::data_ends(format)
         }
         ImageError::IoError(io) => PrepareError::Corrupt {
             format,
@@ -425,14 +425,27 @@ fn map_error(e: ImageError, format: Format) -> PrepareError {
             format,
             reason: u.to_string(),
         },
-        other => {
-            let reason = other.to_string();
-            let lower = reason.to_ascii_lowercase();
-            if lower.contains("eof") || lower.contains("end of") || lower.contains("truncat") {
-                PrepareError::Truncated { format }
-            } else {
-                PrepareError::Corrupt { format, reason }
-            }
-        }
+        other if ends_early(&other) => PrepareError::data_ends(format),
+        other => PrepareError::Corrupt {
+            format,
+            reason: other.to_string(),
+        },
     }
+}
+
+/// Whether a decoder's error comes from input that ended early: an `UnexpectedEof` I/O error
+/// anywhere in its chain of sources (the WebP, GIF and TIFF decoders wrap their reader's
+/// error). Typed: the message text is never looked at.
+fn ends_early(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }

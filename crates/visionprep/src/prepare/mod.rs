@@ -38,8 +38,8 @@ use pixels::{Layout, Pixels};
 use std::fmt;
 use std::str::FromStr;
 use visionprep_core::{
-    CostOptions, ErrorCode, Format, MediaType, ModelPrice, PriceError, PriceTable, RequestLimits,
-    Size, TierLimits, TokenRule, Usd, fit_target,
+    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, RequestLimits, Size,
+    TierLimits, TokenRule, Usd, fit_target,
 };
 
 /// What format prepared images are written in.
@@ -211,85 +211,9 @@ pub struct Prepared {
     pub truncated: bool,
 }
 
-/// Why an image could not be prepared.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PrepareError {
-    /// The header could not be read.
-    #[error(transparent)]
-    Probe(#[from] ProbeError),
-    /// A format visionprep recognises but cannot decode (HEIC, AVIF, JPEG XL, PDF, SVG).
-    #[error("{format} is not supported: {reason}")]
-    Unsupported {
-        /// The format.
-        format: Format,
-        /// Why.
-        reason: String,
-    },
-    /// The pixel data ends early.
-    #[error("truncated {format}: the image data ends early")]
-    Truncated {
-        /// The format.
-        format: Format,
-    },
-    /// The pixel data is invalid.
-    #[error("corrupt {format}: {reason}")]
-    Corrupt {
-        /// The format.
-        format: Format,
-        /// What the decoder said.
-        reason: String,
-    },
-    /// The declared size is over the pixel limit.
-    #[error("{format} declares {size}, over the limit of {limit} pixels")]
-    DimensionsTooLarge {
-        /// The format.
-        format: Format,
-        /// The declared size.
-        size: Size,
-        /// The limit.
-        limit: u64,
-    },
-    /// Decoding would need more memory than allowed.
-    #[error("{format} needs more memory than allowed: {reason}")]
-    MemoryLimit {
-        /// The format.
-        format: Format,
-        /// What the decoder said.
-        reason: String,
-    },
-    /// Encoding failed, or no encoding fits the byte cap.
-    #[error("cannot encode: {0}")]
-    Encode(String),
-}
-
-impl PrepareError {
-    /// The stable code of this error in reports.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            PrepareError::Probe(p) => p.code(),
-            PrepareError::Unsupported { .. } => ErrorCode::UnsupportedFormat,
-            PrepareError::Truncated { .. } => ErrorCode::Truncated,
-            PrepareError::Corrupt { .. } => ErrorCode::Corrupt,
-            PrepareError::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
-            PrepareError::MemoryLimit { .. } => ErrorCode::MemoryLimit,
-            PrepareError::Encode(_) => ErrorCode::EncodeFailed,
-        }
-    }
-
-    /// The input format, when it was recognised.
-    pub fn format(&self) -> Option<Format> {
-        match self {
-            PrepareError::Probe(p) => p.format(),
-            PrepareError::Unsupported { format, .. }
-            | PrepareError::Truncated { format }
-            | PrepareError::Corrupt { format, .. }
-            | PrepareError::DimensionsTooLarge { format, .. }
-            | PrepareError::MemoryLimit { format, .. } => Some(*format),
-            PrepareError::Encode(_) => None,
-        }
-    }
-}
+/// Why an image could not be prepared: the library's one [`Error`](crate::Error) (header,
+/// decode, limits and encode faults alike).
+pub type PrepareError = crate::probe::Error;
 
 /// Prepares images one after another, reusing its resize buffers: make one per thread.
 #[derive(Default)]

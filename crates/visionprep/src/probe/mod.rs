@@ -146,10 +146,13 @@ impl Probe {
     }
 }
 
-/// Why a probe failed. [`ProbeError::code`] gives the stable report code.
+/// Why an image could not be read or prepared: the one error type of the probe and the
+/// pixel pipeline ([`ProbeError`] and [`PrepareError`](crate::prepare::PrepareError) are its
+/// names at each stage). Typed end to end; [`Error::code`] gives the stable report code,
+/// derived from the variant alone.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProbeError {
+pub enum Error {
     /// The file could not be opened or read.
     #[error("cannot read the file: {0}")]
     Io(#[from] io::Error),
@@ -200,30 +203,59 @@ pub enum ProbeError {
         /// The pixel limit it is over.
         limit: u64,
     },
+    /// Decoding would need more memory than allowed (or the file is over the size limit).
+    #[error("{format} needs more memory than allowed: {reason}")]
+    MemoryLimit {
+        /// The format.
+        format: Format,
+        /// What the limit or the decoder said.
+        reason: String,
+    },
+    /// Encoding failed, or no encoding fits the byte cap.
+    #[error("cannot encode: {0}")]
+    Encode(String),
 }
 
-impl ProbeError {
+/// The error of the header probe: [`Error`].
+pub type ProbeError = Error;
+
+impl Error {
+    /// The pixel data of a `format` image ends early.
+    pub(crate) fn data_ends(format: Format) -> Error {
+        Error::Truncated {
+            format,
+            what: "the image data ends early",
+        }
+    }
+
     /// The format, when the bytes were recognised before the error.
     pub fn format(&self) -> Option<Format> {
         match self {
-            ProbeError::Unsupported { format, .. }
-            | ProbeError::Truncated { format, .. }
-            | ProbeError::Corrupt { format, .. }
-            | ProbeError::DimensionsTooLarge { format, .. } => Some(*format),
-            _ => None,
+            Error::Unsupported { format, .. }
+            | Error::Truncated { format, .. }
+            | Error::Corrupt { format, .. }
+            | Error::DimensionsTooLarge { format, .. }
+            | Error::MemoryLimit { format, .. } => Some(*format),
+            Error::Io(_)
+            | Error::NotAFile(_)
+            | Error::Empty
+            | Error::NotAnImage(_)
+            | Error::Encode(_) => None,
         }
     }
 
     /// The stable code of this error in reports.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ProbeError::Io(_) | ProbeError::NotAFile(_) => ErrorCode::Unreadable,
-            ProbeError::Empty => ErrorCode::Empty,
-            ProbeError::NotAnImage(_) => ErrorCode::NotAnImage,
-            ProbeError::Unsupported { .. } => ErrorCode::UnsupportedFormat,
-            ProbeError::Truncated { .. } => ErrorCode::Truncated,
-            ProbeError::Corrupt { .. } => ErrorCode::Corrupt,
-            ProbeError::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
+            Error::Io(_) | Error::NotAFile(_) => ErrorCode::Unreadable,
+            Error::Empty => ErrorCode::Empty,
+            Error::NotAnImage(_) => ErrorCode::NotAnImage,
+            Error::Unsupported { .. } => ErrorCode::UnsupportedFormat,
+            Error::Truncated { .. } => ErrorCode::Truncated,
+            Error::Corrupt { .. } => ErrorCode::Corrupt,
+            Error::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
+            Error::MemoryLimit { .. } => ErrorCode::MemoryLimit,
+            Error::Encode(_) => ErrorCode::EncodeFailed,
         }
     }
 }
