@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             sniff(&out.bytes).and_then(|f| f.media_type()),
             Some(out.media_type)
         );
-        assert!(fits(out.output_size, options.tier));
+        assert!(fits(out.output_size, options.target.tier()));
         assert!(options.request.image_bytes_ok(out.bytes.len() as u64));
         let probe = probe_bytes(&out.bytes, &Limits::default()).expect("output re-probes");
         assert_eq!(probe.displayed(), out.output_size);

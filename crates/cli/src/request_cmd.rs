@@ -34,7 +34,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         }
         None => None,
     };
-    let mut pack_options = PackOptions::new(&options.model, &args.prompt, options.request);
+    let mut pack_options = PackOptions::new(options.target.model(), &args.prompt, options.request);
     pack_options.max_tokens = args.max_tokens;
     pack_options.system = args.system.clone();
     let mut held = 0;
@@ -62,20 +62,17 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         failed: 0,
     };
     let work = |preparer: &mut Preparer, item: &Item| {
-        match assessor.assess(item) {
-            Outcome::NotAnImage => return None,
-            Outcome::Report(r) if r.error.is_some() => {
-                return Some(Err(format!(
-                    "{}: {}",
-                    r.path,
-                    r.error.map(|e| e.message).unwrap_or_default()
-                )));
+        let probe = match assessor.assess_probed(item) {
+            (Outcome::NotAnImage, _) => return None,
+            (Outcome::Report(r), Some(probe)) if r.error.is_none() => probe,
+            (Outcome::Report(r), _) => {
+                let message = r.error.map(|e| e.message).unwrap_or_default();
+                return Some(Err(format!("{}: {message}", r.path)));
             }
-            Outcome::Report(_) => {}
-        }
+        };
         Some(
             preparer
-                .prepare_path(item.path(), &options)
+                .prepare_file(item.path(), &probe, &options)
                 .map_err(|e| format!("{}: {e}", item.path().display())),
         )
     };
@@ -117,7 +114,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     if let Some(last) = packer.finish() {
         bodies.write(&last)?;
     }
-    bodies.summary(&options.model)?;
+    bodies.summary(options.target.model())?;
     Ok(bodies.failed)
 }
 

@@ -951,9 +951,10 @@ fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = walkdir(dir)
         .into_iter()
         .filter(|p| !p.ends_with(visionprep::folder::MANIFEST_NAME))
-        .map(|p| {
+        // While a run is going, a temporary file may be renamed between listing and reading.
+        .filter_map(|p| {
             let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
+            std::fs::read(&p).ok().map(|bytes| (name, bytes))
         })
         .collect();
     v.sort();

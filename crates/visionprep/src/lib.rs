@@ -33,7 +33,7 @@ pub mod request;
 
 pub use limits::Limits;
 pub use prepare::{
-    OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, prepare, prepare_path,
+    OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, Target, prepare, prepare_path,
 };
 pub use probe::{Error, Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
 

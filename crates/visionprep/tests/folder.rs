@@ -43,7 +43,7 @@ fn clashing_tree(root: &Path) -> usize {
 fn assessor(options: &PrepareOptions) -> Assessor {
     let table = PriceTable::builtin();
     Assessor {
-        estimator: Estimator::new(&table, &[&options.model], TokenRule::Area750).unwrap(),
+        estimator: Estimator::new(&table, &[options.target.model()], TokenRule::Area750).unwrap(),
         limits: options.limits,
         request: options.request,
     }

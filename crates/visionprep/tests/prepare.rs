@@ -21,10 +21,10 @@ fn check_output(name: &str, input: &[u8], out: &Prepared, opts: &PrepareOptions)
     let decoded = image::load_from_memory(&out.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     let size = Size::new(decoded.width(), decoded.height());
     assert_eq!(size, out.output_size, "{name}");
-    assert!(fits(size, opts.tier), "{name}: {size} fits");
+    assert!(fits(size, opts.target.tier()), "{name}: {size} fits");
     assert_eq!(
         size,
-        fit_target(out.input_size, opts.tier),
+        fit_target(out.input_size, opts.target.tier()),
         "{name}: the largest size kept"
     );
     assert!(
@@ -46,7 +46,7 @@ fn check_output(name: &str, input: &[u8], out: &Prepared, opts: &PrepareOptions)
     } else {
         assert_eq!(out.bytes, input, "{name}: passed through byte for byte");
     }
-    assert_eq!(out.tokens, opts.token_rule.tokens(size, opts.tier));
+    assert_eq!(out.tokens, opts.token_rule.tokens(size, opts.target.tier()));
     decoded
 }
 
@@ -362,7 +362,10 @@ fn the_byte_cap_lowers_quality_then_fails_clearly() {
 #[test]
 fn high_resolution_models_keep_more() {
     let mut opts = options();
-    opts.tier = TierLimits::HIGH_RESOLUTION;
+    opts.target = opts
+        .target
+        .clone()
+        .with_tier_limits(TierLimits::HIGH_RESOLUTION);
     let input = make::jpeg(3840, 2160, JpegKind::Baseline, None);
     let out = prepare(&input, &opts).unwrap();
     assert_eq!(out.output_size, Size::new(2576, 1449));
@@ -410,7 +413,7 @@ fn every_prefix_is_an_error_never_a_panic() {
             tried += 1;
             // Ok or a typed error: a panic fails the test.
             if let Ok(out) = prepare(&input[..cut], &opts) {
-                assert!(fits(out.output_size, opts.tier), "cut at {cut}");
+                assert!(fits(out.output_size, opts.target.tier()), "cut at {cut}");
             }
         }
     }

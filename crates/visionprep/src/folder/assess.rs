@@ -3,7 +3,7 @@
 
 use super::walk::{Item, path_text};
 use crate::limits::Limits;
-use crate::probe::{ProbeError, probe_file, probe_path};
+use crate::probe::{Probe, ProbeError, probe_file, probe_path};
 use std::fs::File;
 use visionprep_core::{
     ErrorCode, Estimator, FileReport, Format, ModelMap, PathText, ReportError, RequestLimits,
@@ -34,17 +34,18 @@ pub enum Outcome {
 impl Assessor {
     /// Assesses one item from its header alone.
     pub fn assess(&self, item: &Item) -> Outcome {
+        self.assess_probed(item).0
+    }
+
+    /// Assesses one item and hands on its probe, so that preparing it does not read the
+    /// header again ([`Preparer::prepare_file`](crate::prepare::Preparer::prepare_file)).
+    pub fn assess_probed(&self, item: &Item) -> (Outcome, Option<Probe>) {
         let path = item.path();
         let display = path_text(path);
         let probed = match item {
             Item::Broken { message, .. } => {
-                return Outcome::Report(error_report(
-                    display,
-                    0,
-                    None,
-                    ErrorCode::Unreadable,
-                    message.clone(),
-                ));
+                let report = error_report(display, 0, None, ErrorCode::Unreadable, message.clone());
+                return (Outcome::Report(report), None);
             }
             // A regular file found by the walk: open and read without another stat.
             Item::Found { path: p, .. } => File::open(p)
@@ -58,7 +59,7 @@ impl Assessor {
                 let facts = probe.facts(extension);
                 let shown = probe.displayed();
                 let models = self.estimator.models().iter().map(|m| m.id.clone());
-                Outcome::Report(FileReport {
+                let report = FileReport {
                     path: display.text,
                     path_escaped: display.escaped,
                     media_type: Some(probe.format.mime()),
@@ -69,23 +70,19 @@ impl Assessor {
                     models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
                     problems: facts.problems(&self.request),
                     error: None,
-                })
+                };
+                (Outcome::Report(report), Some(probe))
             }
             Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
                 if matches!(item, Item::Found { .. })
                     && !extension.is_some_and(Format::is_image_extension) =>
             {
-                Outcome::NotAnImage
+                (Outcome::NotAnImage, None)
             }
             Err(e) => {
                 let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                Outcome::Report(error_report(
-                    display,
-                    bytes,
-                    e.format(),
-                    e.code(),
-                    e.to_string(),
-                ))
+                let report = error_report(display, bytes, e.format(), e.code(), e.to_string());
+                (Outcome::Report(report), None)
             }
         }
     }

@@ -58,9 +58,9 @@ impl OutputKey {
         OutputKey {
             tier: format!(
                 "{}/{}/{}",
-                options.tier.max_edge(),
-                options.tier.max_patches(),
-                options.tier.patch_size()
+                options.target.tier().max_edge(),
+                options.target.tier().max_patches(),
+                options.target.tier().patch_size()
             ),
             byte_limit: options.request.max_image_base64_bytes,
             output_format: format!("{:?}", options.output).to_lowercase(),

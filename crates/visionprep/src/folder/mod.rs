@@ -22,7 +22,7 @@
 //! let options = PrepareOptions::default();
 //! let table = PriceTable::builtin();
 //! let assessor = Assessor {
-//!     estimator: Estimator::new(&table, &[&options.model], TokenRule::Area750)?,
+//!     estimator: Estimator::new(&table, &[options.target.model()], TokenRule::Area750)?,
 //!     limits: Limits::default(),
 //!     request: options.request,
 //! };

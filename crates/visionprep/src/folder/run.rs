@@ -274,7 +274,7 @@ pub fn prepare_folder<E: From<RunError>>(
     let mut namer = Namer::new(&previous);
     let mut summary = PrepareSummary {
         totals: PrepareTotals {
-            model: options.model.clone(),
+            model: options.target.model().to_owned(),
             model_status: assessor.estimator.models().first().map(ModelStatus::of),
             ..PrepareTotals::default()
         },
@@ -443,10 +443,10 @@ fn prepare_one(
         report,
         disk_full: false,
     };
-    let report = match assessor.assess(item) {
-        Outcome::NotAnImage => return Done::NotAnImage,
-        Outcome::Report(r) if r.error.is_some() => return failed(r),
-        Outcome::Report(r) => r,
+    let (report, probe) = match assessor.assess_probed(item) {
+        (Outcome::NotAnImage, _) => return Done::NotAnImage,
+        (Outcome::Report(r), Some(probe)) if r.error.is_none() => (r, probe),
+        (Outcome::Report(r), _) => return failed(r),
     };
     let rel = item.relative();
     let reason = match fresh {
@@ -460,7 +460,7 @@ fn prepare_one(
         Some((Freshness::New, _)) | None => None,
         Some((f, _)) => Some(f.describe()),
     };
-    let prepared = match preparer.prepare_path(item.path(), options) {
+    let prepared = match preparer.prepare_file(item.path(), &probe, options) {
         Ok(p) => p,
         Err(e) => {
             let code = e.code();

@@ -77,6 +77,49 @@ impl FromStr for OutputPolicy {
     }
 }
 
+/// The model images are prepared for, resolved once from the model data: its id, the fit
+/// rule's numbers of its tier and the price of one of its input tokens. The fields are private
+/// so that they cannot disagree; [`Target::with_tier_limits`] changes the tier's numbers
+/// deliberately (when the API changes them before the data does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    model: String,
+    tier: TierLimits,
+    token_price: Usd,
+}
+
+impl Target {
+    /// The target of a model entry, priced with `table`'s modifiers (no batch or cache use).
+    pub fn new(table: &PriceTable, model: &ModelPrice) -> Target {
+        Target {
+            model: model.id.clone(),
+            tier: model.tier.limits(),
+            token_price: model.token_price(table.modifiers(), &CostOptions::default()),
+        }
+    }
+
+    /// The same model with other tier numbers.
+    pub fn with_tier_limits(mut self, tier: TierLimits) -> Target {
+        self.tier = tier;
+        self
+    }
+
+    /// The model's id.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The fit rule's numbers.
+    pub fn tier(&self) -> TierLimits {
+        self.tier
+    }
+
+    /// The price of one input token.
+    pub fn token_price(&self) -> Usd {
+        self.token_price
+    }
+}
+
 /// How to prepare images. Plain data: build one with [`PrepareOptions::for_model`] (or take
 /// the default, the model data's default model: [`PriceTable::default_model`]) and change what
 /// you need.
@@ -84,13 +127,9 @@ impl FromStr for OutputPolicy {
 pub struct PrepareOptions {
     /// The model the images are for. Default: [`PriceTable::default_model`] of the built-in
     /// data (`claude-sonnet-4-6` as of its date).
-    pub model: String,
-    /// The fit rule's numbers for the model's tier. Default: the model's tier.
-    pub tier: TierLimits,
+    pub target: Target,
     /// How tokens are counted in the estimate. Default `area750`.
     pub token_rule: TokenRule,
-    /// The price of one input token on the model, for the estimate.
-    pub token_price: Usd,
     /// The request limits (the per-image byte cap above all). Default `portable`.
     pub request: RequestLimits,
     /// JPEG quality, 1-100. Default 85.
@@ -117,10 +156,8 @@ impl PrepareOptions {
     /// `table`'s modifiers.
     pub fn for_price(table: &PriceTable, m: &ModelPrice) -> Self {
         PrepareOptions {
-            model: m.id.clone(),
-            tier: m.tier.limits(),
+            target: Target::new(table, m),
             token_rule: TokenRule::default(),
-            token_price: m.token_price(table.modifiers(), &CostOptions::default()),
             request: RequestLimits::default(),
             quality: 85,
             min_quality: 40,
@@ -240,6 +277,19 @@ impl Preparer {
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
         let probe = crate::probe::probe_path(path.as_ref(), &options.limits)?;
+        self.prepare_file(path, &probe, options)
+    }
+
+    /// Prepares the file at `path` whose header was already probed (a folder run probes each
+    /// file once, for its report, and hands the probe on): the file is read whole only when
+    /// it is within [`Limits::max_file_bytes`], and probed again only if it changed size in
+    /// between.
+    pub fn prepare_file(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        probe: &Probe,
+        options: &PrepareOptions,
+    ) -> Result<Prepared, PrepareError> {
         if probe.bytes > options.limits.max_file_bytes {
             return Err(PrepareError::MemoryLimit {
                 format: probe.format,
@@ -250,7 +300,7 @@ impl Preparer {
             });
         }
         let bytes = std::fs::read(path.as_ref()).map_err(ProbeError::Io)?;
-        self.prepare(&bytes, options)
+        self.prepare_probed(&bytes, probe, options)
     }
 
     /// Prepares one image held in memory. See [`prepare`].
@@ -260,9 +310,28 @@ impl Preparer {
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
         let probe = probe_bytes(bytes, &options.limits)?;
+        self.prepare_probed(bytes, &probe, options)
+    }
+
+    /// Prepares `bytes` whose header `probe` describes (from [`probe_bytes`] or a probe of the
+    /// file they were read from): the header is not read again. A probe of other bytes (its
+    /// byte count differs) is replaced by a fresh one.
+    pub fn prepare_probed(
+        &mut self,
+        bytes: &[u8],
+        probe: &Probe,
+        options: &PrepareOptions,
+    ) -> Result<Prepared, PrepareError> {
+        let fresh;
+        let probe = if probe.bytes == bytes.len() as u64 {
+            probe
+        } else {
+            fresh = probe_bytes(bytes, &options.limits)?;
+            &fresh
+        };
         let input_size = probe.displayed();
-        let target = fit_target(input_size, options.tier);
-        if let Some(media_type) = ready_as_is(&probe, target, bytes.len() as u64, options) {
+        let target = fit_target(input_size, options.target.tier());
+        if let Some(media_type) = ready_as_is(probe, target, bytes.len() as u64, options) {
             let actions = Actions {
                 passed_through: true,
                 ..Actions::default()
@@ -270,7 +339,7 @@ impl Preparer {
             return Ok(finish(
                 bytes.to_vec(),
                 media_type,
-                &probe,
+                probe,
                 target,
                 actions,
                 options,
@@ -282,7 +351,7 @@ impl Preparer {
         } else {
             target
         };
-        let decoded = decode::decode(bytes, &probe, stored_target, &options.limits)?;
+        let decoded = decode::decode(bytes, probe, stored_target, &options.limits)?;
         if decoded.declared != probe.stored {
             return Err(PrepareError::Corrupt {
                 format: probe.format,
@@ -315,10 +384,10 @@ impl Preparer {
             actions.color_converted = color::to_srgb(&mut pixels, icc);
         }
         let pixels = pixels.oriented(decoded.orientation);
-        let codec = choose_codec(&probe, &pixels, options.output);
+        let codec = choose_codec(probe, &pixels, options.output);
         let (out, media_type) = encode_under_cap(&pixels, codec, options, &mut actions)?;
         actions.converted = probe.format.media_type() != Some(media_type);
-        Ok(finish(out, media_type, &probe, target, actions, options))
+        Ok(finish(out, media_type, probe, target, actions, options))
     }
 }
 
@@ -350,7 +419,7 @@ fn finish(
     actions: Actions,
     options: &PrepareOptions,
 ) -> Prepared {
-    let tokens = options.token_rule.tokens(target, options.tier);
+    let tokens = options.token_rule.tokens(target, options.target.tier());
     Prepared {
         bytes,
         media_type,
@@ -358,7 +427,7 @@ fn finish(
         input_size: probe.displayed(),
         output_size: target,
         tokens,
-        usd: options.token_price.times(tokens),
+        usd: options.target.token_price().times(tokens),
         actions,
         truncated: probe.truncated,
     }
