@@ -159,3 +159,83 @@ fn the_cost_report_walks_the_same_files() {
         .collect();
     assert_eq!(paths, walked, "rows in walk order");
 }
+
+/// Changing each option that shapes the outputs redoes every output and names the option;
+/// another model on the same tier changes nothing.
+#[test]
+fn each_output_option_change_redoes_the_outputs_with_its_reason() {
+    use visionprep::core::{Profile, TierLimits};
+    use visionprep::prepare::{Filter, OutputPolicy};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            input.join(format!("p{i}.png")),
+            make::png(300, 200, png::ColorType::Rgb, png::BitDepth::Eight, None, 1),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    let go = |options: &PrepareOptions| -> Vec<Vec<&'static str>> {
+        let mut actions = Vec::new();
+        prepare_folder(
+            std::slice::from_ref(&input),
+            &out,
+            options,
+            &assessor(options),
+            &RunOptions::default(),
+            |step| {
+                if let Step::Row(row) = step {
+                    actions.push(row.actions.clone());
+                }
+                Ok::<(), RunError>(())
+            },
+        )
+        .unwrap();
+        actions
+    };
+    let base = PrepareOptions::default();
+    go(&base);
+    let table = PriceTable::builtin();
+    let same_tier = PrepareOptions::for_model(&table, "claude-haiku-4-5").unwrap();
+    assert!(go(&same_tier).iter().all(|a| a == &["up-to-date"]));
+    let mut changes: Vec<(PrepareOptions, &str)> = Vec::new();
+    let mut o = base.clone();
+    o.target = o
+        .target
+        .clone()
+        .with_tier_limits(TierLimits::HIGH_RESOLUTION);
+    changes.push((o, "stale: tier changed"));
+    let mut o = base.clone();
+    o.request = Profile::Api.limits();
+    changes.push((o, "stale: byte limit changed"));
+    let mut o = base.clone();
+    o.output = OutputPolicy::Jpeg;
+    changes.push((o, "stale: output format changed"));
+    let mut o = base.clone();
+    o.quality = 70;
+    changes.push((o, "stale: quality changed"));
+    let mut o = base.clone();
+    o.filter = Filter::Mitchell;
+    changes.push((o, "stale: filter changed"));
+    let mut o = base.clone();
+    o.background = [0, 0, 0];
+    changes.push((o, "stale: background changed"));
+    let mut o = base.clone();
+    o.limits = o.limits.with_lenient(true);
+    changes.push((o, "stale: lenient reading changed"));
+    for (options, reason) in changes {
+        go(&base);
+        let actions = go(&options);
+        assert_eq!(actions.len(), 3);
+        for a in &actions {
+            assert!(a.contains(&reason), "{reason}: {a:?}");
+        }
+        // And back: the outputs of the base options are made again, with the same reason.
+        assert!(
+            go(&base).iter().all(|a| a.contains(&reason)),
+            "{reason} back"
+        );
+    }
+}
