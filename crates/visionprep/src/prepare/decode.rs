@@ -249,7 +249,7 @@ fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, 
     // fuzzing; tests/regression/prepare-webp-exif-size.webp).
     let orientation = probe.orientation;
     let icc = match format {
-        Format::Webp => webp_icc(bytes),
+        Format::Webp => chunk(bytes, probe.webp.and_then(|w| w.icc_chunk)).map(<[u8]>::to_vec),
         _ => decoder.icc_profile().ok().flatten(),
     };
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
@@ -366,46 +366,26 @@ fn decode_png(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, P
         pixels: Pixels::from_dynamic(img),
         declared: size,
         orientation: probe.orientation,
-        icc: png_icc(bytes),
+        icc: chunk(bytes, probe.png.and_then(|p| p.icc_chunk)).and_then(png_icc),
         color_converted: false,
     })
 }
 
-/// The ICC profile of a PNG's iCCP chunk (before IDAT), inflated to at most [`MAX_ICC`] bytes.
-fn png_icc(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut pos = 8usize;
-    while let Some(head) = bytes.get(pos..pos.checked_add(8)?) {
-        let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let kind = &head[4..8];
-        if kind == b"IDAT" || kind == b"IEND" {
-            return None;
-        }
-        let body = bytes.get(pos + 8..(pos + 8).checked_add(size)?)?;
-        if kind == b"iCCP" {
-            // name (1-79 bytes), NUL, compression method 0, zlib stream
-            let nul = body.iter().take(80).position(|&b| b == 0)?;
-            if body.get(nul + 1) != Some(&0) {
-                return None;
-            }
-            return fdeflate::decompress_to_vec_bounded(body.get(nul + 2..)?, MAX_ICC).ok();
-        }
-        pos = pos.checked_add(12 + size)?;
-    }
-    None
+/// The body of a chunk the probe located (offset, length), within the bytes.
+fn chunk(bytes: &[u8], at: Option<(u64, u32)>) -> Option<&[u8]> {
+    let (offset, len) = at?;
+    let start = usize::try_from(offset).ok()?;
+    bytes.get(start..start.checked_add(len as usize)?)
 }
 
-/// The ICCP chunk of an extended WebP, read within the file's bounds.
-fn webp_icc(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut pos = 12usize;
-    while let Some(head) = bytes.get(pos..pos.checked_add(8)?) {
-        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let body = bytes.get(pos + 8..(pos + 8).checked_add(size)?)?;
-        if &head[..4] == b"ICCP" {
-            return Some(body.to_vec());
-        }
-        pos = pos + 8 + size + (size & 1);
+/// The ICC profile of a PNG's iCCP chunk body (name, NUL, compression method 0, zlib stream),
+/// inflated to at most [`MAX_ICC`] bytes.
+fn png_icc(body: &[u8]) -> Option<Vec<u8>> {
+    let nul = body.iter().take(80).position(|&b| b == 0)?;
+    if body.get(nul + 1) != Some(&0) {
+        return None;
     }
-    None
+    fdeflate::decompress_to_vec_bounded(body.get(nul + 2..)?, MAX_ICC).ok()
 }
 
 fn map_error(e: ImageError, format: Format) -> PrepareError {

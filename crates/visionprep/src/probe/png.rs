@@ -15,6 +15,9 @@ pub struct PngInfo {
     pub interlaced: bool,
     /// A tRNS chunk (transparency for grey, RGB or palette images) precedes the data.
     pub transparency: bool,
+    /// Where the iCCP chunk's body lies in the file (offset, length), so that decoding reads
+    /// the profile without walking the chunks again.
+    pub icc_chunk: Option<(u64, u32)>,
 }
 
 impl PngInfo {
@@ -57,6 +60,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         color_type,
         interlaced: interlace == 1,
         transparency: false,
+        icc_chunk: None,
     };
     let mut meta = Metadata::default();
     let mut orientation = None;
@@ -85,7 +89,10 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                 let block = src.bytes_upto(body, (len as usize).min(exif::EXIF_READ))?;
                 orientation = exif::orientation(block);
             }
-            b"iCCP" => meta.icc = true,
+            b"iCCP" => {
+                meta.icc = true;
+                info.icc_chunk.get_or_insert((body, len));
+            }
             b"tRNS" => info.transparency = true,
             b"iTXt" => {
                 if src.bytes_upto(body, 17)?.starts_with(b"XML:com.adobe.xmp") {

@@ -9,6 +9,9 @@ use super::{Header, Metadata, exif};
 pub struct WebpInfo {
     /// Lossless (VP8L) image data; lossy (VP8) otherwise. For animations, the first frame's.
     pub lossless: bool,
+    /// Where the ICCP chunk's body lies in the file (offset, length), so that decoding reads
+    /// the profile without walking the chunks again.
+    pub icc_chunk: Option<(u64, u32)>,
 }
 use visionprep_core::Size;
 
@@ -21,6 +24,7 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     let body = 20;
     let mut meta = Metadata::default();
     let mut orientation = None;
+    let mut icc_chunk = None;
     let mut frames = Some(1);
     let mut lossless = false;
     let stored = match &kind {
@@ -65,6 +69,10 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
                 let ck = [c[0], c[1], c[2], c[3]];
                 let cs = u64::from(u32::from_le_bytes([c[4], c[5], c[6], c[7]]));
                 match &ck {
+                    // The profile comes before the image data (the container's chunk order).
+                    b"ICCP" => {
+                        icc_chunk.get_or_insert((pos + 8, cs as u32));
+                    }
                     b"EXIF" => {
                         let block = src.bytes_upto(pos + 8, (cs as usize).min(exif::EXIF_READ))?;
                         orientation = exif::orientation(block);
@@ -120,6 +128,9 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
         meta,
         jpeg: None,
         png: None,
-        webp: Some(WebpInfo { lossless }),
+        webp: Some(WebpInfo {
+            lossless,
+            icc_chunk,
+        }),
     })
 }
