@@ -54,9 +54,9 @@ pub use media::{Format, MediaType, SNIFF_LEN, sniff};
 pub use money::{InvalidAmount, Usd};
 pub use orientation::Orientation;
 pub use pricing::{
-    CacheUse, CostOptions, DEFAULT_CONTEXT_WINDOW, Date, InvalidDate, Lifecycle, ModelChoice,
-    ModelPrice, ModelStatus, Modifiers, PlatformIds, Ppm, PriceError, PriceStep, PriceTable,
-    normalize_model_name,
+    CacheUse, CostOptions, DEFAULT_CONTEXT_WINDOW, Date, InvalidDate, InvalidLifecycle, Lifecycle,
+    ModelChoice, ModelPrice, ModelStatus, Modifiers, PlatformIds, Ppm, PriceError, PriceStep,
+    PriceTable, normalize_model_name,
 };
 pub use report::{
     ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals, PathText,

@@ -118,7 +118,7 @@ impl RawModel {
             .map_err(|e| in_entry(e.to_string()))?;
         let lifecycle =
             Lifecycle::from_parts(self.status.as_deref().unwrap_or("active"), retirement)
-                .map_err(in_entry)?;
+                .map_err(|e| in_entry(e.0))?;
         if self.context_window == Some(0) {
             return Err(in_entry("context_window must be positive".into()));
         }

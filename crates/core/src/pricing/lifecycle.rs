@@ -96,6 +96,11 @@ impl serde::Serialize for Date {
     }
 }
 
+/// A status and retirement date that do not make a [`Lifecycle`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidLifecycle(pub String);
+
 /// A model's lifecycle status, as Anthropic's model pages and deprecations page give it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -150,21 +155,24 @@ impl Lifecycle {
     }
 
     /// The status from its name and, for `deprecated` and `retired`, its date.
-    pub fn from_parts(status: &str, retirement: Option<Date>) -> Result<Lifecycle, String> {
+    pub fn from_parts(
+        status: &str,
+        retirement: Option<Date>,
+    ) -> Result<Lifecycle, InvalidLifecycle> {
         match (status, retirement) {
             ("active", None) => Ok(Lifecycle::Active),
             ("legacy", None) => Ok(Lifecycle::Legacy),
             ("deprecated", Some(retires)) => Ok(Lifecycle::Deprecated { retires }),
             ("retired", Some(retired)) => Ok(Lifecycle::Retired { retired }),
-            ("active" | "legacy", Some(_)) => {
-                Err(format!("status {status:?} takes no retirement date"))
-            }
-            ("deprecated" | "retired", None) => {
-                Err(format!("status {status:?} needs its retirement date"))
-            }
-            _ => Err(format!(
+            ("active" | "legacy", Some(_)) => Err(InvalidLifecycle(format!(
+                "status {status:?} takes no retirement date"
+            ))),
+            ("deprecated" | "retired", None) => Err(InvalidLifecycle(format!(
+                "status {status:?} needs its retirement date"
+            ))),
+            _ => Err(InvalidLifecycle(format!(
                 "unknown status {status:?} (expected active, legacy, deprecated or retired)"
-            )),
+            ))),
         }
     }
 }

@@ -16,7 +16,7 @@ mod file;
 mod lifecycle;
 mod names;
 
-pub use lifecycle::{Date, InvalidDate, Lifecycle};
+pub use lifecycle::{Date, InvalidDate, InvalidLifecycle, Lifecycle};
 pub use names::normalize_model_name;
 
 use crate::geometry::Tier;

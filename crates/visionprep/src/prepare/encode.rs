@@ -1,15 +1,21 @@
 //! Encoders, and the search for an encoding under the byte cap.
 
+use super::PrepareError;
 use super::pixels::{Layout, Pixels};
 use image::ImageEncoder;
 use visionprep_core::MediaType;
+
+/// An encoder's failure, as the typed [`PrepareError::Encode`].
+fn encode_error(e: impl std::fmt::Display) -> PrepareError {
+    PrepareError::Encode(e.to_string())
+}
 
 /// Encodes `p` (no alpha) as baseline JPEG, 4:2:0 with box-averaged chroma, at `quality`.
 ///
 /// Huffman tables are the standard ones: jpeg-encoder 0.7's optimised tables with chroma
 /// subsampling decode correctly in libjpeg-turbo but wrongly in the `image` crate's decoder,
 /// so they are not used until that is understood.
-pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
+pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
     use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
     let (w, h) = dims16(p)?;
     let mut out = Vec::new();
@@ -19,10 +25,13 @@ pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
     let color = match p.layout {
         Layout::Gray => ColorType::Luma,
         Layout::Rgb => ColorType::Rgb,
-        Layout::Rgba => return Err("JPEG has no alpha: flatten first".into()),
+        Layout::Rgba => {
+            return Err(PrepareError::Encode(
+                "JPEG has no alpha: flatten first".into(),
+            ));
+        }
     };
-    enc.encode(&p.data, w, h, color)
-        .map_err(|e| e.to_string())?;
+    enc.encode(&p.data, w, h, color).map_err(encode_error)?;
     Ok(out)
 }
 
@@ -31,7 +40,7 @@ pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
 /// level 4, which makes them up to three times smaller than fast deflate does, and is a third
 /// quicker than the default level for a few per cent more bytes (measured on the example
 /// images and the photo corpus).
-pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
+pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, PrepareError> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     if let Some(indexed) = palette(p) {
         return indexed_png(p, &indexed);
@@ -44,7 +53,7 @@ pub(crate) fn png(p: &Pixels) -> Result<Vec<u8>, String> {
     };
     PngEncoder::new_with_quality(&mut out, compression, FilterType::Adaptive)
         .write_image(&p.data, p.width, p.height, color_type(p.layout))
-        .map_err(|e| e.to_string())?;
+        .map_err(encode_error)?;
     Ok(out)
 }
 
@@ -93,7 +102,7 @@ fn palette(p: &Pixels) -> Option<Indexed> {
     })
 }
 
-fn indexed_png(p: &Pixels, indexed: &Indexed) -> Result<Vec<u8>, String> {
+fn indexed_png(p: &Pixels, indexed: &Indexed) -> Result<Vec<u8>, PrepareError> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, p.width, p.height);
     enc.set_color(png::ColorType::Indexed);
@@ -105,16 +114,16 @@ fn indexed_png(p: &Pixels, indexed: &Indexed) -> Result<Vec<u8>, String> {
     // Palette indices are not magnitudes: prediction filters only add noise.
     enc.set_filter(png::Filter::NoFilter);
     enc.set_deflate_compression(png::DeflateCompression::Level(6));
-    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    let mut writer = enc.write_header().map_err(encode_error)?;
     writer
         .write_image_data(&indexed.indices)
-        .map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+        .map_err(encode_error)?;
+    writer.finish().map_err(encode_error)?;
     Ok(out)
 }
 
 /// Encodes `p` as lossless WebP.
-pub(crate) fn webp_lossless(p: &Pixels) -> Result<Vec<u8>, String> {
+pub(crate) fn webp_lossless(p: &Pixels) -> Result<Vec<u8>, PrepareError> {
     let mut out = Vec::new();
     let (data, color) = match p.layout {
         // WebP stores colour; grey is expanded.
@@ -126,7 +135,7 @@ pub(crate) fn webp_lossless(p: &Pixels) -> Result<Vec<u8>, String> {
     };
     image::codecs::webp::WebPEncoder::new_lossless(&mut out)
         .write_image(&data, p.width, p.height, color)
-        .map_err(|e| e.to_string())?;
+        .map_err(encode_error)?;
     Ok(out)
 }
 
@@ -138,13 +147,13 @@ fn color_type(layout: Layout) -> image::ExtendedColorType {
     }
 }
 
-fn dims16(p: &Pixels) -> Result<(u16, u16), String> {
+fn dims16(p: &Pixels) -> Result<(u16, u16), PrepareError> {
     match (u16::try_from(p.width), u16::try_from(p.height)) {
         (Ok(w), Ok(h)) => Ok((w, h)),
-        _ => Err(format!(
+        _ => Err(PrepareError::Encode(format!(
             "{}x{} is over JPEG's 65535 px limit",
             p.width, p.height
-        )),
+        ))),
     }
 }
 

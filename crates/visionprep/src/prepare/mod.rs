@@ -376,8 +376,7 @@ impl Preparer {
                 stored_target.width,
                 stored_target.height,
                 options.filter,
-            )
-            .map_err(PrepareError::Encode)?;
+            )?;
         }
         actions.color_converted = decoded.color_converted;
         if let Some(icc) = &decoded.icc {
@@ -489,8 +488,7 @@ fn encode_under_cap(
         let out = match codec {
             Codec::Png => encode::png(pixels),
             _ => encode::webp_lossless(pixels),
-        }
-        .map_err(PrepareError::Encode)?;
+        }?;
         if cap(&out) {
             return Ok((out, codec.media_type()));
         }
@@ -505,7 +503,7 @@ fn encode_under_cap(
     };
     let mut quality = options.quality.clamp(1, 100);
     loop {
-        let out = encode::jpeg(opaque, quality).map_err(PrepareError::Encode)?;
+        let out = encode::jpeg(opaque, quality)?;
         if cap(&out) {
             if quality < options.quality {
                 actions.quality_lowered_to = Some(quality);

@@ -87,16 +87,16 @@ pub(crate) fn resize(
     width: u32,
     height: u32,
     filter: Filter,
-) -> Result<Pixels, String> {
+) -> Result<Pixels, super::PrepareError> {
+    let fail = |e: &dyn std::fmt::Display| super::PrepareError::Encode(format!("resize: {e}"));
     let pt = pixel_type(src.layout);
     let layout = src.layout;
-    let src_view =
-        Image::from_vec_u8(src.width, src.height, src.data, pt).map_err(|e| e.to_string())?;
+    let src_view = Image::from_vec_u8(src.width, src.height, src.data, pt).map_err(|e| fail(&e))?;
     let mut dst = Image::new(width, height, pt);
     let options = ResizeOptions::new().resize_alg(filter.algorithm());
     resizer
         .resize(&src_view, &mut dst, &options)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| fail(&e))?;
     Ok(Pixels {
         width,
         height,
