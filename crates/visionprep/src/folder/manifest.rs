@@ -65,7 +65,7 @@ impl OutputKey {
             byte_limit: options.request.max_image_base64_bytes,
             output_format: format!("{:?}", options.output).to_lowercase(),
             quality: format!("{}/{}", options.quality, options.min_quality),
-            filter: format!("{:?}", options.filter).to_lowercase(),
+            filter: options.filter.to_string(),
             background: format!("#{r:02x}{g:02x}{b:02x}"),
             lenient: options.limits.lenient,
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -188,13 +188,18 @@ impl Manifest {
     const VERSION: u32 = 1;
 
     /// The manifest of `out_dir`, or an empty one when there is none or it cannot be read (a
-    /// damaged manifest only costs redoing the outputs it described).
+    /// damaged manifest only costs redoing the outputs it described). Entries whose output is
+    /// not a plain relative path below the folder (`..`, absolute, empty) are dropped: outputs
+    /// are replaced and pruned by these names, so a tampered manifest must never reach a file
+    /// outside the output folder.
     pub fn load(out_dir: &Path) -> Manifest {
-        std::fs::read(out_dir.join(MANIFEST_NAME))
+        let mut manifest = std::fs::read(out_dir.join(MANIFEST_NAME))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
             .filter(|m| m.version == Self::VERSION)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        manifest.entries.retain(|_, e| inside(&e.output));
+        manifest
     }
 
     /// Whether the output recorded for `input` can be kept under `key`, and its entry.
@@ -267,6 +272,14 @@ impl Manifest {
             err(e)
         })
     }
+}
+
+/// Whether `output` names a file below a folder: relative, only plain components.
+fn inside(output: &Path) -> bool {
+    output.file_name().is_some()
+        && output
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// `bytes` as an OS string (Unix: any bytes; elsewhere the UTF-8 text, lossily).
@@ -439,6 +452,18 @@ mod tests {
         assert_eq!(loaded.orphans().count(), 0);
         std::fs::remove_file(&input).unwrap();
         assert_eq!(loaded.orphans().count(), 1);
+        // Outputs named outside the folder are never trusted.
+        let mut tampered = m.clone();
+        for (i, bad) in ["../escape.png", "/etc/passwd", "", "a/../../b.png"]
+            .iter()
+            .enumerate()
+        {
+            let mut e = tampered.entries.values().next().unwrap().clone();
+            e.output = PathBuf::from(bad);
+            tampered.entries.insert(format!("/gone/{i}"), e);
+        }
+        tampered.save(&out).unwrap();
+        assert_eq!(Manifest::load(&out).entries, m.entries);
         // A damaged manifest is no manifest: its outputs are redone.
         std::fs::write(out.join(MANIFEST_NAME), b"{not json").unwrap();
         assert_eq!(Manifest::load(&out), Manifest::default());
