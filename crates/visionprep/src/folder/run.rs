@@ -238,6 +238,9 @@ enum Done {
         input: PathBuf,
         rel: PathBuf,
         reason: Option<&'static str>,
+        /// The input's size and mtime, taken before it was read: recorded in the manifest, so
+        /// that an input changed while it was being prepared is redone on the next run.
+        stamp: Option<(u64, u128)>,
     },
     UpToDate {
         report: FileReport,
@@ -344,6 +347,7 @@ pub fn prepare_folder<E: From<RunError>>(
                     input,
                     rel,
                     reason,
+                    stamp: input_stamp,
                 } => {
                     let name = namer.name(&input, &rel, prepared.media_type.extension());
                     let target = out_dir.join(&name);
@@ -358,7 +362,7 @@ pub fn prepare_folder<E: From<RunError>>(
                             {
                                 let _ = std::fs::remove_file(out_dir.join(&old.output));
                             }
-                            if let Some((input_bytes, input_mtime_ns)) = stamp(&input) {
+                            if let Some((input_bytes, input_mtime_ns)) = input_stamp {
                                 manifest.record(
                                     &input,
                                     Entry {
@@ -460,6 +464,7 @@ fn prepare_one(
         Some((Freshness::New, _)) | None => None,
         Some((f, _)) => Some(f.describe()),
     };
+    let input_stamp = stamp(item.path());
     let prepared = match preparer.prepare_file(item.path(), &probe, options) {
         Ok(p) => p,
         Err(e) => {
@@ -480,6 +485,7 @@ fn prepare_one(
             input: item.path().to_path_buf(),
             rel,
             reason,
+            stamp: input_stamp,
         },
         Err(e) => Done::Failed {
             disk_full: is_disk_full(&e),
