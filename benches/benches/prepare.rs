@@ -47,7 +47,7 @@ fn bench_pack(c: &mut Criterion) {
     let options = PackOptions::new(
         "claude-sonnet-4-6",
         "Describe each image.",
-        RequestLimits::PORTABLE,
+        RequestLimits::portable(),
     );
     let mut g = c.benchmark_group("request");
     g.sample_size(10);

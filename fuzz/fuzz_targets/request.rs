@@ -7,6 +7,6 @@ use visionprep::core::request::MessagesRequest;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(body) = serde_json::from_slice::<MessagesRequest>(data) {
-        let _ = visionprep::request::check(&body, &RequestLimits::PORTABLE);
+        let _ = visionprep::request::check(&body, &RequestLimits::portable());
     }
 });

@@ -48,12 +48,31 @@ pub(crate) enum Command {
     /// Images come first, introduced by "Image 1:", "Image 2:", ... when a body has several,
     /// then the prompt. The summary estimates image tokens only: text tokens are not counted.
     Request(RequestArgs),
-    /// Check request bodies built elsewhere as the API would, without sending them: every
-    /// image's bytes against its media type, base64 validity (a left-over data: prefix too),
-    /// the per-image byte cap, 8000 px (2000 px past 20 images), 100 images and the body size.
+    /// Check request bodies and agent transcripts as the API would, without sending them.
     ///
-    /// Each finding names its JSON path. Exit status: 0 when every body passes, 1 otherwise.
+    /// Reads a Messages API body (every block kind: tool_use, tool_result with screenshots,
+    /// documents, thinking, server tools, blocks it does not know, kept as they are), a JSON
+    /// array of messages, or a JSON Lines transcript (one message or one body per line). Checks
+    /// every image wherever it nests: base64 validity (a left-over data: prefix too), its bytes
+    /// against its media type, the per-image byte cap, 8000 px (2000 px past 20 images); and
+    /// per request the model's image limit (100 for 200k-token models, 600 for the others),
+    /// the profile's body size and the model's lifecycle. Each finding names the JSON path the
+    /// API would (messages.16.content.2.tool_result.content.0.image.source.base64).
+    ///
+    /// Exit status: 0 when the API would accept every request, 1 otherwise, 2 on usage errors.
     Check(CheckArgs),
+    /// Repair a body or transcript the API would refuse: rewrite just the offending images
+    /// (through `prepare`, for the request's model), keeping every other byte as it was.
+    ///
+    /// Fixes images over the byte cap, over 8000 px (2000 px past 20 images), in formats the
+    /// API refuses, with a media type that does not match their bytes or a data: prefix.
+    /// --shrink also shrinks the images the API would shrink by itself. An image that cannot
+    /// be read is named and left (exit 1), or with --drop-unreadable replaced by a text block
+    /// saying what was removed and why. Writes to --out, never over the input unless
+    /// --in-place (which keeps a .bak copy).
+    ///
+    /// Exit status: 0 when the output passes `check`, 1 otherwise, 2 on usage errors.
+    Repair(RepairArgs),
     /// List the models visionprep knows: tier, price, context window, lifecycle status and
     /// dates, platform ids.
     Models(ModelsArgs),
@@ -83,12 +102,68 @@ pub(crate) struct PrepareArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Request body files (JSON).
+    /// Request bodies, message lists or JSON Lines transcripts.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
-    /// The limits to check against.
+    #[command(flatten)]
+    pub(crate) target: BodyTargetArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// What bodies are checked against: shared by `check`, `repair` and `count`.
+#[derive(Debug, Args)]
+pub(crate) struct BodyTargetArgs {
+    /// The limits to check against: portable (5 MiB base64 per image, 20 MB a body: accepted
+    /// everywhere), api (10 MiB, 32 MB), bedrock, vertex, claude-ai.
     #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
     pub(crate) profile: Profile,
+    /// The model of requests that name none (a transcript of messages). Default: the newest
+    /// active standard-tier Sonnet in the model data.
+    #[arg(short, long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// Use --model even for bodies that name their own.
+    #[arg(long, requires = "model")]
+    pub(crate) override_model: bool,
+    /// How image tokens are counted (area750 or patch28).
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    pub(crate) token_rule: TokenRule,
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
+}
+
+/// `visionprep repair`.
+#[derive(Debug, Args)]
+pub(crate) struct RepairArgs {
+    /// A request body, message list or JSON Lines transcript.
+    #[arg(value_name = "FILE")]
+    pub(crate) input: PathBuf,
+    /// Where the repaired document goes (never the input itself).
+    #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "dry_run"], conflicts_with = "in_place")]
+    pub(crate) out: Option<PathBuf>,
+    /// Repair the input in place, keeping the original as FILE.bak.
+    #[arg(long)]
+    pub(crate) in_place: bool,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Also shrink the images the API would shrink by itself (fewer bytes to send; the same
+    /// tokens billed).
+    #[arg(long)]
+    pub(crate) shrink: bool,
+    /// Replace an image that cannot be read by a text block saying what was removed and why.
+    #[arg(long)]
+    pub(crate) drop_unreadable: bool,
+    #[command(flatten)]
+    pub(crate) target: BodyTargetArgs,
+    /// JPEG quality of re-encoded images (1-100).
+    #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub(crate) quality: u8,
+    /// Format of re-encoded images: auto (PNG for screenshots and line art, JPEG for photos),
+    /// jpeg, png or webp.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
+    pub(crate) output_format: OutputPolicy,
     /// Print JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,

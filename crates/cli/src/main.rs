@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod body_cmd;
 mod cost;
 mod models;
 mod plan;
@@ -23,7 +24,8 @@ fn main() -> ExitCode {
         Command::Cost(a) => cost::run(a, &mut out).map(|totals| failures(totals.errors)),
         Command::Prepare(a) => prepare_cmd::run(a, &mut out).map(failures),
         Command::Request(a) => request_cmd::run(a, &mut out).map(failures),
-        Command::Check(a) => request_cmd::check(a, &mut out).map(failures),
+        Command::Check(a) => body_cmd::check(a, &mut out).map(failures),
+        Command::Repair(a) => body_cmd::repair(a, &mut out).map(failures),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();

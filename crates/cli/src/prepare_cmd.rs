@@ -16,7 +16,7 @@ pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
     let model = &models[0];
     let mut options = PrepareOptions::for_price(&table, model);
     options.token_rule = p.token_rule;
-    options.request = p.profile.limits();
+    options.request = p.profile.limits_for(model);
     options.quality = p.quality;
     options.min_quality = options.min_quality.min(p.quality);
     options.filter = p.filter;

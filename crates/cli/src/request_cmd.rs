@@ -1,6 +1,6 @@
 //! `visionprep request`: prepare images and write request bodies that hold them.
 
-use crate::args::{CheckArgs, RequestArgs};
+use crate::args::RequestArgs;
 use crate::cost::progress_bar;
 use crate::prepare_cmd::pipeline;
 use anyhow::{Context as _, Result};
@@ -14,7 +14,7 @@ use visionprep::folder::{
 };
 use visionprep::prepare::Preparer;
 use visionprep::report::{group, money};
-use visionprep::request::{Finding, PackError, PackImage, PackOptions, Packer};
+use visionprep::request::{PackError, PackImage, PackOptions, Packer};
 
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
@@ -222,51 +222,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-/// `visionprep check`: returns how many files had findings (or could not be read).
-pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
-    #[derive(serde::Serialize)]
-    struct FileFindings {
-        path: String,
-        findings: Vec<Finding>,
-    }
-    let limits = args.profile.limits();
-    let mut bad = 0u64;
-    let mut reports = Vec::new();
-    for file in &args.files {
-        let findings = match std::fs::read(file)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<MessagesRequest>(&b).map_err(|e| e.to_string()))
-        {
-            Ok(body) => visionprep::request::check(&body, &limits),
-            Err(message) => vec![Finding {
-                path: "body".into(),
-                code: "not-a-request",
-                message,
-            }],
-        };
-        if !findings.is_empty() {
-            bad += 1;
-        }
-        reports.push(FileFindings {
-            path: file.to_string_lossy().into_owned(),
-            findings,
-        });
-    }
-    if args.json {
-        serde_json::to_writer(&mut *out, &reports)?;
-        writeln!(out)?;
-    } else {
-        for r in &reports {
-            if r.findings.is_empty() {
-                writeln!(out, "{}: ok", r.path)?;
-            }
-            for f in &r.findings {
-                writeln!(out, "{}: {}: {}: {}", r.path, f.path, f.code, f.message)?;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(bad)
 }

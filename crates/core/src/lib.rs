@@ -12,7 +12,9 @@
 //! - [`Profile`], [`RequestLimits`], [`base64_len`]: the hard limits a request must respect;
 //! - [`sniff`], [`Format`], [`MediaType`]: what a file is, from its bytes;
 //! - [`Estimator`], [`FileReport`], [`Totals`]: the report types of `visionprep cost`;
-//! - [`request`]: Messages API request bodies (with the `serde` feature).
+//! - [`request`]: Messages API request bodies to build (with the `serde` feature);
+//! - [`json`], [`body`]: bodies read as they are (every block kind, spans kept for in-place
+//!   edits), with every image and document found and named by the API's JSON path.
 //!
 //! ```
 //! use visionprep_core::{fit_target, PriceTable, Size, Tier, TokenRule};
@@ -34,7 +36,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod body;
 mod geometry;
+pub mod json;
 mod limits;
 mod media;
 mod money;

@@ -35,16 +35,16 @@ pub const fn max_raw_len(base64_cap: u64) -> u64 {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Profile {
-    /// Accepted everywhere: 5 MiB base64 per image, 100 images, 8000/2000 px, 32 MB. Default.
+    /// Accepted everywhere: 5 MiB base64 per image, 20 MB a request (Bedrock's). Default.
     #[default]
     Portable,
-    /// The direct Claude API since mid-2026: 10 MiB base64 per image.
+    /// The direct Claude API since mid-2026: 10 MiB base64 per image, 32 MB a request.
     Api,
-    /// Amazon Bedrock: 5 MiB base64 per image.
+    /// Amazon Bedrock: 5 MiB base64 per image, 20 MB a request (InvokeModel payload).
     Bedrock,
-    /// Google Cloud Vertex AI: 5 MiB base64 per image.
+    /// Google Cloud Vertex AI: 5 MiB base64 per image, 20 MB a request (assumed: see `limits.toml`).
     Vertex,
-    /// claude.ai uploads: 10 MB per image, 20 images.
+    /// claude.ai uploads: 10 MB per image, 20 images a message.
     ClaudeAi,
 }
 
@@ -58,22 +58,34 @@ impl Profile {
         Profile::ClaudeAi,
     ];
 
-    /// The limits of this profile.
-    pub const fn limits(self) -> RequestLimits {
-        let base = RequestLimits::PORTABLE;
-        match self {
-            Profile::Portable | Profile::Bedrock | Profile::Vertex => base,
-            Profile::Api => RequestLimits {
-                max_image_base64_bytes: 10 * MIB,
-                max_request_bytes: 32 * MIB,
-                ..base
-            },
-            Profile::ClaudeAi => RequestLimits {
-                max_image_base64_bytes: 10_000_000,
-                max_images: 20,
-                ..base
-            },
+    /// The limits of this profile, from the shipped data (`limits.toml`, which cites its
+    /// sources). Images per request are the 200k-token-model figure (100) except on claude.ai;
+    /// use [`Profile::limits_for`] for a model's own.
+    pub fn limits(self) -> RequestLimits {
+        data::builtin()[self as usize]
+    }
+
+    /// The limits of this profile for `model`: its byte limits, and the images (and
+    /// documents) a request may hold for that model (100 for a 200k-token context window,
+    /// 600 for larger ones; claude.ai takes 20 a message whatever the model).
+    ///
+    /// ```
+    /// # #[cfg(feature = "serde")] {
+    /// use visionprep_core::{PriceTable, Profile};
+    /// let table = PriceTable::builtin();
+    /// let sonnet_4_5 = table.get("claude-sonnet-4-5").unwrap();
+    /// let fable = table.get("claude-fable-5-2").unwrap();
+    /// assert_eq!(Profile::Api.limits_for(sonnet_4_5).max_images, 100);
+    /// assert_eq!(Profile::Api.limits_for(fable).max_images, 600);
+    /// assert_eq!(Profile::ClaudeAi.limits_for(fable).max_images, 20);
+    /// # }
+    /// ```
+    pub fn limits_for(self, model: &crate::ModelPrice) -> RequestLimits {
+        let mut limits = self.limits();
+        if self != Profile::ClaudeAi {
+            limits.max_images = model.images_per_request();
         }
+        limits
     }
 
     /// The name used on the command line: `portable`, `api`, `bedrock`, `vertex`, `claude-ai`.
@@ -110,43 +122,36 @@ impl FromStr for Profile {
     }
 }
 
-const MIB: u64 = 1024 * 1024;
-
 /// The numbers a request must stay within. Plain data: start from [`Profile::limits`] and change
 /// what the API has changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RequestLimits {
-    /// Images (and documents) per request. Default 100 (guide); 20 on claude.ai.
+    /// Images (and documents) per request: from the model (100 for a 200k-token context
+    /// window, 600 for larger ones, see [`Profile::limits_for`]); 20 on claude.ai.
     pub max_images: u32,
-    /// Pixels per side of any image. Default 8000 (guide; API error "...exceed max allowed
-    /// size: 8000 pixels").
+    /// Pixels per side of any image: 8000 (API error "...exceed max allowed size: 8000
+    /// pixels").
     pub max_side: u32,
-    /// A request with more than this many images uses [`Self::max_side_many_images`].
-    /// Default 20 (guide).
+    /// A request with more than this many images uses [`Self::max_side_many_images`]: 20.
     pub many_images_threshold: u32,
-    /// Pixels per side when a request has more than [`Self::many_images_threshold`] images.
-    /// Default 2000 (guide).
+    /// Pixels per side when a request has more than [`Self::many_images_threshold`] images:
+    /// 2000.
     pub max_side_many_images: u32,
-    /// Bytes of one image's **base64 text**, compared with `<=`. Default 5 MiB = 5,242,880
-    /// (guide, Bedrock, Vertex); 10 MiB on the direct API; 10 MB (10^7, the safer reading)
-    /// on claude.ai.
+    /// Bytes of one image's **base64 text**, compared with `<=`: 5 MiB = 5,242,880 (guide,
+    /// Bedrock, Vertex); 10 MiB on the direct API; 10 MB (10^7, the safer reading) on
+    /// claude.ai.
     pub max_image_base64_bytes: u64,
-    /// Bytes of the whole request body. Default 32 MB read as 32,000,000 (the safer reading of
-    /// the guide's "32MB"); the `api` profile uses 32 MiB.
+    /// Bytes of the whole request body: 32 MB on the API, 20 MB on Bedrock (and so in
+    /// `portable`), read as 10^6 bytes.
     pub max_request_bytes: u64,
 }
 
 impl RequestLimits {
     /// The `portable` profile's numbers, accepted by every platform.
-    pub const PORTABLE: RequestLimits = RequestLimits {
-        max_images: 100,
-        max_side: 8000,
-        many_images_threshold: 20,
-        max_side_many_images: 2000,
-        max_image_base64_bytes: 5 * MIB,
-        max_request_bytes: 32_000_000,
-    };
+    pub fn portable() -> RequestLimits {
+        Profile::Portable.limits()
+    }
 
     /// The per-side pixel limit for a request holding `images` images.
     pub const fn max_side_for(&self, images: u32) -> u32 {
@@ -165,7 +170,81 @@ impl RequestLimits {
 
 impl Default for RequestLimits {
     fn default() -> Self {
-        Self::PORTABLE
+        Self::portable()
+    }
+}
+
+mod data {
+    //! `limits.toml`, read once. The file is a flat list of `[section]` headers and
+    //! `key = integer` lines, so a few lines read it without a TOML dependency (the core
+    //! builds without serde too).
+    use super::{Profile, RequestLimits};
+    use std::sync::OnceLock;
+
+    pub(super) const BUILTIN: &str = include_str!("../limits.toml");
+
+    pub(super) fn builtin() -> &'static [RequestLimits; 5] {
+        static TABLE: OnceLock<[RequestLimits; 5]> = OnceLock::new();
+        // The file ships inside the binary and a unit test reads it: it cannot be malformed
+        // at run time.
+        #[allow(clippy::panic)]
+        TABLE.get_or_init(|| read(BUILTIN).unwrap_or_else(|e| panic!("limits.toml: {e}")))
+    }
+
+    /// Reads the limits of every profile.
+    pub(super) fn read(text: &str) -> Result<[RequestLimits; 5], String> {
+        let mut section = String::new();
+        let mut values: Vec<(String, String, u64)> = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim().to_owned();
+                continue;
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: expected key = value", n + 1))?;
+            let value = value.trim();
+            if key.trim() == "as_of" {
+                continue;
+            }
+            let number = value
+                .replace('_', "")
+                .parse::<u64>()
+                .map_err(|_| format!("line {}: {value} is not a whole number", n + 1))?;
+            values.push((section.clone(), key.trim().to_owned(), number));
+        }
+        let get = |section: &str, key: &str| {
+            values
+                .iter()
+                .find(|(s, k, _)| s == section && k == key)
+                .map(|v| v.2)
+                .ok_or_else(|| format!("[{section}] has no {key}"))
+        };
+        let side = |key: &str| {
+            get("pixels", key).and_then(|v| u32::try_from(v).map_err(|e| e.to_string()))
+        };
+        let mut table = [RequestLimits {
+            max_images: 100,
+            max_side: side("max_side")?,
+            many_images_threshold: side("many_images_threshold")?,
+            max_side_many_images: side("max_side_many_images")?,
+            max_image_base64_bytes: 0,
+            max_request_bytes: 0,
+        }; 5];
+        for profile in Profile::ALL {
+            let name = profile.as_str();
+            let limits = &mut table[profile as usize];
+            limits.max_image_base64_bytes = get(name, "image_base64_bytes")?;
+            limits.max_request_bytes = get(name, "request_bytes")?;
+            if let Ok(images) = get(name, "images") {
+                limits.max_images = u32::try_from(images).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(table)
     }
 }
 
@@ -179,14 +258,28 @@ mod tests {
         assert_eq!(base64_len(4_708_584), 6_278_112);
         assert_eq!(base64_len(0), 0);
         assert_eq!(base64_len(u64::MAX), u64::MAX);
-        let l = RequestLimits::PORTABLE;
+        let l = RequestLimits::portable();
         assert!(l.image_bytes_ok(max_raw_len(l.max_image_base64_bytes)));
         assert!(!l.image_bytes_ok(max_raw_len(l.max_image_base64_bytes) + 1));
     }
 
     #[test]
     fn profiles() {
-        assert_eq!(Profile::default().limits(), RequestLimits::PORTABLE);
+        assert_eq!(Profile::default().limits(), RequestLimits::portable());
+        assert!(data::read(data::BUILTIN).is_ok());
+        // portable is the smallest of every platform.
+        for p in Profile::ALL {
+            let l = p.limits();
+            let portable = RequestLimits::portable();
+            assert!(
+                l.max_image_base64_bytes >= portable.max_image_base64_bytes,
+                "{p}"
+            );
+            assert!(l.max_request_bytes >= portable.max_request_bytes, "{p}");
+        }
+        assert_eq!(Profile::Portable.limits().max_request_bytes, 20_000_000);
+        assert_eq!(Profile::Bedrock.limits().max_request_bytes, 20_000_000);
+        assert!(data::read("[pixels]\nmax_side = x").is_err());
         assert_eq!(Profile::Api.limits().max_image_base64_bytes, 10_485_760);
         assert_eq!(Profile::Bedrock.limits().max_image_base64_bytes, 5_242_880);
         assert_eq!(Profile::ClaudeAi.limits().max_images, 20);

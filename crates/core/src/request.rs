@@ -174,6 +174,19 @@ pub enum OversizedImage {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+const INVALID: u8 = 0xFF;
+
+/// The value of each byte in the alphabet, [`INVALID`] for the others.
+const DECODE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Standard padded base64 of `bytes` (what `data` holds). Its length is exactly
 /// [`crate::base64_len`]`(bytes.len())`.
 ///
@@ -231,7 +244,12 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     if !bytes.len().is_multiple_of(4) {
         return Err(Base64Error::BadLength(bytes.len()));
     }
-    let value = |c: u8| -> Option<u32> { ALPHABET.iter().position(|&a| a == c).map(|p| p as u32) };
+    let value = |c: u8| -> Option<u32> {
+        match DECODE[usize::from(c)] {
+            INVALID => None,
+            v => Some(u32::from(v)),
+        }
+    };
     let mut out = Vec::new();
     let quads = bytes.len() / 4;
     for (q, quad) in bytes.chunks(4).enumerate() {

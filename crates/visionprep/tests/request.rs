@@ -77,7 +77,7 @@ fn small_limits() -> impl Strategy<Value = RequestLimits> {
         max_side_many_images: 2000,
         max_image_base64_bytes: 400,
         max_request_bytes: body,
-        ..RequestLimits::PORTABLE
+        ..RequestLimits::portable()
     })
 }
 
@@ -125,7 +125,7 @@ proptest! {
     fn the_size_used_for_packing_is_the_serialised_size(images in any_images(), earlier in 0usize..3) {
         // With the body limit set to exactly the serialised size of everything in one body,
         // everything still fits in one; one byte less and it must split.
-        let limits = RequestLimits { max_image_base64_bytes: 1000, ..RequestLimits::PORTABLE };
+        let limits = RequestLimits { max_image_base64_bytes: 1000, ..RequestLimits::portable() };
         let mut opts = options(limits);
         opts.history = history(earlier);
         let one = pack(&images, &opts).unwrap();
@@ -157,7 +157,7 @@ fn prepared_images_round_trip_through_a_body() {
         .iter()
         .map(|b| PackImage::from_prepared(&prepare(b, &opts).unwrap()))
         .collect();
-    let bodies = pack(&prepared, &options(RequestLimits::PORTABLE)).unwrap();
+    let bodies = pack(&prepared, &options(RequestLimits::portable())).unwrap();
     assert_eq!(bodies.len(), 1);
     for (_, source) in bodies[0].images() {
         let ImageSource::Base64 { media_type, data } = source else {

@@ -38,7 +38,7 @@ mod tests {
 
     #[test]
     fn problems_in_order() {
-        let limits = RequestLimits::PORTABLE;
+        let limits = RequestLimits::portable();
         assert!(facts(Format::Jpeg, 1000, 800).problems(&limits).is_empty());
         let mut f = facts(Format::Tiff, 9000, 150);
         f.extension = Some("png");

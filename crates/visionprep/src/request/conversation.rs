@@ -19,7 +19,7 @@ use super::*;
 ///     _ => None,
 /// }).collect();
 /// assert_eq!(texts, ["Image 2:", "And this one?"]);
-/// assert!(chat.check(&RequestLimits::PORTABLE).is_empty());
+/// assert!(chat.check(&RequestLimits::portable()).is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {

@@ -11,11 +11,18 @@
 mod check;
 mod conversation;
 mod pack;
+mod read;
+mod repair;
 
-pub use check::{Finding, check};
+pub use check::{
+    CheckOptions, CheckReport, Finding, RequestSummary, Severity, check, check_bytes,
+    check_document,
+};
 pub use conversation::Conversation;
 use pack::source_size;
 pub use pack::{Packer, pack};
+pub use read::{Document, DocumentKind, ReadError};
+pub use repair::{Change, ChangeKind, RepairOptions, RepairReport, repair_document};
 
 use crate::prepare::Prepared;
 use visionprep_core::request::{
@@ -218,7 +225,7 @@ mod tests {
         let mut o = PackOptions::new(
             "claude-sonnet-4-5",
             "Compare these images.",
-            RequestLimits::PORTABLE,
+            RequestLimits::portable(),
         );
         o.system = Some("Answer \"briefly\".".into());
         o
@@ -300,24 +307,27 @@ mod tests {
                 ContentBlock::text("?"),
             ])],
         };
-        let found: Vec<(String, &str)> = check(&body, &RequestLimits::PORTABLE)
+        let (img, src) = ("messages.0.content.", ".image.source.base64");
+        let found: Vec<(String, &str)> = check(&body, &RequestLimits::portable())
             .into_iter()
             .map(|f| (f.path, f.code))
             .collect();
         assert_eq!(
             found,
             [
-                ("messages[0].content[0]".to_owned(), "media-type-mismatch"),
-                ("messages[0].content[0]".to_owned(), "over-max-side"),
-                ("messages[0].content[1]".to_owned(), "data-url-prefix"),
-                ("messages[0].content[2]".to_owned(), "invalid-base64"),
-                ("messages[0].content[3]".to_owned(), "not-an-image"),
+                (format!("{img}0{src}"), "media-type-mismatch"),
+                (format!("{img}0{src}"), "over-max-side"),
+                (format!("{img}1{src}"), "data-url-prefix"),
+                // The data behind the prefix is read anyway: its size is checked too.
+                (format!("{img}1{src}"), "over-max-side"),
+                (format!("{img}2{src}"), "invalid-base64"),
+                (format!("{img}3{src}"), "not-an-image"),
             ]
         );
         // Packed bodies pass.
         let packed = pack(&[image(100, 8)], &options()).unwrap();
         assert!(
-            check(&packed[0], &RequestLimits::PORTABLE)
+            check(&packed[0], &RequestLimits::portable())
                 .iter()
                 .all(|f| f.code == "not-an-image")
         );
@@ -387,7 +397,7 @@ mod tests {
 
     #[test]
     fn packer_reports_an_image_that_cannot_fit_and_goes_on() {
-        let cap = RequestLimits::PORTABLE.max_image_base64_bytes as usize;
+        let cap = RequestLimits::portable().max_image_base64_bytes as usize;
         let opts = options();
         let mut packer = Packer::new(&opts).unwrap();
         assert_eq!(packer.push(image(100, 4)).unwrap(), None);
@@ -415,7 +425,7 @@ mod tests {
 
     #[test]
     fn images_that_can_never_fit_are_errors() {
-        let cap = RequestLimits::PORTABLE.max_image_base64_bytes as usize;
+        let cap = RequestLimits::portable().max_image_base64_bytes as usize;
         let err = pack(&[image(100, 4), image(100, cap + 4)], &options()).unwrap_err();
         assert!(
             matches!(err, PackError::ImageTooLarge { index: 1, .. }),
