@@ -73,6 +73,19 @@ pub(crate) enum Command {
     ///
     /// Exit status: 0 when the output passes `check`, 1 otherwise, 2 on usage errors.
     Repair(RepairArgs),
+    /// Ask the API's count_tokens endpoint what a body costs in input tokens, beside
+    /// visionprep's estimate of its images (opt-in: it sends the body to the API).
+    ///
+    /// Each request is counted twice, as it is and with its images replaced by a one-word
+    /// text block: the difference is the API's own count of the image tokens, printed beside
+    /// visionprep's estimate. Fields the endpoint refuses (max_tokens, stream, temperature,
+    /// metadata, ...) are left out. Only base64 images can be counted: a body with images by
+    /// URL or file id is named and skipped. The key comes from ANTHROPIC_API_KEY; HTTP 429 and
+    /// 5xx answers are retried, honouring retry-after, a bounded number of times.
+    ///
+    /// Exit status: 0 when every request was counted, 1 otherwise, 2 on usage errors.
+    #[cfg(feature = "count")]
+    Count(CountArgs),
     /// List the models visionprep knows: tier, price, context window, lifecycle status and
     /// dates, platform ids.
     Models(ModelsArgs),
@@ -131,6 +144,24 @@ pub(crate) struct BodyTargetArgs {
     pub(crate) token_rule: TokenRule,
     #[command(flatten)]
     pub(crate) prices: PriceArgs,
+}
+
+/// `visionprep count`.
+#[cfg(feature = "count")]
+#[derive(Debug, Args)]
+pub(crate) struct CountArgs {
+    /// Request bodies, message lists or JSON Lines transcripts.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The API's address (a proxy, or a stub in tests). Default: ANTHROPIC_BASE_URL, else
+    /// https://api.anthropic.com.
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) target: BodyTargetArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `visionprep repair`.

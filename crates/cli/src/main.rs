@@ -5,6 +5,8 @@
 mod args;
 mod body_cmd;
 mod cost;
+#[cfg(feature = "count")]
+mod count_cmd;
 mod models;
 mod plan;
 mod prepare_cmd;
@@ -26,6 +28,8 @@ fn main() -> ExitCode {
         Command::Request(a) => request_cmd::run(a, &mut out).map(failures),
         Command::Check(a) => body_cmd::check(a, &mut out).map(failures),
         Command::Repair(a) => body_cmd::repair(a, &mut out).map(failures),
+        #[cfg(feature = "count")]
+        Command::Count(a) => count_cmd::run(a, &mut out).map(failures),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();

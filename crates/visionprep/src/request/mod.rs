@@ -10,6 +10,7 @@
 
 mod check;
 mod conversation;
+mod count;
 mod pack;
 mod read;
 mod repair;
@@ -19,6 +20,9 @@ pub use check::{
     check_document,
 };
 pub use conversation::Conversation;
+pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
+#[cfg(feature = "count")]
+pub use count::{CountClient, CountError};
 use pack::source_size;
 pub use pack::{Packer, pack};
 pub use read::{Document, DocumentKind, ReadError};

@@ -82,6 +82,10 @@ pub(crate) struct Unit<'d> {
     pub line: Option<usize>,
     /// The size of the body that sends them.
     pub bytes: u64,
+    /// The body, when the request is one.
+    pub root: Option<&'d Value>,
+    /// The messages, when the request is a list or a transcript's lines.
+    pub messages: Vec<&'d Value>,
 }
 
 impl Document {
@@ -156,6 +160,8 @@ impl Document {
                         scan,
                         line: part.line,
                         bytes: size,
+                        root: Some(root),
+                        messages: Vec::new(),
                     });
                 }
                 Shape::Message(message) => {
@@ -165,9 +171,12 @@ impl Document {
                         line: part.line,
                         // `{"model":"...","max_tokens":...,"messages":[]}` around them.
                         bytes: 64,
+                        root: None,
+                        messages: Vec::new(),
                     });
                     let index = unit.scan.messages;
                     unit.scan.add_message(text, message, index, p);
+                    unit.messages.push(message);
                     unit.bytes += size + 1;
                 }
                 Shape::Messages(list) => {
@@ -180,6 +189,8 @@ impl Document {
                         scan,
                         line: part.line,
                         bytes: size + 64,
+                        root: None,
+                        messages: list.elements().iter().collect(),
                     });
                 }
                 Shape::Invalid(_) => {}
