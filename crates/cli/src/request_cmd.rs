@@ -36,11 +36,12 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     };
     let mut pack_options = PackOptions::new(options.target.model(), &args.prompt, options.request);
     pack_options.max_tokens = args.max_tokens;
-    pack_options.system = args.system.clone();
+    pack_options.system = args.system.clone().map(Into::into);
     let mut held = 0;
     if let Some(history) = history {
-        held = history.images().count();
+        held = history.media_count();
         pack_options.system = pack_options.system.or(history.system);
+        pack_options.extra = history.extra;
         pack_options.history = history.messages;
     }
     let mut packer = Packer::new(&pack_options).context("cannot continue the conversation")?;
@@ -160,7 +161,7 @@ impl Bodies<'_> {
 
     fn write(&mut self, body: &MessagesRequest) -> Result<()> {
         let bytes = serde_json::to_vec(body)?;
-        let count = body.images().count() - self.held;
+        let count = body.media_count().saturating_sub(self.held);
         let (body_tokens, body_usd) = known(self.waiting.drain(..count.min(self.waiting.len())));
         self.written += 1;
         self.images += count;

@@ -1386,3 +1386,129 @@ fn models_lists_lifecycles_context_windows_and_platform_ids() {
     assert_eq!(fable["status"], "active");
     assert_eq!(fable["tier"], "high-resolution");
 }
+
+/// A hand-written body of the library's fixtures.
+fn body_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../visionprep/tests/fixtures/bodies")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn check_and_repair_an_agent_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let original = body_fixture("tool-result-screenshot.json");
+    std::fs::write(p.join("body.json"), &original).unwrap();
+    let out = visionprep(&["check", "body.json"], p);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("body.json: messages.4.content.0.tool_result.content.0.image.source.base64: error over-max-side: 8100x8 is over the 8000 px limit"),
+        "{text}"
+    );
+    assert!(text.contains("tool_result 2"), "{text}");
+    let report = json(&["check", "body.json", "--json"], p, 1);
+    assert_eq!(report[0]["passes"], false);
+    assert_eq!(report[0]["requests"][0]["max_images"], 600);
+    assert_eq!(report[0]["findings"][1]["code"], "over-max-side");
+
+    // Never over the input; into another file; then the output passes.
+    let refused = visionprep(&["repair", "body.json", "-o", "./body.json"], p);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("never writes over its input"));
+    let text = succeeds(&["repair", "body.json", "-o", "fixed.json"], p);
+    assert!(text.contains("prepared (over-max-side"), "{text}");
+    assert!(text.contains("it passes check"), "{text}");
+    assert!(succeeds(&["check", "fixed.json"], p).contains("fixed.json: ok"));
+    assert_eq!(
+        std::fs::read_to_string(p.join("body.json")).unwrap(),
+        original
+    );
+
+    // In place, keeping a backup; a second run has nothing to do and keeps it.
+    let dry = succeeds(&["repair", "body.json", "--dry-run"], p);
+    assert!(dry.contains("dry run: nothing written"), "{dry}");
+    succeeds(&["repair", "body.json", "--in-place"], p);
+    assert_eq!(
+        std::fs::read_to_string(p.join("body.json.bak")).unwrap(),
+        original
+    );
+    assert_eq!(
+        std::fs::read(p.join("body.json")).unwrap(),
+        std::fs::read(p.join("fixed.json")).unwrap()
+    );
+    let again = succeeds(&["repair", "body.json", "--in-place"], p);
+    assert!(again.contains("0 images repaired"), "{again}");
+    assert!(!p.join("body.json.bak.2").exists());
+
+    // An unreadable image: named, exit 1; removed with --drop-unreadable.
+    std::fs::write(p.join("m.json"), body_fixture("media-types.json")).unwrap();
+    let out = visionprep(&["repair", "m.json", "-o", "m2.json"], p);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("NOT repaired (empty-image)"));
+    let text = succeeds(
+        &[
+            "repair",
+            "m.json",
+            "-o",
+            "m3.json",
+            "--drop-unreadable",
+            "--json",
+        ],
+        p,
+    );
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["changes"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        report["after"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .count(),
+        0
+    );
+
+    // A transcript that is not JSON at all is a clear error.
+    std::fs::write(p.join("notes.txt"), "hello\nworld\n").unwrap();
+    let out = visionprep(&["check", "notes.txt"], p);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("notes.txt: not-a-request: not JSON"));
+}
+
+#[test]
+fn request_continues_an_agent_conversation() {
+    let dir = prepared_folder();
+    let p = dir.path();
+    let history = body_fixture("thinking.json");
+    std::fs::write(p.join("history.json"), &history).unwrap();
+    let text = succeeds(
+        &[
+            "request",
+            "in/small.jpg",
+            "--history",
+            "history.json",
+            "--prompt",
+            "And this chart?",
+            "-o",
+            "next",
+        ],
+        p,
+    );
+    assert!(text.contains("1 body, 1 new images"), "{text}");
+    let earlier: Value = serde_json::from_str(&history).unwrap();
+    let body: Value =
+        serde_json::from_slice(&std::fs::read(p.join("next/request-001.json")).unwrap()).unwrap();
+    // Every earlier turn, tool calls and thinking included, and the tools they need.
+    assert_eq!(
+        body["messages"].as_array().unwrap()[..3],
+        earlier["messages"].as_array().unwrap()[..]
+    );
+    assert_eq!(body["tools"], earlier["tools"]);
+    assert_eq!(body["thinking"], earlier["thinking"]);
+    assert_eq!(body["tool_choice"], earlier["tool_choice"]);
+    assert_eq!(body["messages"][3]["content"][0]["type"], "image");
+    succeeds(&["check", "next/request-001.json"], p);
+}

@@ -111,6 +111,16 @@ impl<'v> Scan<'v> {
         self.blocks_in(text, system, &mut path, None, part);
     }
 
+    /// Adds a block, or an array of blocks, found outside a body (a block kept as written).
+    pub fn add_blocks(&mut self, text: &str, value: &'v Value) {
+        let mut path = String::new();
+        if value.is_array() {
+            self.blocks_in(text, value, &mut path, None, 0);
+        } else {
+            self.block(text, value, &mut path, None, 0);
+        }
+    }
+
     fn blocks_in(
         &mut self,
         text: &str,

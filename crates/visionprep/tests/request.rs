@@ -98,7 +98,7 @@ proptest! {
             let bytes = serde_json::to_vec(body).unwrap();
             prop_assert!(bytes.len() as u64 <= limits.max_request_bytes, "{} bytes", bytes.len());
             prop_assert_eq!(&body.messages[..opts.history.len()], &opts.history[..]);
-            let count = body.images().count() as u32;
+            let count = body.media_count() as u32;
             prop_assert!(count > earlier as u32 && count <= limits.max_images);
             if earlier > 0 {
                 // Images of unknown size never go in a body past the many-image threshold.

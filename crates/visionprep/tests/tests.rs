@@ -8,6 +8,7 @@
     unreachable_pub
 )]
 
+mod bodies;
 mod folder;
 mod make;
 mod prepare;

@@ -452,13 +452,27 @@ pub(crate) fn check_image(
             check.tokens = Some(rule.tokens(seen, facts.tier));
             check.probe = Some(p);
         }
-        Err(e) => add(
-            &mut check,
-            Severity::Error,
-            "unreadable-image",
-            e.to_string(),
-            Remedy::Unreadable,
-        ),
+        Err(e) => {
+            // A format the API refuses that cannot be read either (a PDF, a HEIC without a
+            // decoder): one finding, which nothing can fix.
+            match check
+                .findings
+                .iter_mut()
+                .find(|f| f.code == "unsupported-format")
+            {
+                Some(f) => {
+                    f.message = format!("{}; it cannot be converted: {e}", f.message);
+                    check.remedy = Remedy::Unreadable;
+                }
+                None => add(
+                    &mut check,
+                    Severity::Error,
+                    "unreadable-image",
+                    e.to_string(),
+                    Remedy::Unreadable,
+                ),
+            }
+        }
     }
     check.bytes = Some(bytes);
     check

@@ -30,12 +30,7 @@ impl Conversation {
     /// An empty conversation with `model`.
     pub fn new(model: impl Into<String>, max_tokens: u32) -> Conversation {
         Conversation {
-            request: MessagesRequest {
-                model: model.into(),
-                max_tokens,
-                system: None,
-                messages: Vec::new(),
-            },
+            request: MessagesRequest::new(model, max_tokens, Vec::new()),
         }
     }
 
@@ -46,13 +41,13 @@ impl Conversation {
 
     /// Sets the system prompt.
     pub fn system(&mut self, text: impl Into<String>) -> &mut Conversation {
-        self.request.system = Some(text.into());
+        self.request.system = Some(System::Text(text.into()));
         self
     }
 
     /// Adds a user turn: `images` first, then `text`.
     pub fn user(&mut self, images: &[PackImage], text: &str) -> &mut Conversation {
-        let before = self.request.images().count();
+        let before = self.request.media_count();
         let labelled = before + images.len() >= 2;
         self.request
             .messages

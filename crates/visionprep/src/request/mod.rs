@@ -30,7 +30,8 @@ pub use repair::{Change, ChangeKind, RepairOptions, RepairReport, repair_documen
 
 use crate::prepare::Prepared;
 use visionprep_core::request::{
-    ContentBlock, ImageSource, Message, MessagesRequest, base64_decode, base64_encode,
+    ContentBlock, ImageSource, Message, MessagesRequest, RawBlock, System, base64_decode,
+    base64_encode,
 };
 use visionprep_core::{RequestLimits, Size};
 
@@ -149,7 +150,10 @@ pub struct PackOptions {
     /// `max_tokens` of each body.
     pub max_tokens: u32,
     /// The system prompt, if any.
-    pub system: Option<String>,
+    pub system: Option<System>,
+    /// Other members of every body, as written (`tools`, `tool_choice`, `thinking`, ...: a
+    /// conversation with tool calls needs its tool definitions).
+    pub extra: Vec<(String, RawBlock)>,
     /// Earlier turns of the conversation, sent first in every body. Their images count toward
     /// the image limit and the 2000 px rule, their bytes toward the body size. The new images
     /// and the prompt form the user turn that follows them.
@@ -167,6 +171,7 @@ impl PackOptions {
             model: model.into(),
             max_tokens: 1024,
             system: None,
+            extra: Vec::new(),
             history: Vec::new(),
             prompt: prompt.into(),
             limits,
@@ -231,7 +236,7 @@ mod tests {
             "Compare these images.",
             RequestLimits::portable(),
         );
-        o.system = Some("Answer \"briefly\".".into());
+        o.system = Some(System::from("Answer \"briefly\"."));
         o
     }
 
@@ -250,7 +255,7 @@ mod tests {
             .iter()
             .filter_map(|b| match b {
                 ContentBlock::Text { text } => Some(text.clone()),
-                ContentBlock::Image { .. } => None,
+                _ => None,
             })
             .collect();
         assert_eq!(texts, ["Image 1:", "Image 2:", "Compare these images."]);
@@ -293,11 +298,10 @@ mod tests {
                 data,
             })
         };
-        let body = MessagesRequest {
-            model: "m".into(),
-            max_tokens: 10,
-            system: None,
-            messages: vec![Message::user(vec![
+        let body = MessagesRequest::new(
+            "m",
+            10,
+            vec![Message::user(vec![
                 block("image/jpeg", base64_encode(&png)),
                 block(
                     "image/png",
@@ -310,7 +314,7 @@ mod tests {
                 }),
                 ContentBlock::text("?"),
             ])],
-        };
+        );
         let (img, src) = ("messages.0.content.", ".image.source.base64");
         let found: Vec<(String, &str)> = check(&body, &RequestLimits::portable())
             .into_iter()

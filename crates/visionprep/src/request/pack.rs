@@ -22,14 +22,45 @@ pub(super) fn source_size(source: &ImageSource) -> Option<Size> {
         .map(|p| p.displayed())
 }
 
+/// The images and documents inside a block kept as written (a `tool_result`'s screenshots):
+/// the displayed size of each base64 image, `None` for other images; documents have no pixel
+/// size to check and count as empty.
+fn raw_media_sizes(raw: &visionprep_core::request::RawBlock) -> Vec<Option<Size>> {
+    use visionprep_core::body::{MediaKind, Scan};
+    let text = raw.json();
+    let Ok(root) = visionprep_core::json::parse(text) else {
+        return Vec::new();
+    };
+    let mut scan = Scan::default();
+    scan.add_blocks(text, &root);
+    scan.media
+        .iter()
+        .map(|m| match m.kind {
+            MediaKind::Document => Some(Size::new(0, 0)),
+            MediaKind::Image => {
+                let source = m.source?;
+                if m.source_type(text).as_deref() != Some("base64") {
+                    return None;
+                }
+                let data = source.get(text, "data")?.str(text)?;
+                let bytes = base64_decode(&data).ok()?;
+                crate::probe::probe_bytes(&bytes, &crate::Limits::default())
+                    .ok()
+                    .map(|p| p.displayed())
+            }
+        })
+        .collect()
+}
+
 impl Held {
     fn of(messages: &[Message]) -> Held {
         messages
             .iter()
             .flat_map(|m| &m.content)
-            .filter_map(|block| match block {
-                ContentBlock::Image { source, .. } => Some(source_size(source)),
-                ContentBlock::Text { .. } => None,
+            .flat_map(|block| match block {
+                ContentBlock::Image { source, .. } => vec![source_size(source)],
+                ContentBlock::Text { .. } => Vec::new(),
+                ContentBlock::Raw(raw) => raw_media_sizes(raw),
             })
             .fold(Held::default(), Held::with_size)
     }
@@ -117,6 +148,7 @@ fn body(options: &PackOptions, images: &[PackImage], held: usize) -> MessagesReq
         max_tokens: options.max_tokens,
         system: options.system.clone(),
         messages,
+        extra: options.extra.clone(),
     }
 }
 
