@@ -126,25 +126,7 @@ fn png_base64() -> String {
             image::ImageFormat::Png,
         )
         .unwrap();
-    visionprep_base64(&bytes)
-}
-
-fn visionprep_base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
+    visionprep::core::request::base64_encode(&bytes)
 }
 
 fn body_with_images(n: usize) -> Value {
@@ -155,15 +137,20 @@ fn body_with_images(n: usize) -> Value {
            "messages": [{"role": "user", "content": content}]})
 }
 
-#[test]
-fn counts_beside_the_estimate_and_strips_what_the_endpoint_refuses() {
+/// Counts a body of `images` images with the key `key` against a fresh stub; checks it
+/// succeeded and returns the JSON rows, what the stub saw, the folder and the stub's address.
+fn counted(images: usize, key: &str) -> (Value, Seen, tempfile::TempDir, String) {
     let (url, seen) = stub();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b.json"), body_with_images(2).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("b.json"),
+        body_with_images(images).to_string(),
+    )
+    .unwrap();
     let out = visionprep(
         &["count", "b.json", "--base-url", &url, "--json"],
         dir.path(),
-        Some("good"),
+        Some(key),
     );
     assert_eq!(
         out.status.code(),
@@ -171,7 +158,12 @@ fn counts_beside_the_estimate_and_strips_what_the_endpoint_refuses() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), seen, dir, url)
+}
+
+#[test]
+fn counts_beside_the_estimate_and_strips_what_the_endpoint_refuses() {
+    let (rows, seen, dir, url) = counted(2, "good");
     let row = &rows[0];
     // 2 images and 1 text: 3 + 2000 + 7; without the images: 3 + 3 stand-ins x 7.
     assert_eq!(row["api_input_tokens"], 2010);
@@ -227,21 +219,7 @@ fn url_images_are_refused_before_anything_is_sent() {
 
 #[test]
 fn a_429_is_retried_after_its_retry_after() {
-    let (url, seen) = stub();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b.json"), body_with_images(1).to_string()).unwrap();
-    let out = visionprep(
-        &["count", "b.json", "--base-url", &url, "--json"],
-        dir.path(),
-        Some("busy"),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (rows, seen, _dir, _url) = counted(1, "busy");
     assert_eq!(rows[0]["api_input_tokens"], 1010);
     // Two counts, each refused once first.
     assert_eq!(seen.lock().unwrap().len(), 4);
