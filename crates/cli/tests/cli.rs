@@ -932,12 +932,12 @@ fn request_writes_bodies_ready_to_send() {
     );
 }
 
-/// A folder of `n` photo-like JPEGs big enough to be resized (so each takes a while).
-fn photo_folder(n: usize) -> tempfile::TempDir {
+/// A folder of `n` photo-like `w`x`h` JPEGs, big enough to be resized (so each takes a while).
+fn photo_folder(n: usize, w: u32, h: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("in")).unwrap();
     for i in 0..n {
-        let img = image::RgbImage::from_fn(2400, 1600, |x, y| {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
             let v = (x * 7 + y * 13 + i as u32 * 31) ^ (x * y);
             image::Rgb([v as u8, (v >> 3) as u8, (x + y) as u8])
         });
@@ -970,11 +970,13 @@ fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[cfg(unix)]
 #[test]
 fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
-    let dir = photo_folder(16);
+    const N: usize = 10;
+    // Over the standard tier's 1568 px, so each is decoded, resized and encoded again.
+    let dir = photo_folder(N, 1800, 1200);
     // The reference: one uninterrupted run.
     succeeds(&["prepare", "in", "-o", "whole", "-j", "1"], dir.path());
     let whole = contents(&dir.path().join("whole"));
-    assert_eq!(whole.len(), 16);
+    assert_eq!(whole.len(), N);
     // A temporary file of a process that is gone (no pid is that large) is cleaned up; one of
     // a live process (this one) is left alone.
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
@@ -1017,13 +1019,13 @@ fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
         "killed, not finished: {status:?}, {} outputs",
         done.len()
     );
-    assert!(done.len() < 16, "killed before the end");
+    assert!(done.len() < N, "killed before the end");
     // Whatever was renamed into place is a whole output, byte for byte the reference's.
     for (name, bytes) in &done {
         let want = whole.iter().find(|(n, _)| n == name).unwrap();
         assert_eq!(&want.1, bytes, "{name} is whole");
     }
-    eprintln!("killed with {} of 16 outputs in place", done.len());
+    eprintln!("killed with {} of {N} outputs in place", done.len());
     // The next run resumes: all outputs, equal to the uninterrupted run, no temporary left
     // but the live process's.
     succeeds(&["prepare", "in", "-o", "out", "-j", "2"], dir.path());
@@ -1037,7 +1039,7 @@ fn a_killed_run_leaves_no_partial_output_and_the_next_run_completes_it() {
 #[test]
 #[ignore = "needs root to mount a small tmpfs; .ci/run runs it"]
 fn a_full_disk_stops_the_batch_with_a_report() {
-    let dir = photo_folder(12);
+    let dir = photo_folder(12, 2400, 1600);
     let mnt = dir.path().join("small");
     std::fs::create_dir(&mnt).unwrap();
     // 600 KiB: room for a few outputs (about 150-250 KB each), not for twelve.
