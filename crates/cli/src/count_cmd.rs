@@ -5,7 +5,7 @@ use crate::body_cmd::check_options;
 use anyhow::{Result, bail};
 use std::io::Write;
 use visionprep::report::group;
-use visionprep::request::{CountClient, CountError, Document, count_bodies};
+use visionprep::request::{CountClient, Document, count_bodies};
 
 /// One request's counts.
 #[derive(serde::Serialize)]
@@ -93,38 +93,22 @@ pub(crate) fn run(args: &CountArgs, out: &mut dyn Write) -> Result<u64> {
             r.images = body.images;
             r.stripped = body.stripped.clone();
             r.estimated_image_tokens = Some(body.estimate);
-            let counted = client.count(&body.json).and_then(|total| {
-                let without = if body.images == 0 {
-                    total
-                } else {
-                    client.count(&body.without_images)?
-                };
-                Ok((total, without))
-            });
-            let fatal = match counted {
-                Ok((total, without)) => {
-                    let images = total as i64 - without as i64;
-                    r.api_input_tokens = Some(total);
-                    r.api_without_images = Some(without);
-                    r.api_image_tokens = Some(images);
-                    r.difference = Some(images - body.estimate as i64);
+            let fatal = match client.count_body(&body) {
+                Ok(c) => {
+                    r.api_input_tokens = Some(c.api_input_tokens);
+                    r.api_without_images = Some(c.api_without_images);
+                    r.api_image_tokens = Some(c.api_image_tokens);
+                    r.difference = Some(c.difference);
                     false
                 }
                 Err(e) => {
                     failed += 1;
-                    let fatal = matches!(
-                        e,
-                        CountError::Api {
-                            status: 401 | 403,
-                            ..
-                        }
-                    );
-                    r.error = Some(if fatal {
+                    r.error = Some(if e.is_auth() {
                         format!("{e} (check ANTHROPIC_API_KEY)")
                     } else {
                         e.to_string()
                     });
-                    fatal
+                    e.is_auth()
                 }
             };
             emit(out, args.json, &mut rows, r)?;

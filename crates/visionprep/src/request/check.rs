@@ -209,8 +209,6 @@ impl ModelFacts {
 pub(crate) struct ImageCheck {
     pub findings: Vec<Finding>,
     pub remedy: Remedy,
-    /// The decoded bytes, when the data could be read (leniently if need be).
-    pub bytes: Option<Vec<u8>>,
     pub probe: Option<Probe>,
     /// The media type the bytes are.
     pub actual: Option<MediaType>,
@@ -269,7 +267,6 @@ pub(crate) fn check_image(
     let mut check = ImageCheck {
         findings: Vec::new(),
         remedy: Remedy::None,
-        bytes: None,
         probe: None,
         actual: None,
         data_len: 0,
@@ -474,8 +471,15 @@ pub(crate) fn check_image(
             }
         }
     }
-    check.bytes = Some(bytes);
     check
+}
+
+/// The bytes of a base64 image block, read leniently (a `data:` prefix, line breaks, missing
+/// padding): what [`check_image`] measured. Decoded again where they are needed rather than
+/// held for every image of a transcript while it is checked.
+pub(crate) fn image_bytes(text: &str, media: &Media<'_>) -> Option<Vec<u8>> {
+    let data = media.source?.get(text, "data")?.str(text)?;
+    base64_decode(&data).ok().or_else(|| lenient_base64(&data))
 }
 
 /// A base64 document's data must decode, like an image's.

@@ -197,6 +197,34 @@ mod client {
         BadAnswer(String),
     }
 
+    /// What the API counted for one request, beside visionprep's estimate.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub struct Counted {
+        /// `input_tokens` of the request as it is.
+        pub api_input_tokens: u64,
+        /// `input_tokens` with its images replaced by one-word text blocks.
+        pub api_without_images: u64,
+        /// The difference: the API's count of the image tokens (a few low: the stand-ins).
+        pub api_image_tokens: i64,
+        /// visionprep's estimate of the same images.
+        pub estimated_image_tokens: u64,
+        /// `api_image_tokens - estimated_image_tokens`.
+        pub difference: i64,
+    }
+
+    impl CountError {
+        /// The key was refused (HTTP 401 or 403): every other request would be too.
+        pub fn is_auth(&self) -> bool {
+            matches!(
+                self,
+                CountError::Api {
+                    status: 401 | 403,
+                    ..
+                }
+            )
+        }
+    }
+
     /// A `count_tokens` client with a bounded retry policy: on HTTP 429, 529 and 5xx it waits
     /// what `retry-after` says (at most [`CountClient::max_wait`]) or 1, 2, 4 ... seconds, and
     /// gives up after [`CountClient::max_attempts`] attempts.
@@ -227,6 +255,25 @@ mod client {
                 max_attempts: 5,
                 max_wait: Duration::from_secs(60),
             }
+        }
+
+        /// Counts a request as it is and without its images (one call when it has none), and
+        /// sets the API's image tokens beside visionprep's estimate.
+        pub fn count_body(&self, body: &super::CountBody) -> Result<Counted, CountError> {
+            let total = self.count(&body.json)?;
+            let without = if body.images == 0 {
+                total
+            } else {
+                self.count(&body.without_images)?
+            };
+            let images = total as i64 - without as i64;
+            Ok(Counted {
+                api_input_tokens: total,
+                api_without_images: without,
+                api_image_tokens: images,
+                estimated_image_tokens: body.estimate,
+                difference: images - body.estimate as i64,
+            })
         }
 
         /// The `input_tokens` the API counts for `json` (a body from
@@ -308,4 +355,4 @@ mod client {
 }
 
 #[cfg(feature = "count")]
-pub use client::{CountClient, CountError};
+pub use client::{CountClient, CountError, Counted};

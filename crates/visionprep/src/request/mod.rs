@@ -22,7 +22,7 @@ pub use check::{
 pub use conversation::Conversation;
 pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 #[cfg(feature = "count")]
-pub use count::{CountClient, CountError};
+pub use count::{CountClient, CountError, Counted};
 use pack::source_size;
 pub use pack::{Packer, pack};
 pub use read::{Document, DocumentKind, ReadError};

@@ -16,6 +16,11 @@ pub(super) fn source_size(source: &ImageSource) -> Option<Size> {
     let ImageSource::Base64 { data, .. } = source else {
         return None;
     };
+    base64_size(data)
+}
+
+/// The displayed size of base64 image data, read from its header.
+fn base64_size(data: &str) -> Option<Size> {
     let bytes = base64_decode(data).ok()?;
     crate::probe::probe_bytes(&bytes, &crate::Limits::default())
         .ok()
@@ -38,15 +43,10 @@ fn raw_media_sizes(raw: &visionprep_core::request::RawBlock) -> Vec<Option<Size>
         .map(|m| match m.kind {
             MediaKind::Document => Some(Size::new(0, 0)),
             MediaKind::Image => {
-                let source = m.source?;
                 if m.source_type(text).as_deref() != Some("base64") {
                     return None;
                 }
-                let data = source.get(text, "data")?.str(text)?;
-                let bytes = base64_decode(&data).ok()?;
-                crate::probe::probe_bytes(&bytes, &crate::Limits::default())
-                    .ok()
-                    .map(|p| p.displayed())
+                base64_size(&m.source?.get(text, "data")?.str(text)?)
             }
         })
         .collect()

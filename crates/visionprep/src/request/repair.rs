@@ -3,7 +3,7 @@
 
 use super::check::{
     CheckOptions, CheckReport, CheckedUnit, Finding, ImageCheck, Remedy, Severity, check_document,
-    check_unit,
+    check_unit, image_bytes,
 };
 use super::read::Document;
 use crate::prepare::{OutputPolicy, PrepareOptions, Prepared, Preparer, Target};
@@ -166,12 +166,13 @@ pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport 
         .par_iter()
         .map_init(Preparer::new, |preparer, job| {
             let options = job.options.as_ref()?;
-            let (Some(bytes), Some(probe)) = (&job.check.bytes, &job.check.probe) else {
+            let bytes = image_bytes(text, job.media);
+            let (Some(bytes), Some(probe)) = (bytes, &job.check.probe) else {
                 return Some(Err("the image cannot be read".to_owned()));
             };
             Some(
                 preparer
-                    .prepare_probed(bytes, probe, options)
+                    .prepare_probed(&bytes, probe, options)
                     .map_err(|e| e.to_string()),
             )
         })
@@ -305,12 +306,12 @@ fn prepare_options(c: &CheckedUnit, options: &RepairOptions) -> PrepareOptions {
 
 /// Writes the data as plain base64 and the media type the bytes are, keeping the bytes.
 fn rewrite(text: &str, job: &Job<'_>, change: &mut Change, edits: &mut Edits) {
-    let Some(bytes) = &job.check.bytes else {
+    let Some(bytes) = image_bytes(text, job.media) else {
         return;
     };
     let source = job.media.source;
     let data_value = source.and_then(|s| s.get(text, "data"));
-    let canonical = base64_encode(bytes);
+    let canonical = base64_encode(&bytes);
     let data_ok = data_value.and_then(|d| d.str(text)).as_deref() == Some(canonical.as_str());
     let declared = source
         .and_then(|s| s.get(text, "media_type"))
