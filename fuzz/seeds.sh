@@ -13,7 +13,7 @@ printf '\x80\x07\0\0\x38\x04\0\0\x20\x06\0\0\x20\x06\0\0\x1c\0\0\0' > fuzz/corpu
 mkdir -p fuzz/corpus/prices fuzz/corpus/request
 cp crates/core/prices.toml fuzz/corpus/prices/
 printf '%s' '{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"hi"}]}]}' > fuzz/corpus/request/body.json
-# Hand-written bodies of every block kind and an agent transcript.
+# Hand-written bodies of every block kind, an agent transcript and a Claude Code session.
 cp crates/visionprep/tests/fixtures/bodies/*.json fuzz/corpus/request/
-cp examples/transcripts/computer-use.jsonl fuzz/corpus/request/
+cp examples/transcripts/computer-use.jsonl examples/sessions/claude-code.jsonl fuzz/corpus/request/
 echo "seed corpora under fuzz/corpus"

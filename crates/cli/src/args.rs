@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use visionprep::core::{Profile, Tier, TokenRule, Usd};
 use visionprep::prepare::{Filter, OutputPolicy};
+use visionprep::request::InputFormat;
 
 /// Know what images cost on Claude, and make them Claude-ready.
 ///
@@ -115,14 +116,30 @@ pub(crate) struct PrepareArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Request bodies, message lists or JSON Lines transcripts.
+    /// Request bodies, message lists, JSON Lines transcripts or agent session files.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
+    /// What the files hold: auto (told from the content), claude-code-session,
+    /// messages-jsonl or body.
+    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_input_format)]
+    pub(crate) input_format: InputFormat,
     #[command(flatten)]
     pub(crate) target: BodyTargetArgs,
-    /// Print JSON instead of text.
+    /// Report format: text or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: ReportFormat,
+    /// Print JSON instead of text (--format json).
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// How `check` and `repair` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Lines for people: `FILE:LINE: PATH: error CODE: message`.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 /// What bodies are checked against: shared by `check`, `repair` and `count`.
@@ -167,9 +184,13 @@ pub(crate) struct CountArgs {
 /// `visionprep repair`.
 #[derive(Debug, Args)]
 pub(crate) struct RepairArgs {
-    /// A request body, message list or JSON Lines transcript.
+    /// A request body, message list, JSON Lines transcript or agent session file.
     #[arg(value_name = "FILE")]
     pub(crate) input: PathBuf,
+    /// What the file holds: auto (told from the content), claude-code-session,
+    /// messages-jsonl or body.
+    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_input_format)]
+    pub(crate) input_format: InputFormat,
     /// Where the repaired document goes (never the input itself).
     #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "dry_run"], conflicts_with = "in_place")]
     pub(crate) out: Option<PathBuf>,
@@ -195,7 +216,10 @@ pub(crate) struct RepairArgs {
     /// jpeg, png or webp.
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
     pub(crate) output_format: OutputPolicy,
-    /// Print JSON instead of text.
+    /// Report format: text or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: ReportFormat,
+    /// Print JSON instead of text (--format json).
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -428,6 +452,10 @@ pub(crate) struct WalkArgs {
 fn parse_rule(s: &str) -> Result<TokenRule, String> {
     s.parse()
         .map_err(|e: visionprep::core::UnknownTokenRule| e.to_string())
+}
+
+fn parse_input_format(s: &str) -> Result<InputFormat, String> {
+    s.parse()
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {

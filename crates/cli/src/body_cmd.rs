@@ -1,15 +1,14 @@
 //! `visionprep check` and `visionprep repair`: bodies and transcripts as they are.
 
-use crate::args::{BodyTargetArgs, CheckArgs, RepairArgs};
+use crate::args::{BodyTargetArgs, CheckArgs, RepairArgs, ReportFormat};
 use crate::cost::price_table;
-use anyhow::{Context as _, Result, bail};
+use anyhow::Result;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use visionprep::folder::write_temp;
+use std::path::Path;
 use visionprep::report::{group, human_bytes, money};
 use visionprep::request::{
-    ChangeKind, CheckOptions, CheckReport, Document, Finding, RepairOptions, RepairReport,
-    Severity, check_document, repair_document,
+    Change, ChangeKind, CheckOptions, CheckReport, FileRepair, Finding, LinesInput, RepairOptions,
+    RepairTarget, Severity, check_lines, repair_file,
 };
 
 /// The check options of the command line; an unknown --model is a usage error.
@@ -28,11 +27,6 @@ pub(crate) fn check_options(args: &BodyTargetArgs) -> Result<CheckOptions> {
     })
 }
 
-fn read_document(path: &Path) -> std::result::Result<Document, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    Document::read(bytes).map_err(|e| e.to_string())
-}
-
 /// `visionprep check`: returns how many files the API would refuse (or could not be read).
 pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
     #[derive(serde::Serialize)]
@@ -45,20 +39,21 @@ pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
         passes: bool,
     }
     let options = check_options(&args.target)?;
+    let json = args.json || args.format == ReportFormat::Json;
     let mut bad = 0u64;
     let mut reports = Vec::new();
     for file in &args.files {
         let name = file.display().to_string();
-        let report = match read_document(file) {
-            Ok(doc) => FileReport {
+        let report = match check_lines(LinesInput::Path(file), args.input_format, &options) {
+            Ok(report) => FileReport {
                 path: name,
                 error: None,
                 passes: true,
-                report: Some(check_document(&doc, &options)),
+                report: Some(report),
             },
             Err(error) => FileReport {
                 path: name,
-                error: Some(error),
+                error: Some(error.to_string()),
                 passes: false,
                 report: None,
             },
@@ -66,7 +61,7 @@ pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
         let passes = report.report.as_ref().is_some_and(CheckReport::passes);
         bad += u64::from(!passes);
         let report = FileReport { passes, ..report };
-        if !args.json {
+        if !json {
             match (&report.report, &report.error) {
                 (Some(r), _) => print_check(out, &report.path, r)?,
                 (None, Some(e)) => writeln!(out, "{}: not-a-request: {e}", report.path)?,
@@ -75,7 +70,7 @@ pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
         }
         reports.push(report);
     }
-    if args.json {
+    if json {
         serde_json::to_writer(&mut *out, &reports)?;
         writeln!(out)?;
     }
@@ -83,11 +78,18 @@ pub(crate) fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<u64> {
     Ok(bad)
 }
 
-fn at(path: &str, f: &Finding) -> String {
-    match f.line {
-        Some(line) => format!("{path}:{line}"),
-        None => path.to_owned(),
+/// `FILE:LINE: JSONPATH` and the session entry's uuid, when there is one.
+fn at(file: &str, line: Option<usize>, uuid: Option<&str>, path: &str) -> String {
+    let mut s = file.to_owned();
+    if let Some(line) = line {
+        s.push_str(&format!(":{line}"));
     }
+    s.push_str(": ");
+    s.push_str(path);
+    if let Some(uuid) = uuid {
+        s.push_str(&format!(" (entry {uuid})"));
+    }
+    s
 }
 
 fn print_check(out: &mut dyn Write, path: &str, r: &CheckReport) -> Result<()> {
@@ -136,9 +138,8 @@ fn print_check(out: &mut dyn Write, path: &str, r: &CheckReport) -> Result<()> {
         };
         writeln!(
             out,
-            "{}: {}: {severity} {}: {}",
-            at(path, f),
-            f.path,
+            "{}: {severity} {}: {}",
+            at(path, f.line, f.uuid.as_deref(), &f.path),
             f.code,
             f.message
         )?;
@@ -172,105 +173,56 @@ pub(crate) fn repair(args: &RepairArgs, out: &mut dyn Write) -> Result<u64> {
         quality: args.quality,
         output: args.output_format,
     };
-    let target = destination(args)?;
-    let name = args.input.display().to_string();
-    let doc = read_document(&args.input).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let report = repair_document(&doc, &options);
-    let written = match &target {
-        Some(path) if report.changed() || !args.in_place => {
-            if args.in_place {
-                let backup = backup_path(&args.input);
-                std::fs::copy(&args.input, &backup).with_context(|| {
-                    format!("cannot keep a backup of {name} as {}", backup.display())
-                })?;
-            }
-            write_temp(path, report.text.as_bytes())?
-                .persist(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Some(path.clone())
-        }
-        _ => None,
+    let target = match (&args.out, args.in_place, args.dry_run) {
+        (_, _, true) => RepairTarget::DryRun,
+        (_, true, _) => RepairTarget::InPlace,
+        (Some(out), _, _) => RepairTarget::File(out.clone()),
+        (None, false, false) => anyhow::bail!("give --out FILE, --in-place or --dry-run"),
     };
-    if args.json {
+    let name = args.input.display().to_string();
+    let report = repair_file(&args.input, &target, args.input_format, &options)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    if args.json || args.format == ReportFormat::Json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
             input: &'a str,
             output: Option<String>,
-            changes: &'a [visionprep::request::Change],
+            backup: Option<String>,
+            lines_changed: &'a [usize],
+            changes: &'a [Change],
             remaining: Vec<&'a Finding>,
             before: &'a CheckReport,
             after: &'a CheckReport,
         }
         let json = Json {
             input: &name,
-            output: written.as_ref().map(|p| p.display().to_string()),
-            changes: &report.changes,
+            output: report.written.as_ref().map(|p| p.display().to_string()),
+            backup: report.backup.as_ref().map(|p| p.display().to_string()),
+            lines_changed: &report.repair.lines_changed,
+            changes: &report.repair.changes,
             remaining: report.remaining().collect(),
-            before: &report.before,
+            before: &report.repair.before,
             after: &report.after,
         };
         serde_json::to_writer(&mut *out, &json)?;
         writeln!(out)?;
     } else {
-        print_repair(out, &name, &report, written.as_deref(), args)?;
+        print_repair(out, &name, &report, args)?;
     }
     Ok(u64::from(report.remaining().next().is_some()))
-}
-
-/// Where the output goes: `--out` (never the input), the input itself with `--in-place`,
-/// nothing with `--dry-run`.
-fn destination(args: &RepairArgs) -> Result<Option<PathBuf>> {
-    if args.dry_run {
-        return Ok(None);
-    }
-    if args.in_place {
-        return Ok(Some(args.input.clone()));
-    }
-    let Some(out) = &args.out else {
-        bail!("give --out FILE, --in-place or --dry-run");
-    };
-    let same = match (
-        std::fs::canonicalize(out),
-        std::fs::canonicalize(&args.input),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => out == &args.input,
-    };
-    if same {
-        bail!(
-            "--out {} is the input itself: repair never writes over its input (use --in-place, which keeps a backup)",
-            out.display()
-        );
-    }
-    Ok(Some(out.clone()))
-}
-
-/// `FILE.bak`, or `FILE.bak.2`, `.bak.3`, ... when that exists: a backup is never overwritten.
-fn backup_path(input: &Path) -> PathBuf {
-    let base = format!("{}.bak", input.display());
-    let mut path = PathBuf::from(&base);
-    let mut n = 2;
-    while path.exists() {
-        path = PathBuf::from(format!("{base}.{n}"));
-        n += 1;
-    }
-    path
 }
 
 fn print_repair(
     out: &mut dyn Write,
     name: &str,
-    report: &RepairReport,
-    written: Option<&Path>,
+    report: &FileRepair,
     args: &RepairArgs,
 ) -> Result<()> {
+    let written: Option<&Path> = report.written.as_deref();
     let (mut fixed, mut bytes_before, mut bytes_after) = (0u64, 0u64, 0u64);
     let (mut tokens_before, mut tokens_after) = (0u64, 0u64);
-    for c in &report.changes {
-        let place = match c.line {
-            Some(l) => format!("{name}:{l}: {}", c.path),
-            None => format!("{name}: {}", c.path),
-        };
+    for c in &report.repair.changes {
+        let place = at(name, c.line, c.uuid.as_deref(), &c.path);
         let what = match c.kind {
             ChangeKind::Prepared => "prepared",
             ChangeKind::Relabelled => "relabelled",
@@ -299,26 +251,38 @@ fn print_repair(
         }
     }
     for f in report.remaining() {
-        let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
         writeln!(
             out,
-            "{name}{at}: {}: still an error {}: {}",
-            f.path, f.code, f.message
+            "{}: still an error {}: {}",
+            at(name, f.line, f.uuid.as_deref(), &f.path),
+            f.code,
+            f.message
         )?;
     }
     let whereto = match (written, args.dry_run) {
         (_, true) => "dry run: nothing written".to_owned(),
         (Some(p), _) if args.in_place => format!(
-            "written over {} (the original kept as a .bak file)",
-            p.display()
+            "written over {} (the original kept as {})",
+            p.display(),
+            report
+                .backup
+                .as_deref()
+                .map_or_else(|| "a .bak file".to_owned(), |b| b.display().to_string())
         ),
         (Some(p), _) => format!("written to {}", p.display()),
         (None, _) => "nothing to write".to_owned(),
     };
     writeln!(
         out,
-        "{name}: {fixed} image{} repaired, {} of base64 -> {}, {} -> {} image tokens; {whereto}{}",
+        "{name}: {fixed} image{} repaired{}, {} of base64 -> {}, {} -> {} image tokens; {whereto}{}",
         if fixed == 1 { "" } else { "s" },
+        match (report.repair.before.kind, report.repair.lines_changed.len()) {
+            ("transcript" | "claude-code-session", n) => format!(
+                " on {n} line{} (every other line as it was)",
+                if n == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        },
         human_bytes(bytes_before),
         human_bytes(bytes_after),
         group(tokens_before),

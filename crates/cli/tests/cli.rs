@@ -1514,3 +1514,64 @@ fn request_continues_an_agent_conversation() {
     assert_eq!(body["messages"][3]["content"][0]["type"], "image");
     succeeds(&["check", "next/request-001.json"], p);
 }
+
+#[path = "../../visionprep/tests/support/session.rs"]
+mod session;
+
+#[test]
+fn check_and_repair_a_claude_code_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let s = session::claude_code_session();
+    std::fs::write(p.join("s.jsonl"), &s.text).unwrap();
+    if let Ok(keep) = std::env::var("VISIONPREP_KEEP_SESSION") {
+        std::fs::write(keep, &s.text).unwrap();
+    }
+    let out = visionprep(&["check", "s.jsonl"], p);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let first = &s.expected[0];
+    assert!(
+        text.contains(&format!(
+            "s.jsonl:{}: message.content.0.tool_result.content.0.image.source.base64 (entry {}): error over-max-side: 2200x1240 is over the 2000 px limit for a request of more than 20 images",
+            first.line, first.uuid
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("s.jsonl: claude-code-session (line 3) for claude-sonnet-4-6"),
+        "{text}"
+    );
+    assert_eq!(text.matches(": error ").count(), s.expected.len(), "{text}");
+    let report = json(&["check", "s.jsonl", "--format", "json"], p, 1);
+    assert_eq!(report[0]["kind"], "claude-code-session");
+    // Told to read it as bare messages, it is not a request at all.
+    let wrong = visionprep(&["check", "s.jsonl", "--input-format", "messages-jsonl"], p);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stdout(&wrong).contains("not-a-request"),
+        "{}",
+        stdout(&wrong)
+    );
+
+    // In place: the agent's own file, with a backup; the unreadable image is left and said.
+    let out = visionprep(&["repair", "s.jsonl", "--in-place"], p);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("NOT repaired (not-an-image)"), "{text}");
+    assert!(text.contains("relabelled (media-type-mismatch)"), "{text}");
+    assert!(text.contains("the original kept as s.jsonl.bak"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(p.join("s.jsonl.bak")).unwrap(),
+        s.text
+    );
+    let text = succeeds(&["repair", "s.jsonl", "--in-place", "--drop-unreadable"], p);
+    assert!(text.contains("removed (not-an-image)"), "{text}");
+    assert!(p.join("s.jsonl.bak.2").exists());
+    assert!(succeeds(&["check", "s.jsonl"], p).contains("s.jsonl: ok"));
+}

@@ -97,8 +97,21 @@ impl<'v> Scan<'v> {
 
     /// Adds one message (`{"role", "content"}`) with its index in the conversation.
     pub fn add_message(&mut self, text: &str, message: &'v Value, index: usize, part: usize) {
+        self.add_message_at(text, message, &format!("messages.{index}"), index, part);
+    }
+
+    /// Adds a message kept inside an envelope (an agent's session entry, a transcript line):
+    /// its blocks' paths start at `prefix` (`message.content.0...`) instead of `messages.N`.
+    pub fn add_message_at(
+        &mut self,
+        text: &str,
+        message: &'v Value,
+        prefix: &str,
+        index: usize,
+        part: usize,
+    ) {
         self.messages += 1;
-        let mut path = format!("messages.{index}");
+        let mut path = prefix.to_owned();
         if let Some(content) = message.get(text, "content") {
             path.push_str(".content");
             self.blocks_in(text, content, &mut path, Some(index), part);

@@ -15,3 +15,4 @@ mod prepare;
 mod probe;
 mod regression;
 mod request;
+mod session;

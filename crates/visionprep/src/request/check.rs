@@ -29,6 +29,9 @@ pub struct Finding {
     /// The line of a JSON Lines transcript it is on (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The `uuid` of the session entry it is in (agent session files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
     /// Error (the API refuses the request) or note.
     pub severity: Severity,
     /// A stable code. Errors: `invalid-base64`, `data-url-prefix`, `empty-image`,
@@ -36,7 +39,8 @@ pub struct Finding {
     /// `over-max-side`, `unreadable-image`, `bad-image-block`, `too-many-images`,
     /// `request-too-large`, `retired-model`, `not-a-message`, `not-a-request`. Notes:
     /// `downsized` (the API will shrink it), `small-image`, `animated`, `unknown-model`,
-    /// `deprecated-model`, `uninspected-source`.
+    /// `deprecated-model`, `uninspected-source`, `unreadable-line` (a session line that is not JSON:
+    /// the agent skips it).
     pub code: &'static str,
     /// What the API would say or do, for people.
     pub message: String,
@@ -143,7 +147,11 @@ pub(crate) struct ModelFacts {
 }
 
 impl ModelFacts {
-    fn resolve(options: &CheckOptions, named: Option<&str>, out: &mut Vec<Finding>) -> Self {
+    pub(crate) fn resolve(
+        options: &CheckOptions,
+        named: Option<&str>,
+        out: &mut Vec<Finding>,
+    ) -> Self {
         let table = &options.prices;
         let name = match (&options.model, named) {
             (Some(m), _) if options.force_model => Some(m.as_str()),
@@ -162,6 +170,7 @@ impl ModelFacts {
                 out.push(Finding {
                     path: "model".into(),
                     line: None,
+                    uuid: None,
                     severity: Severity::Note,
                     code: "unknown-model",
                     message: format!(
@@ -176,6 +185,7 @@ impl ModelFacts {
                 Lifecycle::Retired { .. } => out.push(Finding {
                     path: "model".into(),
                     line: None,
+                    uuid: None,
                     severity: Severity::Error,
                     code: "retired-model",
                     message: price.status_note().unwrap_or_else(|| price.id.clone()),
@@ -183,6 +193,7 @@ impl ModelFacts {
                 Lifecycle::Deprecated { .. } => out.push(Finding {
                     path: "model".into(),
                     line: None,
+                    uuid: None,
                     severity: Severity::Note,
                     code: "deprecated-model",
                     message: price.status_note().unwrap_or_else(|| price.id.clone()),
@@ -216,6 +227,22 @@ pub(crate) struct ImageCheck {
     pub data_len: usize,
     /// Tokens after the API's resize, when measured.
     pub tokens: Option<u64>,
+    /// The path of its source, for findings.
+    pub path: String,
+}
+
+impl ImageCheck {
+    fn add(&mut self, severity: Severity, code: &'static str, message: String, remedy: Remedy) {
+        self.findings.push(Finding {
+            path: self.path.clone(),
+            line: None,
+            uuid: None,
+            severity,
+            code,
+            message,
+        });
+        self.remedy = self.remedy.max(remedy);
+    }
 }
 
 /// The least change that makes an image acceptable.
@@ -256,7 +283,8 @@ fn lenient_base64(data: &str) -> Option<Vec<u8>> {
     base64_decode(&clean).ok().filter(|b| !b.is_empty())
 }
 
-/// Checks one image block.
+/// Checks one image block against one request's limits: [`inspect_image`] then
+/// [`judge_image`].
 pub(crate) fn check_image(
     text: &str,
     media: &Media<'_>,
@@ -264,6 +292,16 @@ pub(crate) fn check_image(
     facts: &ModelFacts,
     rule: TokenRule,
 ) -> ImageCheck {
+    let mut check = inspect_image(text, media, facts.limits.max_image_base64_bytes);
+    judge_image(&mut check, max_side, facts, rule);
+    check
+}
+
+/// What can be told of one image block without knowing the request it goes in: whether it
+/// decodes, its format against its label, its size against the per-image byte cap `cap`, its
+/// pixel size. A session file is inspected line by line before its model and the images sent
+/// together are known; [`judge_image`] then applies those.
+pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageCheck {
     let mut check = ImageCheck {
         findings: Vec::new(),
         remedy: Remedy::None,
@@ -271,21 +309,10 @@ pub(crate) fn check_image(
         actual: None,
         data_len: 0,
         tokens: None,
-    };
-    let path = media.source_path(text);
-    let add = |check: &mut ImageCheck, severity, code, message: String, remedy| {
-        check.findings.push(Finding {
-            path: path.clone(),
-            line: None,
-            severity,
-            code,
-            message,
-        });
-        check.remedy = check.remedy.max(remedy);
+        path: media.source_path(text),
     };
     let Some(source) = media.source else {
-        add(
-            &mut check,
+        check.add(
             Severity::Error,
             "bad-image-block",
             "an image block needs a \"source\" object".into(),
@@ -297,8 +324,7 @@ pub(crate) fn check_image(
         Some("base64") => {}
         Some("url" | "file") => return check,
         other => {
-            add(
-                &mut check,
+            check.add(
                 Severity::Note,
                 "uninspected-source",
                 format!(
@@ -311,8 +337,7 @@ pub(crate) fn check_image(
         }
     }
     let Some(data) = source.get(text, "data").and_then(|d| d.str(text)) else {
-        add(
-            &mut check,
+        check.add(
             Severity::Error,
             "bad-image-block",
             "a base64 source needs a \"data\" string".into(),
@@ -339,18 +364,16 @@ pub(crate) fn check_image(
             } else {
                 Remedy::Unreadable
             };
-            add(&mut check, Severity::Error, code, e.to_string(), remedy);
+            check.add(Severity::Error, code, e.to_string(), remedy);
             match lenient {
                 Some(b) => b,
                 None => return check,
             }
         }
     };
-    let cap = facts.limits.max_image_base64_bytes;
     let b64_len = visionprep_core::base64_len(bytes.len() as u64);
     if b64_len > cap {
-        add(
-            &mut check,
+        check.add(
             Severity::Error,
             "over-byte-limit",
             format!("image exceeds the limit: {b64_len} bytes > {cap} bytes (base64)"),
@@ -358,8 +381,7 @@ pub(crate) fn check_image(
         );
     }
     let Some(format) = visionprep_core::sniff(&bytes) else {
-        add(
-            &mut check,
+        check.add(
             Severity::Error,
             "not-an-image",
             "the data is not an image".into(),
@@ -369,15 +391,13 @@ pub(crate) fn check_image(
     };
     check.actual = format.media_type();
     match format.media_type() {
-        None => add(
-            &mut check,
+        None => check.add(
             Severity::Error,
             "unsupported-format",
             format!("{format} is not a format the API accepts (JPEG, PNG, GIF, WebP)"),
             Remedy::Prepare,
         ),
-        Some(actual) if declared.as_deref() != Some(actual.as_str()) => add(
-            &mut check,
+        Some(actual) if declared.as_deref() != Some(actual.as_str()) => check.add(
             Severity::Error,
             "media-type-mismatch",
             match &declared {
@@ -393,41 +413,8 @@ pub(crate) fn check_image(
     match probe_bytes(&bytes, &crate::Limits::default()) {
         Ok(p) => {
             let shown = p.displayed();
-            if shown.long_edge() > max_side {
-                add(
-                    &mut check,
-                    Severity::Error,
-                    "over-max-side",
-                    format!(
-                        "{shown} is over the {max_side} px limit{}",
-                        if max_side < facts.limits.max_side {
-                            format!(
-                                " for a request of more than {} images",
-                                facts.limits.many_images_threshold
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    Remedy::Prepare,
-                );
-            }
-            let seen = fit_target(shown, facts.tier);
-            if !fits(shown, facts.tier) {
-                add(
-                    &mut check,
-                    Severity::Note,
-                    "downsized",
-                    format!(
-                        "the API will shrink {shown} to {seen} for {}",
-                        facts.price.id
-                    ),
-                    Remedy::Shrink,
-                );
-            }
             if shown.short_edge() < visionprep_core::SMALL_EDGE {
-                add(
-                    &mut check,
+                check.add(
                     Severity::Note,
                     "small-image",
                     format!(
@@ -438,15 +425,13 @@ pub(crate) fn check_image(
                 );
             }
             if p.animated {
-                add(
-                    &mut check,
+                check.add(
                     Severity::Note,
                     "animated",
                     "animated: the model sees the first frame only".into(),
                     Remedy::None,
                 );
             }
-            check.tokens = Some(rule.tokens(seen, facts.tier));
             check.probe = Some(p);
         }
         Err(e) => {
@@ -461,8 +446,7 @@ pub(crate) fn check_image(
                     f.message = format!("{}; it cannot be converted: {e}", f.message);
                     check.remedy = Remedy::Unreadable;
                 }
-                None => add(
-                    &mut check,
+                None => check.add(
                     Severity::Error,
                     "unreadable-image",
                     e.to_string(),
@@ -474,6 +458,55 @@ pub(crate) fn check_image(
     check
 }
 
+/// Applies a request's limits to an inspected image: its sides against `max_side` (8000 px,
+/// or 2000 px when the request holds more than 20 images), what the model's tier would shrink,
+/// and its tokens after that.
+pub(crate) fn judge_image(
+    check: &mut ImageCheck,
+    max_side: u32,
+    facts: &ModelFacts,
+    rule: TokenRule,
+) {
+    let Some(shown) = check.probe.as_ref().map(Probe::displayed) else {
+        return;
+    };
+    if shown.long_edge() > max_side {
+        check.add(
+            Severity::Error,
+            "over-max-side",
+            format!(
+                "{shown} is over the {max_side} px limit{}",
+                if max_side < facts.limits.max_side {
+                    format!(
+                        " for a request of more than {} images",
+                        facts.limits.many_images_threshold
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            Remedy::Prepare,
+        );
+    }
+    let seen = fit_target(shown, facts.tier);
+    if !fits(shown, facts.tier) {
+        check.add(
+            Severity::Note,
+            "downsized",
+            format!(
+                "the API will shrink {shown} to {seen} for {}",
+                facts.price.id
+            ),
+            Remedy::Shrink,
+        );
+    }
+    check.tokens = Some(rule.tokens(seen, facts.tier));
+    // Errors first, each kind in the order found.
+    check
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+}
+
 /// The bytes of a base64 image block, read leniently (a `data:` prefix, line breaks, missing
 /// padding): what [`check_image`] measured. Decoded again where they are needed rather than
 /// held for every image of a transcript while it is checked.
@@ -482,8 +515,47 @@ pub(crate) fn image_bytes(text: &str, media: &Media<'_>) -> Option<Vec<u8>> {
     base64_decode(&data).ok().or_else(|| lenient_base64(&data))
 }
 
+/// The limits of a whole request: the images and documents it holds, and its size.
+pub(crate) fn limit_findings(
+    facts: &ModelFacts,
+    profile: Profile,
+    count: usize,
+    bytes: u64,
+    line: Option<usize>,
+) -> Vec<Finding> {
+    let limits = facts.limits;
+    let mut findings = Vec::new();
+    if count as u64 > u64::from(limits.max_images) {
+        findings.push(Finding {
+            path: "messages".into(),
+            line,
+            uuid: None,
+            severity: Severity::Error,
+            code: "too-many-images",
+            message: format!(
+                "too many images and documents: {count} > {} for {}",
+                limits.max_images, facts.price.id
+            ),
+        });
+    }
+    if bytes > limits.max_request_bytes {
+        findings.push(Finding {
+            path: "body".into(),
+            line,
+            uuid: None,
+            severity: Severity::Error,
+            code: "request-too-large",
+            message: format!(
+                "the body is {bytes} bytes, over the {}-byte request limit of {profile}",
+                limits.max_request_bytes
+            ),
+        });
+    }
+    findings
+}
+
 /// A base64 document's data must decode, like an image's.
-fn check_document_block(text: &str, media: &Media<'_>) -> Option<Finding> {
+pub(crate) fn check_document_block(text: &str, media: &Media<'_>) -> Option<Finding> {
     if media.source_type(text).as_deref() != Some("base64") {
         return None;
     }
@@ -497,6 +569,7 @@ fn check_document_block(text: &str, media: &Media<'_>) -> Option<Finding> {
     Some(Finding {
         path: media.source_path(text),
         line: None,
+        uuid: None,
         severity: Severity::Error,
         code,
         message: format!("document: {message}"),
@@ -522,18 +595,13 @@ pub(crate) fn check_unit(doc: &Document, unit: &Unit<'_>, options: &CheckOptions
     let limits = facts.limits;
     let count = unit.scan.media_count();
     let max_side = limits.max_side_for(u32::try_from(count).unwrap_or(u32::MAX));
-    if count as u64 > u64::from(limits.max_images) {
-        findings.push(Finding {
-            path: "messages".into(),
-            line: unit.line,
-            severity: Severity::Error,
-            code: "too-many-images",
-            message: format!(
-                "too many images and documents: {count} > {} for {}",
-                limits.max_images, facts.price.id
-            ),
-        });
-    }
+    findings.extend(limit_findings(
+        &facts,
+        options.profile,
+        count,
+        unit.bytes,
+        unit.line,
+    ));
     // Images are decoded and measured in parallel: a transcript may hold hundreds.
     use rayon::prelude::*;
     let images: Vec<(usize, ImageCheck)> = unit
@@ -573,18 +641,6 @@ pub(crate) fn check_unit(doc: &Document, unit: &Unit<'_>, options: &CheckOptions
             }));
         }
     }
-    if unit.bytes > limits.max_request_bytes {
-        findings.push(Finding {
-            path: "body".into(),
-            line: unit.line,
-            severity: Severity::Error,
-            code: "request-too-large",
-            message: format!(
-                "the body is {} bytes, over the {}-byte request limit of {}",
-                unit.bytes, limits.max_request_bytes, options.profile
-            ),
-        });
-    }
     let summary = RequestSummary {
         line: unit.line,
         model: facts.price.id.clone(),
@@ -617,6 +673,7 @@ pub(crate) fn line_findings(doc: &Document) -> Vec<Finding> {
             Shape::Invalid(why) => Some(Finding {
                 path: "line".into(),
                 line: p.line,
+                uuid: None,
                 severity: Severity::Error,
                 code: "not-a-message",
                 message: why.clone(),
@@ -633,6 +690,15 @@ pub(crate) fn line_findings(doc: &Document) -> Vec<Finding> {
 /// limit and the body within the profile's size. Images by URL or file id are counted but
 /// cannot be inspected. Notes say what the API would shrink by itself.
 pub fn check_document(doc: &Document, options: &CheckOptions) -> CheckReport {
+    if let Some(format) = super::lines::lines_format(doc)
+        && let Ok(report) = super::lines::check_lines(
+            super::lines::LinesInput::Bytes(doc.text().as_bytes()),
+            format,
+            options,
+        )
+    {
+        return report;
+    }
     let mut findings = line_findings(doc);
     let mut requests = Vec::new();
     for unit in doc.units() {
@@ -674,6 +740,7 @@ pub fn check(
         Err(e) => vec![Finding {
             path: "body".into(),
             line: None,
+            uuid: None,
             severity: Severity::Error,
             code: "not-a-request",
             message: e.to_string(),

@@ -11,6 +11,7 @@
 mod check;
 mod conversation;
 mod count;
+mod lines;
 mod pack;
 mod read;
 mod repair;
@@ -23,6 +24,10 @@ pub use conversation::Conversation;
 pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 #[cfg(feature = "count")]
 pub use count::{CountClient, CountError, Counted};
+pub use lines::{
+    FileRepair, InputFormat, LinesError, LinesInput, LinesRepair, RepairTarget, check_lines,
+    detect_format, repair_file, repair_lines,
+};
 use pack::source_size;
 pub use pack::{Packer, pack};
 pub use read::{Document, DocumentKind, ReadError};

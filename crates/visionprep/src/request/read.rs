@@ -61,6 +61,8 @@ pub(crate) enum Shape {
     Body(Value),
     Message(Value),
     Messages(Value),
+    /// An agent's session entry (its message, if any, under `message`).
+    Entry(Value),
     /// A line that is not JSON, or not a message or a body.
     Invalid(String),
 }
@@ -164,20 +166,18 @@ impl Document {
                         messages: Vec::new(),
                     });
                 }
+                Shape::Entry(entry) => {
+                    // Counted as the conversation's messages in file order (checking and
+                    // repairing follow the entries' parent chain instead).
+                    if let Some(message) =
+                        entry.get(text, "message").filter(|m| is_message(text, m))
+                    {
+                        let size = message.span().len() as u64;
+                        add_to(&mut conversation, text, message, part.line, p, size);
+                    }
+                }
                 Shape::Message(message) => {
-                    let unit = conversation.get_or_insert_with(|| Unit {
-                        model: None,
-                        scan: Scan::default(),
-                        line: part.line,
-                        // `{"model":"...","max_tokens":...,"messages":[]}` around them.
-                        bytes: 64,
-                        root: None,
-                        messages: Vec::new(),
-                    });
-                    let index = unit.scan.messages;
-                    unit.scan.add_message(text, message, index, p);
-                    unit.messages.push(message);
-                    unit.bytes += size + 1;
+                    add_to(&mut conversation, text, message, part.line, p, size);
                 }
                 Shape::Messages(list) => {
                     let mut scan = Scan::default();
@@ -204,6 +204,30 @@ impl Document {
     pub(crate) fn line_of(&self, p: usize) -> Option<usize> {
         self.parts.get(p).and_then(|part| part.line)
     }
+}
+
+/// Adds a transcript's message to its conversation, started by the first.
+fn add_to<'d>(
+    conversation: &mut Option<Unit<'d>>,
+    text: &str,
+    message: &'d Value,
+    line: Option<usize>,
+    part: usize,
+    size: u64,
+) {
+    let unit = conversation.get_or_insert_with(|| Unit {
+        model: None,
+        scan: Scan::default(),
+        line,
+        // `{"model":"...","max_tokens":...,"messages":[]}` around them.
+        bytes: 64,
+        root: None,
+        messages: Vec::new(),
+    });
+    let index = unit.scan.messages;
+    unit.scan.add_message(text, message, index, part);
+    unit.messages.push(message);
+    unit.bytes += size + 1;
 }
 
 fn whole_shape(text: &str, value: Value) -> Result<Shape, ReadError> {
@@ -242,6 +266,7 @@ fn lines(text: &str, start: usize) -> Vec<Part> {
                 Err(e) => Shape::Invalid(e.to_string()),
             },
             Ok(v) if is_message(text, &v) => Shape::Message(v),
+            Ok(v) if super::lines::is_session_entry(text, &v) => Shape::Entry(v),
             Ok(v) => Shape::Invalid(format!(
                 "{} that is neither a message nor a request body",
                 v.kind()

@@ -2,8 +2,8 @@
 //! asked, shrink) are rewritten; every other byte stays as it was (SPEC section 7).
 
 use super::check::{
-    CheckOptions, CheckReport, CheckedUnit, Finding, ImageCheck, Remedy, Severity, check_document,
-    check_unit, image_bytes,
+    CheckOptions, CheckReport, CheckedUnit, Finding, ImageCheck, ModelFacts, Remedy, Severity,
+    check_document, check_unit, image_bytes,
 };
 use super::read::Document;
 use crate::prepare::{OutputPolicy, PrepareOptions, Prepared, Preparer, Target};
@@ -67,6 +67,9 @@ pub struct Change {
     /// The transcript line it is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The `uuid` of the session entry it is in (agent session files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
     /// What was done.
     pub kind: ChangeKind,
     /// The codes of the findings that called for it.
@@ -114,19 +117,35 @@ impl RepairReport {
 }
 
 /// One image to change.
-struct Job<'a> {
-    media: &'a Media<'a>,
-    check: &'a ImageCheck,
-    line: Option<usize>,
-    action: Action,
-    options: Option<PrepareOptions>,
+pub(crate) struct Job<'a> {
+    pub media: &'a Media<'a>,
+    pub check: &'a ImageCheck,
+    pub line: Option<usize>,
+    pub uuid: Option<&'a str>,
+    pub action: Action,
+    pub options: Option<PrepareOptions>,
 }
 
+/// What a repair does to an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub(crate) enum Action {
     Prepare,
     Rewrite,
     Unreadable,
+}
+
+impl Action {
+    /// What to do with a checked image, if anything.
+    pub(crate) fn for_image(check: &ImageCheck, shrink: bool) -> Option<Action> {
+        let shrinkable = check.findings.iter().any(|f| f.code == "downsized");
+        Some(match check.remedy {
+            Remedy::Unreadable => Action::Unreadable,
+            Remedy::Prepare => Action::Prepare,
+            _ if shrink && shrinkable => Action::Prepare,
+            Remedy::Rewrite => Action::Rewrite,
+            Remedy::Shrink | Remedy::None => return None,
+        })
+    }
 }
 
 /// Repairs a document: every image the API would refuse (over the byte cap, over 8000 px or
@@ -135,6 +154,26 @@ enum Action {
 /// [`RepairOptions::shrink`], also those it would shrink. Nothing else changes, byte for byte.
 pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport {
     let text = doc.text();
+    if let Some(format) = super::lines::lines_format(doc) {
+        let input = super::lines::LinesInput::Bytes(text.as_bytes());
+        let mut out = Vec::new();
+        if let Ok(r) = super::lines::repair_lines(input, format, options, &mut out)
+            && let Ok(repaired) = String::from_utf8(out)
+        {
+            let after = super::lines::check_lines(
+                super::lines::LinesInput::Bytes(repaired.as_bytes()),
+                format,
+                &options.check,
+            )
+            .unwrap_or_else(|_| r.before.clone());
+            return RepairReport {
+                text: repaired,
+                changes: r.changes,
+                before: r.before,
+                after,
+            };
+        }
+    }
     let units = doc.units();
     let checked: Vec<CheckedUnit> = units
         .iter()
@@ -144,24 +183,47 @@ pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport 
     for (unit, c) in units.iter().zip(&checked) {
         for (i, check) in &c.images {
             let media = &unit.scan.media[*i];
-            let shrinkable = check.findings.iter().any(|f| f.code == "downsized");
-            let action = match check.remedy {
-                Remedy::Unreadable => Action::Unreadable,
-                Remedy::Prepare => Action::Prepare,
-                _ if options.shrink && shrinkable => Action::Prepare,
-                Remedy::Rewrite => Action::Rewrite,
-                Remedy::Shrink | Remedy::None => continue,
+            let Some(action) = Action::for_image(check, options.shrink) else {
+                continue;
             };
-            let prepare = (action == Action::Prepare).then(|| prepare_options(c, options));
+            let prepare =
+                (action == Action::Prepare).then(|| prepare_options(&c.facts, c.max_side, options));
             jobs.push(Job {
                 media,
                 check,
                 line: doc.line_of(media.part),
+                uuid: None,
                 action,
                 options: prepare,
             });
         }
     }
+    let mut edits = Edits::default();
+    let changes = repair_images(text, &jobs, options, &mut edits);
+    let before = merge(doc, &checked);
+    // Edits never overlap: each touches one image block, and blocks found by the walk are
+    // disjoint (a removed block is never also rewritten).
+    let repaired = edits.apply(text).unwrap_or_else(|_| text.to_owned());
+    let after = match Document::from_text(repaired.clone()) {
+        Ok(d) => check_document(&d, &options.check),
+        Err(_) => before.clone(),
+    };
+    RepairReport {
+        text: repaired,
+        changes,
+        before,
+        after,
+    }
+}
+
+/// Makes the edits that repair `jobs`, images of `text`: prepared in parallel, relabelled,
+/// written again, or (with [`RepairOptions::drop_unreadable`]) replaced by a text block.
+pub(crate) fn repair_images(
+    text: &str,
+    jobs: &[Job<'_>],
+    options: &RepairOptions,
+    edits: &mut Edits,
+) -> Vec<Change> {
     let prepared: Vec<Option<Result<Prepared, String>>> = jobs
         .par_iter()
         .map_init(Preparer::new, |preparer, job| {
@@ -177,12 +239,12 @@ pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport 
             )
         })
         .collect();
-    let mut edits = Edits::default();
     let mut changes = Vec::new();
     for (job, done) in jobs.iter().zip(prepared) {
         let mut change = Change {
-            path: job.media.source_path(text),
+            path: job.check.path.clone(),
             line: job.line,
+            uuid: job.uuid.map(str::to_owned),
             kind: ChangeKind::Unrepaired,
             reasons: job
                 .check
@@ -226,12 +288,12 @@ pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport 
                 );
                 change.bytes_after = data.len() as u64;
                 change.tokens_after = Some(p.tokens);
-                replace_source(text, job.media, p.media_type.as_str(), &data, &mut edits);
+                replace_source(text, job.media, p.media_type.as_str(), &data, edits);
                 None
             }
             (Action::Prepare, Some(Err(why))) => Some(why),
             (Action::Rewrite, _) => {
-                rewrite(text, job, &mut change, &mut edits);
+                rewrite(text, job, &mut change, edits);
                 None
             }
             _ => Some(
@@ -258,20 +320,7 @@ pub fn repair_document(doc: &Document, options: &RepairOptions) -> RepairReport 
         }
         changes.push(change);
     }
-    let before = merge(doc, &checked);
-    // Edits never overlap: each touches one image block, and blocks found by the walk are
-    // disjoint (a removed block is never also rewritten).
-    let repaired = edits.apply(text).unwrap_or_else(|_| text.to_owned());
-    let after = match Document::from_text(repaired.clone()) {
-        Ok(d) => check_document(&d, &options.check),
-        Err(_) => before.clone(),
-    };
-    RepairReport {
-        text: repaired,
-        changes,
-        before,
-        after,
-    }
+    changes
 }
 
 fn merge(doc: &Document, checked: &[CheckedUnit]) -> CheckReport {
@@ -289,17 +338,21 @@ fn merge(doc: &Document, checked: &[CheckedUnit]) -> CheckReport {
 
 /// Prepare options for the request's model and limits; in a request of more than 20 images,
 /// sides are kept within the many-image limit too (2000 px, below the high tier's 2576).
-fn prepare_options(c: &CheckedUnit, options: &RepairOptions) -> PrepareOptions {
-    let mut o = PrepareOptions::for_price(&options.check.prices, &c.facts.price);
-    o.request = c.facts.limits;
+pub(crate) fn prepare_options(
+    facts: &ModelFacts,
+    max_side: u32,
+    options: &RepairOptions,
+) -> PrepareOptions {
+    let mut o = PrepareOptions::for_price(&options.check.prices, &facts.price);
+    o.request = facts.limits;
     o.token_rule = options.check.token_rule;
     o.quality = options.quality;
     o.output = options.output;
-    let tier = c.facts.tier;
-    if c.max_side < tier.max_edge()
-        && let Ok(clamped) = TierLimits::new(c.max_side, tier.max_patches(), tier.patch_size())
+    let tier = facts.tier;
+    if max_side < tier.max_edge()
+        && let Ok(clamped) = TierLimits::new(max_side, tier.max_patches(), tier.patch_size())
     {
-        o.target = Target::new(&options.check.prices, &c.facts.price).with_tier_limits(clamped);
+        o.target = Target::new(&options.check.prices, &facts.price).with_tier_limits(clamped);
     }
     o
 }
