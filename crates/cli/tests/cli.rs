@@ -1533,7 +1533,7 @@ fn check_and_repair_a_claude_code_session() {
     let first = &s.expected[0];
     assert!(
         text.contains(&format!(
-            "s.jsonl:{}: message.content.0.tool_result.content.0.image.source.base64 (entry {}): error over-max-side: 2200x1240 is over the 2000 px limit for a request of more than 20 images",
+            "s.jsonl:{}: message.content.0.tool_result.content.0.image.source.base64 (entry {}): error over-max-side: 2100x700 is over the 2000 px limit for a request of more than 20 images",
             first.line, first.uuid
         )),
         "{text}"

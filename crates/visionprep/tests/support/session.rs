@@ -17,6 +17,7 @@ pub(crate) struct Expected {
 }
 
 /// A generated session and the errors planted in it.
+#[derive(Clone)]
 pub(crate) struct Session {
     pub(crate) text: String,
     pub(crate) expected: Vec<Expected>,
@@ -220,10 +221,16 @@ impl Writer {
 }
 
 /// 300+ entries: a user fixing a checkout page with a browser tool. Planted: 25 screenshots
-/// of 2200x1240 re-sent together with 9 more images (so over 20: the 2000 px rule), one PNG
+/// of 2100x700 re-sent together with 9 more images (so over 20: the 2000 px rule), one PNG
 /// over 5 MiB of base64, one JPEG labelled PNG, one image block holding a YAML file (not an
 /// image), and a rewound branch whose 2400x1300 screenshot is not re-sent.
 pub(crate) fn claude_code_session() -> Session {
+    // Made once per test binary: its images take a second to encode.
+    static MADE: std::sync::OnceLock<Session> = std::sync::OnceLock::new();
+    MADE.get_or_init(make_session).clone()
+}
+
+fn make_session() -> Session {
     let mut w = Writer {
         lines: Vec::new(),
         next: 0,
@@ -242,7 +249,7 @@ pub(crate) fn claude_code_session() -> Session {
         "{\"role\":\"user\",\"content\":\"The checkout page looks broken on wide screens \\u2014 the card form overlaps the summary. Can you fix it? Caf\\u00e9 \\ud83d\\ude00\"}",
         "",
     );
-    let big = b64(&screenshot(2200, 1240, 3));
+    let big = b64(&screenshot(2100, 700, 3));
     let small = b64(&screenshot(1280, 720, 9));
     let fork_at;
     // Turns of reading code and running tests, with a screenshot every few turns.
