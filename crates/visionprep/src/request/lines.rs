@@ -1234,18 +1234,25 @@ mod tests {
     use super::*;
     use visionprep_core::request::base64_encode;
 
+    // Encoded with the encoders the library already uses (`write_to` would build every
+    // format's encoder into this test crate, for minutes of compile time).
     fn png(w: u32, h: u32) -> String {
-        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-        base64_encode(out.get_ref())
+        use image::ImageEncoder;
+        let pixels = [200u8, 10, 10].repeat((w * h) as usize);
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        base64_encode(&out)
     }
 
     fn jpeg() -> String {
-        let img = image::RgbImage::from_pixel(300, 300, image::Rgb([10, 200, 10]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-        base64_encode(out.get_ref())
+        let pixels = [10u8, 200, 10].repeat(300 * 300);
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 85)
+            .encode(&pixels, 300, 300, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        base64_encode(&out)
     }
 
     /// A session entry with an image in a tool result.
