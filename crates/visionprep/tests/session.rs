@@ -177,3 +177,56 @@ fn repair_rewrites_only_the_lines_it_names() {
     assert_eq!(again.written, None);
     assert!(!backup.with_extension("bak.2").exists());
 }
+
+#[test]
+fn repair_keeps_every_other_byte_crlf_and_bom_included() {
+    let jpeg = fixture::b64(&fixture::jpeg(300, 300));
+    let entry = |id: &str, parent: &str, message: &str| {
+        format!(
+            r#"{{"parentUuid":{parent},"type":"user","message":{message},"uuid":"{id}","sessionId":"s"}}"#
+        )
+    };
+    let shot = format!(
+        r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t","content":[{{"type":"image","source":{{"type":"base64","media_type":"image/png","data":"{jpeg}"}}}}]}}]}}"#
+    );
+    let first =
+        "\u{feff}{\"type\":\"summary\",\"summary\":\"caf\\u00e9 \u{e9}\",\"leafUuid\":\"b\"}";
+    let text = format!(
+        "{first}\r\n{}\r\n\r\n{}\r\n{}",
+        entry("a", "null", r#"{"role":"user","content":"look"}"#),
+        entry("b", "\"a\"", &shot),
+        entry("c", "\"b\"", r#"{"role":"user","content":"and?"}"#),
+    );
+    let mut out = Vec::new();
+    let r = visionprep::request::repair_lines(
+        LinesInput::Bytes(text.as_bytes()),
+        InputFormat::Auto,
+        &RepairOptions::default(),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(r.lines_changed, vec![4]);
+    assert_eq!(r.changes[0].uuid.as_deref(), Some("b"));
+    let out = String::from_utf8(out).unwrap();
+    let (a, b): (Vec<&str>, Vec<&str>) =
+        (text.split("\r\n").collect(), out.split("\r\n").collect());
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        if i == 3 {
+            let relabelled = x.replace(
+                "\"media_type\":\"image/png\"",
+                "\"media_type\":\"image/jpeg\"",
+            );
+            assert_eq!(*y, relabelled);
+        } else {
+            assert_eq!(x, y);
+        }
+    }
+    let again = check_lines(
+        LinesInput::Bytes(out.as_bytes()),
+        InputFormat::Auto,
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    assert!(again.passes());
+}
