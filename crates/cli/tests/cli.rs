@@ -1554,7 +1554,21 @@ fn check_and_repair_a_claude_code_session() {
         stdout(&wrong)
     );
 
-    // In place: the agent's own file, with a backup; the unreadable image is left and said.
+    // Repair in place (on the example session, with an image block holding a YAML file
+    // added: the large session's repair is the library's test): the agent's own file, with a
+    // backup; the unreadable image is left and said, then dropped when asked.
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sessions/claude-code.jsonl");
+    let mut text = std::fs::read_to_string(example).unwrap();
+    let last = text.lines().last().unwrap();
+    let last: Value = serde_json::from_str(last).unwrap();
+    text.push_str(&format!(
+        r#"{{"parentUuid":"{}","type":"user","message":{{"role":"user","content":[{{"type":"image","source":{{"type":"base64","media_type":"image/png","data":"{}"}}}}]}},"uuid":"yaml-1","sessionId":"s"}}"#,
+        last["uuid"].as_str().unwrap(),
+        session::b64(b"logo: data:image/png;base64,iVBORw0KGgo\n")
+    ));
+    text.push('\n');
+    std::fs::write(p.join("s.jsonl"), &text).unwrap();
     let out = visionprep(&["repair", "s.jsonl", "--in-place"], p);
     assert_eq!(
         out.status.code(),
@@ -1562,16 +1576,17 @@ fn check_and_repair_a_claude_code_session() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = stdout(&out);
-    assert!(text.contains("NOT repaired (not-an-image)"), "{text}");
-    assert!(text.contains("relabelled (media-type-mismatch)"), "{text}");
-    assert!(text.contains("the original kept as s.jsonl.bak"), "{text}");
+    let said = stdout(&out);
+    assert!(said.contains("s.jsonl:16: message.content.0.image.source.base64 (entry yaml-1): NOT repaired (not-an-image)"), "{said}");
+    assert!(said.contains("relabelled (media-type-mismatch)"), "{said}");
+    assert!(said.contains("2 images repaired on 2 lines"), "{said}");
+    assert!(said.contains("the original kept as s.jsonl.bak"), "{said}");
     assert_eq!(
         std::fs::read_to_string(p.join("s.jsonl.bak")).unwrap(),
-        s.text
+        text
     );
-    let text = succeeds(&["repair", "s.jsonl", "--in-place", "--drop-unreadable"], p);
-    assert!(text.contains("removed (not-an-image)"), "{text}");
+    let said = succeeds(&["repair", "s.jsonl", "--in-place", "--drop-unreadable"], p);
+    assert!(said.contains("removed (not-an-image)"), "{said}");
     assert!(p.join("s.jsonl.bak.2").exists());
     assert!(succeeds(&["check", "s.jsonl"], p).contains("s.jsonl: ok"));
 }
