@@ -1515,45 +1515,32 @@ fn request_continues_an_agent_conversation() {
     succeeds(&["check", "next/request-001.json"], p);
 }
 
-#[path = "../../visionprep/tests/support/session.rs"]
-mod session;
+/// Base64, for the test's own image blocks.
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            s.push(if i <= c.len() {
+                A[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
 
+/// The command line on a Claude Code session file (the example shipped in examples/sessions;
+/// the library's tests check a generated session of 300+ entries): findings by line, entry and
+/// path; repair in place with a backup.
 #[test]
 fn check_and_repair_a_claude_code_session() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    let s = session::claude_code_session();
-    std::fs::write(p.join("s.jsonl"), &s.text).unwrap();
-    if let Ok(keep) = std::env::var("VISIONPREP_KEEP_SESSION") {
-        std::fs::write(keep, &s.text).unwrap();
-    }
-    let out = visionprep(&["check", "s.jsonl"], p);
-    assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
-    let first = &s.expected[0];
-    assert!(
-        text.contains(&format!(
-            "s.jsonl:{}: message.content.0.tool_result.content.0.image.source.base64 (entry {}): error over-max-side: 2100x700 is over the 2000 px limit for a request of more than 20 images",
-            first.line, first.uuid
-        )),
-        "{text}"
-    );
-    assert!(
-        text.contains("s.jsonl: claude-code-session (line 3) for claude-sonnet-4-6"),
-        "{text}"
-    );
-    assert_eq!(text.matches(": error ").count(), s.expected.len(), "{text}");
-    let report = json(&["check", "s.jsonl", "--format", "json"], p, 1);
-    assert_eq!(report[0]["kind"], "claude-code-session");
-    // Told to read it as bare messages, it is not a request at all.
-    let wrong = visionprep(&["check", "s.jsonl", "--input-format", "messages-jsonl"], p);
-    assert_eq!(wrong.status.code(), Some(1));
-    assert!(
-        stdout(&wrong).contains("not-a-request"),
-        "{}",
-        stdout(&wrong)
-    );
-
     // Repair in place (on the example session, with an image block holding a YAML file
     // added: the large session's repair is the library's test): the agent's own file, with a
     // backup; the unreadable image is left and said, then dropped when asked.
@@ -1565,7 +1552,7 @@ fn check_and_repair_a_claude_code_session() {
     text.push_str(&format!(
         r#"{{"parentUuid":"{}","type":"user","message":{{"role":"user","content":[{{"type":"image","source":{{"type":"base64","media_type":"image/png","data":"{}"}}}}]}},"uuid":"yaml-1","sessionId":"s"}}"#,
         last["uuid"].as_str().unwrap(),
-        session::b64(b"logo: data:image/png;base64,iVBORw0KGgo\n")
+        b64(b"logo: data:image/png;base64,iVBORw0KGgo\n")
     ));
     text.push('\n');
     std::fs::write(p.join("s.jsonl"), &text).unwrap();
@@ -1589,4 +1576,32 @@ fn check_and_repair_a_claude_code_session() {
     assert!(said.contains("removed (not-an-image)"), "{said}");
     assert!(p.join("s.jsonl.bak.2").exists());
     assert!(succeeds(&["check", "s.jsonl"], p).contains("s.jsonl: ok"));
+    // Checked before: each finding by line, entry and path; JSON too; told as bare messages,
+    // the entries are not a request.
+    std::fs::write(p.join("before.jsonl"), &text).unwrap();
+    let out = visionprep(&["check", "before.jsonl"], p);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stdout(&out);
+    assert!(
+        said.contains("before.jsonl:13: message.content.0.tool_result.content.0.image.source.base64 (entry 8e81973e-0bec-47b0-b898-d190f9ebdacc): error over-max-side: 8200x60 is over the 8000 px limit"),
+        "{said}"
+    );
+    assert!(said.contains("before.jsonl: claude-code-session (line 2) for claude-sonnet-4-6: 14 messages, 7 images"), "{said}");
+    assert_eq!(said.matches(": error ").count(), 3, "{said}");
+    let report = json(&["check", "before.jsonl", "--format", "json"], p, 1);
+    assert_eq!(report[0]["kind"], "claude-code-session");
+    assert_eq!(
+        report[0]["findings"][0]["uuid"],
+        "90c192cf-d3ac-44af-8f21-ddb66cad4a26"
+    );
+    let wrong = visionprep(
+        &["check", "before.jsonl", "--input-format", "messages-jsonl"],
+        p,
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stdout(&wrong).contains("not-a-request"),
+        "{}",
+        stdout(&wrong)
+    );
 }
