@@ -61,17 +61,32 @@ fn png_of(img: &RgbImage) -> Vec<u8> {
     out
 }
 
-/// A PNG of noise: over 5 MiB once in base64, at 1500x1000 px.
-pub(crate) fn noisy_png() -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let img = RgbImage::from_fn(1500, 1000, |_, _| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let b = state.to_le_bytes();
-        image::Rgb([b[0], b[1], b[2]])
-    });
-    png_of(&img)
+/// A small screenshot carrying 4 MB of text in a `tEXt` chunk (a tool that stores its state
+/// in the file): over 5 MiB once in base64, though its pixels are few.
+pub(crate) fn bloated_png() -> Vec<u8> {
+    let png = screenshot(900, 600, 7);
+    let mut body = b"Comment\0".to_vec();
+    body.extend(std::iter::repeat_n(b'x', 4 << 20));
+    let mut chunk = (body.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"tEXt");
+    chunk.extend_from_slice(&body);
+    let mut crc = !0u32;
+    for &b in &chunk[4..] {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    chunk.extend_from_slice(&(!crc).to_be_bytes());
+    // After the signature and IHDR (8 + 25 bytes).
+    let mut out = png[..33].to_vec();
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[33..]);
+    out
 }
 
 pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -311,7 +326,7 @@ fn make_session() -> Session {
         "",
     );
     let planted: [(&str, String, &'static str, bool); 3] = [
-        ("image/png", b64(&noisy_png()), "over-byte-limit", true),
+        ("image/png", b64(&bloated_png()), "over-byte-limit", true),
         (
             "image/png",
             b64(&jpeg(800, 600)),
