@@ -1515,25 +1515,6 @@ fn request_continues_an_agent_conversation() {
     succeeds(&["check", "next/request-001.json"], p);
 }
 
-/// Base64, for the test's own image blocks.
-fn b64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            s.push(if i <= c.len() {
-                A[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    s
-}
-
 /// The command line on a Claude Code session file (the example shipped in examples/sessions;
 /// the library's tests check a generated session of 300+ entries): findings by line, entry and
 /// path; repair in place with a backup.
@@ -1552,7 +1533,7 @@ fn check_and_repair_a_claude_code_session() {
     text.push_str(&format!(
         r#"{{"parentUuid":"{}","type":"user","message":{{"role":"user","content":[{{"type":"image","source":{{"type":"base64","media_type":"image/png","data":"{}"}}}}]}},"uuid":"yaml-1","sessionId":"s"}}"#,
         last["uuid"].as_str().unwrap(),
-        b64(b"logo: data:image/png;base64,iVBORw0KGgo\n")
+        visionprep::core::request::base64_encode(b"logo: data:image/png;base64,iVBORw0KGgo\n")
     ));
     text.push('\n');
     std::fs::write(p.join("s.jsonl"), &text).unwrap();

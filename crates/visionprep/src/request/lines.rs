@@ -403,16 +403,20 @@ fn inspect_line(
             message,
         });
     };
+    // A line that cannot be read at all: skipped by an agent, refused in a transcript.
+    let unreadable = |facts: &mut LineFacts, message: String| {
+        let code = if session {
+            "unreadable-line"
+        } else {
+            "not-a-message"
+        };
+        invalid(facts, code, message);
+    };
     let text = match line.text() {
         Ok(t) => t,
         Err(at) => {
-            invalid(
+            unreadable(
                 &mut facts,
-                if session {
-                    "unreadable-line"
-                } else {
-                    "not-a-message"
-                },
                 format!("not UTF-8 text (invalid byte at column {})", at + 1),
             );
             return facts;
@@ -424,13 +428,8 @@ fn inspect_line(
     let value = match json::parse(text) {
         Ok(v) => v,
         Err(e) => {
-            invalid(
+            unreadable(
                 &mut facts,
-                if session {
-                    "unreadable-line"
-                } else {
-                    "not-a-message"
-                },
                 if session {
                     format!("not JSON ({e}): the agent skips it; left as it is")
                 } else {

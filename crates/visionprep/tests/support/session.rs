@@ -7,6 +7,12 @@
 
 use image::{ImageEncoder, RgbImage};
 
+// Loaded here too (the library's tests also load it for `make`): this file is shared with the
+// CLI's tests, which have no `make`.
+#[allow(clippy::duplicate_mod)]
+#[path = "png_chunk.rs"]
+mod png_chunk;
+
 /// What `check` must find on one line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Expected {
@@ -67,21 +73,7 @@ pub(crate) fn bloated_png() -> Vec<u8> {
     let png = screenshot(900, 600, 7);
     let mut body = b"Comment\0".to_vec();
     body.extend(std::iter::repeat_n(b'x', 4 << 20));
-    let mut chunk = (body.len() as u32).to_be_bytes().to_vec();
-    chunk.extend_from_slice(b"tEXt");
-    chunk.extend_from_slice(&body);
-    let mut crc = !0u32;
-    for &b in &chunk[4..] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    chunk.extend_from_slice(&(!crc).to_be_bytes());
+    let chunk = png_chunk::png_chunk(b"tEXt", &body);
     // After the signature and IHDR (8 + 25 bytes).
     let mut out = png[..33].to_vec();
     out.extend_from_slice(&chunk);
@@ -101,21 +93,7 @@ pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
 }
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    visionprep::core::request::base64_encode(bytes)
 }
 
 pub(crate) fn uuid(n: u32) -> String {
