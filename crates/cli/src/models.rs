@@ -3,16 +3,16 @@
 use crate::args::ModelsArgs;
 use crate::cost::price_table;
 use anyhow::Result;
-use serde::Serialize;
 use std::io::Write;
 use visionprep::core::{ModelPrice, PriceTable};
+use visionprep::report::ModelListing;
 
 /// Lists every model with its tier, price, context window, lifecycle and other names.
 pub(crate) fn run(args: &ModelsArgs, out: &mut dyn Write) -> Result<()> {
     let table = price_table(&args.prices)?;
     let default = table.default_model().ok().map(|m| m.id.clone());
     if args.json {
-        return json(&table, default.as_deref(), out);
+        return json(&table, out);
     }
     writeln!(
         out,
@@ -47,34 +47,8 @@ pub(crate) fn run(args: &ModelsArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn json(table: &PriceTable, default: Option<&str>, out: &mut dyn Write) -> Result<()> {
-    #[derive(Serialize)]
-    struct Entry<'a> {
-        #[serde(flatten)]
-        model: &'a ModelPrice,
-        images_per_request: u32,
-    }
-    #[derive(Serialize)]
-    struct Listing<'a> {
-        as_of: &'a str,
-        source: Option<&'a str>,
-        default_model: Option<&'a str>,
-        models: Vec<Entry<'a>>,
-    }
-    let listing = Listing {
-        as_of: table.as_of(),
-        source: table.source(),
-        default_model: default,
-        models: table
-            .models()
-            .iter()
-            .map(|model| Entry {
-                model,
-                images_per_request: model.images_per_request(),
-            })
-            .collect(),
-    };
-    serde_json::to_writer(&mut *out, &listing)?;
+fn json(table: &PriceTable, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer(&mut *out, &ModelListing::new(table))?;
     writeln!(out)?;
     Ok(())
 }

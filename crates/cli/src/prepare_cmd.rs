@@ -4,7 +4,6 @@ use crate::args::{PipelineArgs, PrepareArgs};
 use crate::cost::{choose, progress_bar};
 use anyhow::Result;
 use std::io::Write;
-use visionprep::core::Estimator;
 use visionprep::folder::{Assessor, RunOptions, Step, prepare_folder};
 use visionprep::prepare::PrepareOptions;
 use visionprep::report::PrepareReport;
@@ -14,20 +13,13 @@ pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
     let names: Vec<String> = p.model.iter().cloned().collect();
     let (table, models) = choose(&names, &p.choice)?;
     let model = &models[0];
-    let mut options = PrepareOptions::for_price(&table, model);
+    let mut options = PrepareOptions::for_profile(&table, model, p.profile, p.quality);
     options.token_rule = p.token_rule;
-    options.request = p.profile.limits_for(model);
-    options.quality = p.quality;
-    options.min_quality = options.min_quality.min(p.quality);
     options.filter = p.filter;
     options.output = p.output_format;
     options.background = p.background;
     options.limits = options.limits.with_lenient(p.walk.lenient);
-    let assessor = Assessor {
-        estimator: Estimator::new(&table, &[&model.id], p.token_rule)?,
-        limits: options.limits,
-        request: options.request,
-    };
+    let assessor = Assessor::for_prepare(&table, &options)?;
     Ok((options, assessor))
 }
 

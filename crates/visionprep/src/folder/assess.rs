@@ -6,7 +6,8 @@ use crate::limits::Limits;
 use crate::probe::{Probe, ProbeError, probe_file, probe_path};
 use std::fs::File;
 use visionprep_core::{
-    ErrorCode, Estimator, FileReport, Format, ModelMap, PathText, ReportError, RequestLimits,
+    ErrorCode, Estimator, FileReport, Format, ModelMap, PathText, PriceError, PriceTable,
+    ReportError, RequestLimits,
 };
 
 /// Everything a worker needs to assess one file: the models to estimate, the decode limits and
@@ -32,6 +33,19 @@ pub enum Outcome {
 }
 
 impl Assessor {
+    /// The assessor of a run that prepares with `options`: its model and token rule, its
+    /// decode limits and its request limits.
+    pub fn for_prepare(
+        table: &PriceTable,
+        options: &crate::prepare::PrepareOptions,
+    ) -> Result<Assessor, PriceError> {
+        Ok(Assessor {
+            estimator: Estimator::new(table, &[options.target.model()], options.token_rule)?,
+            limits: options.limits,
+            request: options.request,
+        })
+    }
+
     /// Assesses one item from its header alone.
     pub fn assess(&self, item: &Item) -> Outcome {
         self.assess_probed(item).0
@@ -56,21 +70,7 @@ impl Assessor {
         let extension = path.extension().and_then(|e| e.to_str());
         match probed {
             Ok(probe) => {
-                let facts = probe.facts(extension);
-                let shown = probe.displayed();
-                let models = self.estimator.models().iter().map(|m| m.id.clone());
-                let report = FileReport {
-                    path: display.text,
-                    path_escaped: display.escaped,
-                    media_type: Some(probe.format.mime()),
-                    format: Some(probe.format.name()),
-                    bytes: probe.bytes,
-                    width: Some(shown.width),
-                    height: Some(shown.height),
-                    models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
-                    problems: facts.problems(&self.request),
-                    error: None,
-                };
+                let report = self.report(display, &probe, extension);
                 (Outcome::Report(report), Some(probe))
             }
             Err(ProbeError::NotAnImage(_) | ProbeError::Empty)
@@ -84,6 +84,43 @@ impl Assessor {
                 let report = error_report(display, bytes, e.format(), e.code(), e.to_string());
                 (Outcome::Report(report), None)
             }
+        }
+    }
+}
+
+impl Assessor {
+    /// Assesses an image held in memory, as [`Assessor::assess`] does a file: `name` is the
+    /// row's path (a file name, a URL, a key in a store); its extension is read as a file's.
+    /// An error is the row's, never a failure.
+    pub fn assess_bytes(&self, name: &str, bytes: &[u8]) -> FileReport {
+        let display = PathText {
+            text: name.to_owned(),
+            escaped: false,
+        };
+        let extension = std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str());
+        match crate::probe::probe_bytes(bytes, &self.limits) {
+            Ok(probe) => self.report(display, &probe, extension),
+            Err(e) => error_report(display, bytes.len() as u64, e.format(), e.code(), e.to_string()),
+        }
+    }
+
+    fn report(&self, display: PathText, probe: &Probe, extension: Option<&str>) -> FileReport {
+        let facts = probe.facts(extension);
+        let shown = probe.displayed();
+        let models = self.estimator.models().iter().map(|m| m.id.clone());
+        FileReport {
+            path: display.text,
+            path_escaped: display.escaped,
+            media_type: Some(probe.format.mime()),
+            format: Some(probe.format.name()),
+            bytes: probe.bytes,
+            width: Some(shown.width),
+            height: Some(shown.height),
+            models: ModelMap(models.zip(self.estimator.estimate(shown)).collect()),
+            problems: facts.problems(&self.request),
+            error: None,
         }
     }
 }

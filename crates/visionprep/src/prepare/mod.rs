@@ -38,7 +38,7 @@ use pixels::{Layout, Pixels};
 use std::fmt;
 use std::str::FromStr;
 use visionprep_core::{
-    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, RequestLimits, Size,
+    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, Profile, RequestLimits, Size,
     TierLimits, TokenRule, Usd, fit_target,
 };
 
@@ -166,6 +166,21 @@ impl PrepareOptions {
             background: [255, 255, 255],
             limits: Limits::DEFAULT,
         }
+    }
+}
+
+impl PrepareOptions {
+    /// Options for the model entry `m` (from [`PriceTable::select`]) whose outputs meet
+    /// `profile`'s limits for that model, with the JPEG quality `quality` (the byte cap may
+    /// lower it, never below `min(quality, 40)`). Every front end (the CLI's `prepare`,
+    /// `request` and `batch`, the Python package) builds its options here, so that the same
+    /// flags give the same bytes.
+    pub fn for_profile(table: &PriceTable, m: &ModelPrice, profile: Profile, quality: u8) -> Self {
+        let mut options = Self::for_price(table, m);
+        options.request = profile.limits_for(m);
+        options.quality = quality.clamp(1, 100);
+        options.min_quality = options.min_quality.min(options.quality);
+        options
     }
 }
 

@@ -3,9 +3,11 @@
 //! formatting they use.
 
 mod cost;
+mod models;
 mod prepare;
 
 pub use cost::{CostReport, cost_report, model_status};
+pub use models::{ListedModel, ModelListing};
 pub use prepare::PrepareReport;
 
 use visionprep_core::Usd;

@@ -1,0 +1,417 @@
+//! `prepare`, `Preparer`, `prepare_many` and the `Prepared` result.
+
+use crate::errors::{image_error, other_error};
+use crate::prepare_args;
+use crate::report::decimal;
+use crate::source::{Source, extract};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, sync_channel};
+use visionprep::core::Usd;
+use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Prepared>()?;
+    m.add_class::<Preparer>()?;
+    m.add_class::<PrepareMany>()?;
+    m.add_function(wrap_pyfunction!(prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(prepare_many, m)?)?;
+    Ok(())
+}
+
+/// A Claude-ready image and what it costs.
+#[pyclass(frozen, module = "visionprep")]
+pub(crate) struct Prepared {
+    data: Py<PyBytes>,
+    #[pyo3(get)]
+    media_type: &'static str,
+    #[pyo3(get)]
+    input_format: &'static str,
+    #[pyo3(get)]
+    input_width: u32,
+    #[pyo3(get)]
+    input_height: u32,
+    #[pyo3(get)]
+    width: u32,
+    #[pyo3(get)]
+    height: u32,
+    #[pyo3(get)]
+    tokens: u64,
+    usd: Usd,
+    #[pyo3(get)]
+    model: String,
+    actions: Vec<&'static str>,
+    #[pyo3(get)]
+    quality_lowered_to: Option<u8>,
+    #[pyo3(get)]
+    truncated: bool,
+    #[pyo3(get)]
+    path: Option<String>,
+    /// The library's result, kept for packing into request bodies without another copy.
+    pub(crate) size: visionprep::core::Size,
+}
+
+impl Prepared {
+    pub(crate) fn new(py: Python<'_>, done: Done, model: &str, path: Option<String>) -> Self {
+        Prepared {
+            data: PyBytes::new(py, &done.bytes).unbind(),
+            media_type: done.media_type.as_str(),
+            input_format: done.input_format.name(),
+            input_width: done.input_size.width,
+            input_height: done.input_size.height,
+            width: done.output_size.width,
+            height: done.output_size.height,
+            tokens: done.tokens,
+            usd: done.usd,
+            model: model.to_owned(),
+            actions: done.actions.names(),
+            quality_lowered_to: done.actions.quality_lowered_to,
+            truncated: done.truncated,
+            path,
+            size: done.output_size,
+        }
+    }
+
+    /// The bytes, borrowed.
+    pub(crate) fn bytes(&self, py: Python<'_>) -> &[u8] {
+        self.data.as_bytes(py)
+    }
+
+    /// Its media type.
+    pub(crate) fn media_type(&self) -> &'static str {
+        self.media_type
+    }
+}
+
+#[pymethods]
+impl Prepared {
+    /// The image to send.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.data.clone_ref(py)
+    }
+
+    /// What its tokens cost on `model`, exact.
+    #[getter]
+    fn usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        decimal(py, self.usd)
+    }
+
+    /// What was done, as the CLI's report names it (`kept`, `resized`, `oriented`, ...).
+    #[getter]
+    fn actions(&self) -> Vec<&'static str> {
+        self.actions.clone()
+    }
+
+    /// The image as an image content block of the Messages API, exactly the dict the
+    /// `anthropic` SDK takes: `{"type": "image", "source": {"type": "base64", ...}}`.
+    fn to_content_block<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let bytes = self.bytes(py);
+        let data = py.detach(|| visionprep::core::request::base64_encode(bytes));
+        let source = PyDict::new(py);
+        source.set_item("type", "base64")?;
+        source.set_item("media_type", self.media_type)?;
+        source.set_item("data", data)?;
+        let block = PyDict::new(py);
+        block.set_item("type", "image")?;
+        block.set_item("source", source)?;
+        Ok(block)
+    }
+
+    /// Writes the image to `path` atomically (a temporary file in the same folder, then a
+    /// rename). Refuses to write over the file it was prepared from.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let shown = path.display().to_string();
+        if let Some(input) = &self.path {
+            let same = std::fs::canonicalize(input)
+                .ok()
+                .zip(std::fs::canonicalize(&path).ok())
+                .is_some_and(|(a, b)| a == b);
+            if same {
+                return Err(other_error(
+                    py,
+                    "io",
+                    "refusing to write over the image it was prepared from",
+                    Some(&shown),
+                ));
+            }
+        }
+        let bytes = self.bytes(py);
+        py.detach(|| {
+            visionprep::folder::write_temp(&path, bytes).and_then(|t| {
+                t.persist(&path)
+                    .map(|_| ())
+                    .map_err(|e| e.error)
+            })
+        })
+        .map_err(|e| other_error(py, "io", &format!("cannot write it: {e}"), Some(&shown)))
+    }
+
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.bytes(py).len()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "<Prepared {} {}x{} ({} bytes) from {} {}x{}: {} tokens, ${} on {}>",
+            self.media_type,
+            self.width,
+            self.height,
+            self.bytes(py).len(),
+            self.input_format,
+            self.input_width,
+            self.input_height,
+            self.tokens,
+            self.usd,
+            self.model
+        )
+    }
+}
+
+/// Prepares one source on the current thread with the GIL released.
+fn run(
+    py: Python<'_>,
+    preparer: &mut LibPreparer,
+    source: &Source,
+    options: &PrepareOptions,
+) -> PyResult<Prepared> {
+    let name = source.name();
+    let result = py.detach(|| match source {
+        Source::Bytes(b) => preparer.prepare(b, options),
+        Source::Path(p) => preparer.prepare_path(p, options),
+    });
+    match result {
+        Ok(done) => Ok(Prepared::new(py, done, options.target.model(), name)),
+        Err(e) => Err(image_error(py, &e, name.as_deref())),
+    }
+}
+
+/// Prepares one image for Claude. See the package docs for the arguments.
+#[pyfunction]
+#[pyo3(signature = (src, *, model=None, profile="portable", quality=85, output_format="auto",
+    lenient=false, token_rule="area750", filter="lanczos3", background=(255, 255, 255),
+    allow_retired=false))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn prepare(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    model: Option<String>,
+    profile: &str,
+    quality: u8,
+    output_format: &str,
+    lenient: bool,
+    token_rule: &str,
+    filter: &str,
+    background: (u8, u8, u8),
+    allow_retired: bool,
+) -> PyResult<Prepared> {
+    let args = prepare_args!(
+        model,
+        profile,
+        quality,
+        output_format,
+        lenient,
+        token_rule,
+        filter,
+        background,
+        allow_retired
+    );
+    let options = args.options(py)?;
+    let source = extract(src)?;
+    run(py, &mut LibPreparer::new(), &source, &options)
+}
+
+/// Prepares images one after another with the same options, reusing its buffers: make one
+/// per worker (thread, process, Ray actor).
+#[pyclass(module = "visionprep")]
+pub(crate) struct Preparer {
+    inner: LibPreparer,
+    options: PrepareOptions,
+}
+
+#[pymethods]
+impl Preparer {
+    #[new]
+    #[pyo3(signature = (*, model=None, profile="portable", quality=85, output_format="auto",
+        lenient=false, token_rule="area750", filter="lanczos3", background=(255, 255, 255),
+        allow_retired=false))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn new(
+        py: Python<'_>,
+        model: Option<String>,
+        profile: &str,
+        quality: u8,
+        output_format: &str,
+        lenient: bool,
+        token_rule: &str,
+        filter: &str,
+        background: (u8, u8, u8),
+        allow_retired: bool,
+    ) -> PyResult<Self> {
+        let args = prepare_args!(
+            model,
+            profile,
+            quality,
+            output_format,
+            lenient,
+            token_rule,
+            filter,
+            background,
+            allow_retired
+        );
+        Ok(Preparer {
+            inner: LibPreparer::new(),
+            options: args.options(py)?,
+        })
+    }
+
+    /// The model images are prepared for.
+    #[getter]
+    fn model(&self) -> &str {
+        self.options.target.model()
+    }
+
+    /// Prepares one image.
+    fn prepare(&mut self, py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Prepared> {
+        let source = extract(src)?;
+        run(py, &mut self.inner, &source, &self.options)
+    }
+}
+
+thread_local! {
+    /// Each worker thread's preparer (its resize buffers).
+    static WORKER: RefCell<LibPreparer> = RefCell::new(LibPreparer::new());
+}
+
+/// A worker's result and the path it came from (`None` for bytes).
+type Outcome = (Result<Done, visionprep::Error>, Option<String>);
+
+/// The results of `prepare_many`, in input order, as they are ready: a `Prepared`, or the
+/// `VisionprepError` of an image that could not be prepared (returned, not raised).
+#[pyclass(module = "visionprep")]
+pub(crate) struct PrepareMany {
+    sources: Py<PyAny>,
+    exhausted: bool,
+    pool: Arc<rayon::ThreadPool>,
+    options: Arc<PrepareOptions>,
+    /// One receiver per image in flight, in input order (a `Mutex` only to make the class
+    /// `Sync`: the iterator's own borrow already makes access exclusive).
+    pending: VecDeque<Mutex<Receiver<Outcome>>>,
+    window: usize,
+}
+
+#[pymethods]
+impl PrepareMany {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.fill(py)?;
+        let Some(next) = self.pending.pop_front() else {
+            return Ok(None);
+        };
+        // Waits without the GIL; a worker that panicked drops its sender.
+        let outcome = py.detach(move || next.into_inner().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
+        let model = self.options.target.model();
+        Ok(Some(match outcome {
+            Ok((Ok(done), name)) => Py::new(py, Prepared::new(py, done, model, name))?.into_any(),
+            Ok((Err(e), name)) => image_error(py, &e, name.as_deref()).into_value(py).into_any(),
+            Err(_) => other_error(py, "internal", "a worker thread failed (a bug)", None)
+                .into_value(py)
+                .into_any(),
+        }))
+    }
+}
+
+impl PrepareMany {
+    /// Takes sources from the iterator until `window` images are in flight.
+    fn fill(&mut self, py: Python<'_>) -> PyResult<()> {
+        let sources = self.sources.bind(py).clone();
+        while !self.exhausted && self.pending.len() < self.window {
+            let Some(item) = sources.call_method0("__next__").map(Some).or_else(|e| {
+                if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            })?
+            else {
+                self.exhausted = true;
+                break;
+            };
+            let source = extract(&item)?;
+            let (tx, rx) = sync_channel(1);
+            let options = Arc::clone(&self.options);
+            self.pool.spawn(move || {
+                let name = source.name();
+                let result = WORKER.with(|w| {
+                    let mut preparer = w.borrow_mut();
+                    match &source {
+                        Source::Bytes(b) => preparer.prepare(b, &options),
+                        Source::Path(p) => preparer.prepare_path(p, &options),
+                    }
+                });
+                // The receiver is gone only when the iterator was dropped: nothing to tell.
+                let _ = tx.send((result, name));
+            });
+            self.pending.push_back(Mutex::new(rx));
+        }
+        Ok(())
+    }
+}
+
+/// Prepares many images in parallel (`threads` workers, default one per core) and yields
+/// the results in input order. At most four images per thread are in flight, so memory
+/// stays flat for any number of images.
+#[pyfunction]
+#[pyo3(signature = (srcs, *, threads=None, model=None, profile="portable", quality=85,
+    output_format="auto", lenient=false, token_rule="area750", filter="lanczos3",
+    background=(255, 255, 255), allow_retired=false))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn prepare_many(
+    py: Python<'_>,
+    srcs: &Bound<'_, PyAny>,
+    threads: Option<usize>,
+    model: Option<String>,
+    profile: &str,
+    quality: u8,
+    output_format: &str,
+    lenient: bool,
+    token_rule: &str,
+    filter: &str,
+    background: (u8, u8, u8),
+    allow_retired: bool,
+) -> PyResult<PrepareMany> {
+    if threads == Some(0) {
+        return Err(PyValueError::new_err("threads: must be at least 1"));
+    }
+    let args = prepare_args!(
+        model,
+        profile,
+        quality,
+        output_format,
+        lenient,
+        token_rule,
+        filter,
+        background,
+        allow_retired
+    );
+    let options = args.options(py)?;
+    let pool = visionprep::folder::pool(threads)
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    let window = visionprep::folder::WINDOW_PER_THREAD * pool.current_num_threads();
+    Ok(PrepareMany {
+        sources: srcs.try_iter()?.into_any().unbind(),
+        exhausted: false,
+        pool: Arc::new(pool),
+        options: Arc::new(options),
+        pending: VecDeque::new(),
+        window,
+    })
+}

@@ -1,0 +1,416 @@
+//! `plan`, `models`, `probe`, `estimate` and `cost`: what images cost, from headers alone.
+
+use crate::errors::{image_error, model_error, other_error};
+use crate::options::{models as choose, parse, table};
+use crate::source::{Source, extract};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Mutex, OnceLock};
+use visionprep::core::{
+    CostOptions, Estimator, ModelChoice, Profile, RequestLimits, Size, TokenRule, Usd,
+};
+use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
+use visionprep::report::ModelListing;
+use visionprep::{Limits, probe_bytes, probe_path};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Plan>()?;
+    m.add_class::<Probe>()?;
+    m.add_class::<CostRun>()?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(models, m)?)?;
+    m.add_function(wrap_pyfunction!(default_model, m)?)?;
+    m.add_function(wrap_pyfunction!(probe, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(cost, m)?)?;
+    Ok(())
+}
+
+/// An exact amount as a `decimal.Decimal`.
+pub(crate) fn decimal(py: Python<'_>, usd: Usd) -> PyResult<Bound<'_, PyAny>> {
+    static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    DECIMAL
+        .import(py, "decimal", "Decimal")?
+        .call1((usd.to_string(),))
+}
+
+/// Parses JSON text the library wrote, with numbers that have a fraction as `Decimal` (the
+/// dollar amounts stay exact) and the rest as `int`.
+pub(crate) fn loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let loads = LOADS.import(py, "json", "loads")?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("parse_float", DECIMAL.import(py, "decimal", "Decimal")?)?;
+    loads.call((text,), Some(&kwargs))
+}
+
+/// The fit rule and price of one image size on one model.
+#[pyclass(frozen, module = "visionprep")]
+pub(crate) struct Plan {
+    #[pyo3(get)]
+    width: u32,
+    #[pyo3(get)]
+    height: u32,
+    #[pyo3(get)]
+    model: String,
+    #[pyo3(get)]
+    tier: &'static str,
+    #[pyo3(get)]
+    resized: bool,
+    #[pyo3(get)]
+    target_width: u32,
+    #[pyo3(get)]
+    target_height: u32,
+    #[pyo3(get)]
+    tokens: u64,
+    usd: Usd,
+}
+
+#[pymethods]
+impl Plan {
+    /// What the tokens cost, exact.
+    #[getter]
+    fn usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        decimal(py, self.usd)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Plan {}x{} on {}: seen at {}x{}, {} tokens, ${}>",
+            self.width,
+            self.height,
+            self.model,
+            self.target_width,
+            self.target_height,
+            self.tokens,
+            self.usd
+        )
+    }
+}
+
+/// Estimators by (model name, token rule), built once: `plan` is called in loops.
+fn estimator(py: Python<'_>, model: Option<&str>, rule: TokenRule) -> PyResult<Estimator> {
+    static CACHE: OnceLock<Mutex<HashMap<(Option<String>, TokenRule), Estimator>>> =
+        OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (model.map(str::to_owned), rule);
+    if let Some(e) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(e);
+    }
+    let names: Vec<String> = model.iter().map(|m| (*m).to_owned()).collect();
+    let chosen = choose(py, &names, false)?;
+    let ids: Vec<&str> = chosen.iter().map(|m| m.id.as_str()).collect();
+    let e = Estimator::new(table(), &ids, rule).map_err(|e| model_error(py, &e))?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() < 256 {
+            c.insert(key, e.clone());
+        }
+    }
+    Ok(e)
+}
+
+/// What the API does with an image of `width` x `height` on `model`, and what it costs.
+#[pyfunction]
+#[pyo3(signature = (width, height, *, model=None, token_rule="area750"))]
+fn plan(
+    py: Python<'_>,
+    width: u32,
+    height: u32,
+    model: Option<&str>,
+    token_rule: &str,
+) -> PyResult<Plan> {
+    let rule = parse::<TokenRule>("token_rule", token_rule)?;
+    let est = estimator(py, model, rule)?;
+    let size = Size::new(width, height);
+    let (m, e) = est
+        .models()
+        .first()
+        .zip(est.estimate(size).first().copied())
+        .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;
+    Ok(Plan {
+        width,
+        height,
+        model: m.id.clone(),
+        tier: e.tier.as_str(),
+        resized: e.resized,
+        target_width: e.target_width,
+        target_height: e.target_height,
+        tokens: e.tokens,
+        usd: e.usd,
+    })
+}
+
+/// The model data: `as_of`, `source`, `default_model` and every model, as
+/// `visionprep models --json` prints them (prices as `Decimal`).
+#[pyfunction]
+fn models(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let text = serde_json::to_string(&ModelListing::new(table()))
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    loads(py, &text)
+}
+
+/// The model used when none is named.
+#[pyfunction]
+fn default_model(py: Python<'_>) -> PyResult<String> {
+    table()
+        .default_model()
+        .map(|m| m.id.clone())
+        .map_err(|e| model_error(py, &e))
+}
+
+/// An image's header: format, sizes, orientation, animation.
+#[pyclass(frozen, module = "visionprep")]
+pub(crate) struct Probe {
+    #[pyo3(get)]
+    format: &'static str,
+    #[pyo3(get)]
+    media_type: &'static str,
+    #[pyo3(get)]
+    width: u32,
+    #[pyo3(get)]
+    height: u32,
+    #[pyo3(get)]
+    stored_width: u32,
+    #[pyo3(get)]
+    stored_height: u32,
+    #[pyo3(get)]
+    orientation: u8,
+    #[pyo3(get)]
+    animated: bool,
+    #[pyo3(get)]
+    frames: Option<u32>,
+    #[pyo3(get)]
+    bytes: u64,
+    #[pyo3(get)]
+    accepted: bool,
+}
+
+#[pymethods]
+impl Probe {
+    fn __repr__(&self) -> String {
+        format!(
+            "<Probe {} {}x{} ({} bytes)>",
+            self.format, self.width, self.height, self.bytes
+        )
+    }
+}
+
+/// Reads an image's header (a few KiB; nothing is decoded).
+#[pyfunction]
+#[pyo3(signature = (src, *, lenient=false))]
+fn probe(py: Python<'_>, src: &Bound<'_, PyAny>, lenient: bool) -> PyResult<Probe> {
+    let source = extract(src)?;
+    let limits = Limits::default().with_lenient(lenient);
+    let result = py.detach(|| match &source {
+        Source::Bytes(b) => probe_bytes(b, &limits),
+        Source::Path(p) => probe_path(p, &limits),
+    });
+    let p = result.map_err(|e| image_error(py, &e, source.name().as_deref()))?;
+    let shown = p.displayed();
+    Ok(Probe {
+        format: p.format.name(),
+        media_type: p.format.mime(),
+        width: shown.width,
+        height: shown.height,
+        stored_width: p.stored.width,
+        stored_height: p.stored.height,
+        orientation: p.orientation as u8,
+        animated: p.animated,
+        frames: p.frames,
+        bytes: p.bytes,
+        accepted: p.format.media_type().is_some(),
+    })
+}
+
+/// The assessor of `cost` and `estimate`: models, token rule, batch price, profile.
+fn assessor(
+    py: Python<'_>,
+    models: Vec<String>,
+    token_rule: &str,
+    profile: &str,
+    batch: bool,
+    lenient: bool,
+) -> PyResult<Assessor> {
+    let mut table = table().clone();
+    let chosen = table
+        .select(&models, &ModelChoice::default())
+        .map_err(|e| model_error(py, &e))?;
+    let ids: Vec<&str> = chosen.iter().map(|m| m.id.as_str()).collect();
+    let options = CostOptions {
+        batch,
+        ..CostOptions::default()
+    };
+    let rule = parse::<TokenRule>("token_rule", token_rule)?;
+    let estimator =
+        Estimator::with_options(&table, &ids, rule, Default::default(), &options)
+            .map_err(|e| model_error(py, &e))?;
+    let profile: Profile = parse("profile", profile)?;
+    let request: RequestLimits = profile.limits();
+    Ok(Assessor {
+        estimator,
+        limits: Limits::default().with_lenient(lenient),
+        request,
+    })
+}
+
+/// One image's cost row from its header: the row `visionprep cost --format json` prints for
+/// it (`path` is the path, or `name` for bytes). A file that cannot be read is a row with
+/// its `error`, as in the report.
+#[pyfunction]
+#[pyo3(signature = (src, *, models=Vec::new(), name="<bytes>", token_rule="area750",
+    profile="portable", batch=false, lenient=false))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn estimate<'py>(
+    py: Python<'py>,
+    src: &Bound<'py, PyAny>,
+    models: Vec<String>,
+    name: &str,
+    token_rule: &str,
+    profile: &str,
+    batch: bool,
+    lenient: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let assessor = assessor(py, models, token_rule, profile, batch, lenient)?;
+    let source = extract(src)?;
+    let report = py.detach(|| match &source {
+        Source::Bytes(b) => assessor.assess_bytes(name, b),
+        Source::Path(p) => match assessor.assess(&visionprep::folder::Item::Named(p.clone())) {
+            visionprep::folder::Outcome::Report(r) => r,
+            // A named path is always reported, image or not.
+            visionprep::folder::Outcome::NotAnImage => {
+                assessor.assess_bytes(&p.display().to_string(), &[])
+            }
+        },
+    });
+    let text = serde_json::to_string(&report)
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    loads(py, &text)
+}
+
+/// Why a cost run stopped early.
+struct Stop(String);
+
+impl From<visionprep::folder::RunError> for Stop {
+    fn from(e: visionprep::folder::RunError) -> Self {
+        Stop(e.to_string())
+    }
+}
+
+enum Message {
+    Row(String),
+    Done(String),
+    Failed(String),
+}
+
+/// The rows of a cost report over files and folders, in the CLI's order, as they are ready.
+/// After the last row, `totals` holds the report's totals.
+#[pyclass(module = "visionprep")]
+pub(crate) struct CostRun {
+    /// The rows from the walking thread (a `Mutex` only to make the class `Sync`).
+    rows: Option<Mutex<Receiver<Message>>>,
+    totals: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl CostRun {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(rows) = &self.rows else {
+            return Ok(None);
+        };
+        let message = py.detach(|| rows.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
+        match message {
+            Ok(Message::Row(text)) => loads(py, &text).map(Some),
+            Ok(Message::Done(text)) => {
+                self.rows = None;
+                self.totals = Some(loads(py, &text)?.unbind());
+                Ok(None)
+            }
+            Ok(Message::Failed(text)) => {
+                self.rows = None;
+                Err(other_error(py, "internal", &text, None))
+            }
+            Err(_) => {
+                self.rows = None;
+                Err(other_error(py, "internal", "the cost run stopped (a bug)", None))
+            }
+        }
+    }
+
+    /// The totals (`files`, `images`, `errors`, `bytes`, per-model tokens and USD,
+    /// `skipped`), once every row was read; `None` before.
+    #[getter]
+    fn totals(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.totals.as_ref().map(|t| t.clone_ref(py))
+    }
+}
+
+/// Walks files and folders like `visionprep cost` and yields its JSON rows.
+#[pyfunction]
+#[pyo3(signature = (paths, *, models=Vec::new(), token_rule="area750", profile="portable",
+    batch=false, lenient=false, hidden=false, threads=None))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn cost(
+    py: Python<'_>,
+    paths: &Bound<'_, PyAny>,
+    models: Vec<String>,
+    token_rule: &str,
+    profile: &str,
+    batch: bool,
+    lenient: bool,
+    hidden: bool,
+    threads: Option<usize>,
+) -> PyResult<CostRun> {
+    let paths: Vec<PathBuf> = if paths.extract::<PathBuf>().is_ok() {
+        vec![paths.extract()?]
+    } else {
+        paths.extract()?
+    };
+    let assessor = assessor(py, models, token_rule, profile, batch, lenient)?;
+    let run = RunOptions {
+        jobs: threads,
+        hidden,
+        ..RunOptions::default()
+    };
+    let (tx, rx) = sync_channel::<Message>(256);
+    std::thread::Builder::new()
+        .name("visionprep-cost".into())
+        .spawn(move || {
+            let stop = tx.clone();
+            let result = assess_folder::<Stop>(&paths, &assessor, &run, |step| match step {
+                Step::Row(report) => {
+                    let text = serde_json::to_string(report).map_err(|e| Stop(e.to_string()))?;
+                    // A send fails once the iterator is dropped: the walk stops there.
+                    tx.send(Message::Row(text))
+                        .map_err(|_| Stop("the iterator was dropped".into()))
+                }
+                Step::Skipped => Ok(()),
+            });
+            let last = match result {
+                Ok((totals, skipped)) => match serde_json::to_value(&totals) {
+                    Ok(mut value) => {
+                        if let Some(map) = value.as_object_mut() {
+                            map.insert("skipped".into(), skipped.into());
+                        }
+                        Message::Done(value.to_string())
+                    }
+                    Err(e) => Message::Failed(e.to_string()),
+                },
+                Err(Stop(e)) => Message::Failed(e),
+            };
+            let _ = stop.send(last);
+        })
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    Ok(CostRun {
+        rows: Some(Mutex::new(rx)),
+        totals: None,
+    })
+}

@@ -1,0 +1,138 @@
+//! `build_requests` (the library's packer) and `check_request` (the library's checker).
+
+use crate::errors::{image_error, model_error, other_error, request_error};
+use crate::options::{models as choose, parse, table};
+use crate::prepare::Prepared;
+use crate::report::loads;
+use crate::source::{Source, extract};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use visionprep::core::Profile;
+use visionprep::core::request::base64_encode;
+use visionprep::prepare::{PrepareOptions, Preparer};
+use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(build_requests, m)?)?;
+    m.add_function(wrap_pyfunction!(check_request, m)?)?;
+    Ok(())
+}
+
+/// Serialises a value the library built; it is plain data, so this cannot fail in practice.
+pub(crate) fn to_json<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| other_error(py, "internal", &e.to_string(), None))
+}
+
+/// One image of `build_requests` as the packer takes it.
+fn pack_image(
+    py: Python<'_>,
+    item: &Bound<'_, PyAny>,
+    preparer: &mut Preparer,
+    options: &PrepareOptions,
+) -> PyResult<PackImage> {
+    if let Ok(p) = item.cast::<Prepared>() {
+        let p = p.get();
+        let data = base64_encode(p.bytes(py));
+        return Ok(PackImage::base64(p.media_type(), data, p.size));
+    }
+    if let Ok(d) = item.cast::<PyDict>() {
+        if let Some(url) = d.get_item("url")? {
+            return Ok(PackImage::url(url.extract::<String>()?));
+        }
+        if let Some(id) = d.get_item("file_id")? {
+            return Ok(PackImage::file(id.extract::<String>()?));
+        }
+        return Err(PyTypeError::new_err(
+            "an image given as a dict names a \"url\" or a \"file_id\"",
+        ));
+    }
+    let source = extract(item)?;
+    let name = source.name();
+    let done = py
+        .detach(|| match &source {
+            Source::Bytes(b) => preparer.prepare(b, options),
+            Source::Path(p) => preparer.prepare_path(p, options),
+        })
+        .map_err(|e| image_error(py, &e, name.as_deref()))?;
+    Ok(PackImage::from_prepared(&done))
+}
+
+/// Packs images into the fewest Messages API bodies within the limits, images first, each
+/// introduced by `Image N:`, the prompt last. Images are `Prepared` objects, sources (bytes,
+/// paths, file objects, PIL images: prepared here for `model`), or `{"url": ...}` and
+/// `{"file_id": ...}` dicts.
+#[pyfunction]
+#[pyo3(signature = (images, *, prompt, model=None, max_tokens=1024, system=None,
+    profile="portable"))]
+fn build_requests<'py>(
+    py: Python<'py>,
+    images: &Bound<'py, PyAny>,
+    prompt: &str,
+    model: Option<String>,
+    max_tokens: u32,
+    system: Option<String>,
+    profile: &str,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let names: Vec<String> = model.iter().cloned().collect();
+    let chosen = choose(py, &names, false)?;
+    let model = chosen
+        .first()
+        .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;
+    let profile: Profile = parse("profile", profile)?;
+    let options = PrepareOptions::for_profile(table(), model, profile, 85);
+    let mut preparer = Preparer::new();
+    let mut list = Vec::new();
+    for item in images.try_iter()? {
+        list.push(pack_image(py, &item?, &mut preparer, &options)?);
+    }
+    let mut pack_options = PackOptions::new(&model.id, prompt, options.request);
+    pack_options.max_tokens = max_tokens;
+    pack_options.system = system.map(Into::into);
+    let bodies = py
+        .detach(|| pack(&list, &pack_options))
+        .map_err(|e| match &e {
+            PackError::ImageTooLarge { .. } => request_error(py, "image-too-large", &e.to_string()),
+            _ => request_error(py, "request-too-large", &e.to_string()),
+        })?;
+    bodies
+        .iter()
+        .map(|b| loads(py, &to_json(py, b)?))
+        .collect()
+}
+
+/// Checks a Messages API body (a dict, JSON text or bytes) as `visionprep check` does:
+/// returns `{"kind", "requests", "findings", "passes"}`; `passes` is False when the API would
+/// refuse it.
+#[pyfunction]
+#[pyo3(signature = (body, *, profile="portable", model=None))]
+fn check_request<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyAny>,
+    profile: &str,
+    model: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bytes: Vec<u8> = if body.is_instance_of::<PyDict>() {
+        let dumps = py.import("json")?.getattr("dumps")?;
+        dumps.call1((body,))?.extract::<String>()?.into_bytes()
+    } else if body.is_instance_of::<PyString>() {
+        body.extract::<String>()?.into_bytes()
+    } else {
+        body.extract::<Vec<u8>>()?
+    };
+    if let Some(name) = &model {
+        table().get(name).map_err(|e| model_error(py, &e))?;
+    }
+    let options = CheckOptions {
+        profile: parse("profile", profile)?,
+        model,
+        ..CheckOptions::default()
+    };
+    let report = py
+        .detach(|| check_bytes(bytes, &options))
+        .map_err(|e| request_error(py, "not-a-request", &e.to_string()))?;
+    let passes = report.passes();
+    let value = loads(py, &to_json(py, &report)?)?;
+    value.set_item("passes", passes)?;
+    Ok(value)
+}
