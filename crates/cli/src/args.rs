@@ -87,9 +87,75 @@ pub(crate) enum Command {
     /// Exit status: 0 when every request was counted, 1 otherwise, 2 on usage errors.
     #[cfg(feature = "count")]
     Count(CountArgs),
+    /// Prepare images and write Message Batches files: JSONL lines of {"custom_id", "params"},
+    /// each file within 100,000 requests and 256 MB, with a map from custom_id to the images.
+    ///
+    /// Each request holds --per-request images (default 1), then the prompt. Custom ids come
+    /// from the paths (default template {stem}-{hash}), so a rerun gives the same ids, and
+    /// requests whose images and options did not change are copied from the earlier files
+    /// instead of prepared again (--force prepares everything). Costs are at the batch price
+    /// (half the standard one) and count image tokens only.
+    /// Exit status: 0 when every image went into a request, 1 when any failed, 2 on usage
+    /// errors.
+    Batch(BatchArgs),
+    /// Join a Message Batches results file to the map `batch` wrote: billed tokens per
+    /// request and in total, next to the estimate, and the images of failed requests.
+    ///
+    /// Exit status: 0 when every request succeeded, 1 otherwise, 2 on usage errors.
+    BatchResults(BatchResultsArgs),
     /// List the models visionprep knows: tier, price, context window, lifecycle status and
     /// dates, platform ids.
     Models(ModelsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BatchArgs {
+    /// Files and folders of images.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The question asked about the images of each request.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) prompt: String,
+    /// A system prompt for every request.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) system: Option<String>,
+    /// max_tokens of each request.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub(crate) max_tokens: u32,
+    /// Images per request.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub(crate) per_request: u32,
+    /// How custom ids are made: letters, digits, _ and -, with {stem} (the first image's
+    /// name), {parent} (its folder's name), {hash} (of the request's paths) and {n} (the
+    /// request's number).
+    #[arg(long, value_name = "TEMPLATE", default_value = "{stem}-{hash}")]
+    pub(crate) custom_id: String,
+    /// The folder batch-001.jsonl, ... and the map are written to.
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Prepare every image again, even those whose request an earlier run wrote.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The summary as text or JSON.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) format: String,
+    #[command(flatten)]
+    pub(crate) pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BatchResultsArgs {
+    /// The results file (JSONL) the Message Batches API returned.
+    #[arg(value_name = "RESULTS")]
+    pub(crate) results: PathBuf,
+    /// The map `batch` wrote (visionprep-batch-map.jsonl), or the folder holding it.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub(crate) map: PathBuf,
+    /// The report as text or JSON.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) format: String,
+    #[command(flatten)]
+    pub(crate) prices: PriceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod batch_cmd;
 mod body_cmd;
 mod cost;
 #[cfg(feature = "count")]
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
         Command::Repair(a) => body_cmd::repair(a, &mut out).map(failures),
         #[cfg(feature = "count")]
         Command::Count(a) => count_cmd::run(a, &mut out).map(failures),
+        Command::Batch(a) => batch_cmd::run(a, &mut out).map(failures),
+        Command::BatchResults(a) => batch_cmd::results(a, &mut out).map(failures),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();

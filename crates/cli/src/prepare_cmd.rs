@@ -4,12 +4,16 @@ use crate::args::{PipelineArgs, PrepareArgs};
 use crate::cost::{choose, progress_bar};
 use anyhow::Result;
 use std::io::Write;
+use visionprep::core::{ModelPrice, PriceTable};
 use visionprep::folder::{Assessor, RunOptions, Step, prepare_folder};
 use visionprep::prepare::PrepareOptions;
 use visionprep::report::PrepareReport;
 
-/// Options, prices and the input assessor for the pipeline flags of `prepare` and `request`.
-pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
+/// Options, prices and the input assessor for the pipeline flags of `prepare`, `request` and
+/// `batch`, with the model data and the model chosen.
+pub(crate) fn pipeline(
+    p: &PipelineArgs,
+) -> Result<(PrepareOptions, Assessor, PriceTable, ModelPrice)> {
     let names: Vec<String> = p.model.iter().cloned().collect();
     let (table, models) = choose(&names, &p.choice)?;
     let model = &models[0];
@@ -20,12 +24,13 @@ pub(crate) fn pipeline(p: &PipelineArgs) -> Result<(PrepareOptions, Assessor)> {
     options.background = p.background;
     options.limits = options.limits.with_lenient(p.walk.lenient);
     let assessor = Assessor::for_prepare(&table, &options)?;
-    Ok((options, assessor))
+    let model = model.clone();
+    Ok((options, assessor, table, model))
 }
 
 pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
-    let (options, assessor) = pipeline(p)?;
+    let (options, assessor, ..) = pipeline(p)?;
     let run = RunOptions {
         jobs: p.walk.jobs,
         hidden: p.walk.hidden,

@@ -19,7 +19,7 @@ use visionprep::request::{PackError, PackImage, PackOptions, Packer};
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
-    let (options, assessor) = pipeline(p)?;
+    let (options, assessor, ..) = pipeline(p)?;
     let pool = pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
     let history = match &args.history {

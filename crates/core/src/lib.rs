@@ -53,7 +53,7 @@ pub use geometry::{
     CoordMap, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, UnknownTier, fit_target, fits,
     patches,
 };
-pub use limits::{Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
+pub use limits::{BatchLimits, Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
 pub use media::{Format, MediaType, SNIFF_LEN, sniff};
 pub use money::{InvalidAmount, Usd};
 pub use orientation::Orientation;

@@ -174,11 +174,33 @@ impl Default for RequestLimits {
     }
 }
 
+/// The limits of one Message Batch, from the shipped data (`limits.toml`, `[message-batches]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Requests in one batch.
+    pub max_requests: u64,
+    /// Bytes of one batch: the JSONL text of its requests, measured exactly.
+    pub max_bytes: u64,
+}
+
+impl BatchLimits {
+    /// The Message Batches API's limits (100,000 requests, 256 MB).
+    pub fn builtin() -> BatchLimits {
+        data::builtin_batch()
+    }
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        BatchLimits::builtin()
+    }
+}
+
 mod data {
     //! `limits.toml`, read once. The file is a flat list of `[section]` headers and
     //! `key = integer` lines, so a few lines read it without a TOML dependency (the core
     //! builds without serde too).
-    use super::{Profile, RequestLimits};
+    use super::{BatchLimits, Profile, RequestLimits};
     use std::sync::OnceLock;
 
     pub(super) const BUILTIN: &str = include_str!("../limits.toml");
@@ -191,8 +213,31 @@ mod data {
         TABLE.get_or_init(|| read(BUILTIN).unwrap_or_else(|e| panic!("limits.toml: {e}")))
     }
 
-    /// Reads the limits of every profile.
-    pub(super) fn read(text: &str) -> Result<[RequestLimits; 5], String> {
+    pub(super) fn builtin_batch() -> BatchLimits {
+        static BATCH: OnceLock<BatchLimits> = OnceLock::new();
+        // As for `builtin`: the shipped file is read by a unit test.
+        #[allow(clippy::panic)]
+        *BATCH.get_or_init(|| read_batch(BUILTIN).unwrap_or_else(|e| panic!("limits.toml: {e}")))
+    }
+
+    /// Reads the Message Batches limits.
+    pub(super) fn read_batch(text: &str) -> Result<BatchLimits, String> {
+        let values = values(text)?;
+        let get = |key: &str| {
+            values
+                .iter()
+                .find(|(s, k, _)| s == "message-batches" && k == key)
+                .map(|v| v.2)
+                .ok_or_else(|| format!("[message-batches] has no {key}"))
+        };
+        Ok(BatchLimits {
+            max_requests: get("requests")?,
+            max_bytes: get("bytes")?,
+        })
+    }
+
+    /// Every `key = number` of the file with its section.
+    fn values(text: &str) -> Result<Vec<(String, String, u64)>, String> {
         let mut section = String::new();
         let mut values: Vec<(String, String, u64)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
@@ -217,6 +262,12 @@ mod data {
                 .map_err(|_| format!("line {}: {value} is not a whole number", n + 1))?;
             values.push((section.clone(), key.trim().to_owned(), number));
         }
+        Ok(values)
+    }
+
+    /// Reads the limits of every profile.
+    pub(super) fn read(text: &str) -> Result<[RequestLimits; 5], String> {
+        let values = values(text)?;
         let get = |section: &str, key: &str| {
             values
                 .iter()
@@ -267,6 +318,12 @@ mod tests {
     fn profiles() {
         assert_eq!(Profile::default().limits(), RequestLimits::portable());
         assert!(data::read(data::BUILTIN).is_ok());
+        let batch = data::read_batch(data::BUILTIN).unwrap();
+        assert_eq!(
+            (batch.max_requests, batch.max_bytes),
+            (100_000, 256_000_000)
+        );
+        assert!(data::read_batch("[portable]\nrequest_bytes = 1\n").is_err());
         // portable is the smallest of every platform.
         for p in Profile::ALL {
             let l = p.limits();

@@ -53,7 +53,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("VisionprepError", py.get_type::<VisionprepError>())?;
     m.add("ImageError", py.get_type::<ImageError>())?;
-    m.add("UnsupportedFormatError", py.get_type::<UnsupportedFormatError>())?;
+    m.add(
+        "UnsupportedFormatError",
+        py.get_type::<UnsupportedFormatError>(),
+    )?;
     m.add("CorruptImageError", py.get_type::<CorruptImageError>())?;
     m.add("ImageTooLargeError", py.get_type::<ImageTooLargeError>())?;
     m.add("ModelError", py.get_type::<ModelError>())?;
@@ -99,7 +102,9 @@ pub(crate) fn image_code_error(
         ErrorCode::NotAnImage | ErrorCode::UnsupportedFormat => {
             build::<UnsupportedFormatError>(py, c, message, path)
         }
-        ErrorCode::Truncated | ErrorCode::Corrupt => build::<CorruptImageError>(py, c, message, path),
+        ErrorCode::Truncated | ErrorCode::Corrupt => {
+            build::<CorruptImageError>(py, c, message, path)
+        }
         ErrorCode::DimensionsTooLarge | ErrorCode::MemoryLimit => {
             build::<ImageTooLargeError>(py, c, message, path)
         }

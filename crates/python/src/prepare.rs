@@ -10,8 +10,8 @@ use pyo3::types::{PyBytes, PyDict};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
 use visionprep::core::Usd;
 use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer};
 
@@ -143,11 +143,8 @@ impl Prepared {
         }
         let bytes = self.bytes(py);
         py.detach(|| {
-            visionprep::folder::write_temp(&path, bytes).and_then(|t| {
-                t.persist(&path)
-                    .map(|_| ())
-                    .map_err(|e| e.error)
-            })
+            visionprep::folder::write_temp(&path, bytes)
+                .and_then(|t| t.persist(&path).map(|_| ()).map_err(|e| e.error))
         })
         .map_err(|e| other_error(py, "io", &format!("cannot write it: {e}"), Some(&shown)))
     }
@@ -317,11 +314,17 @@ impl PrepareMany {
             return Ok(None);
         };
         // Waits without the GIL; a worker that panicked drops its sender.
-        let outcome = py.detach(move || next.into_inner().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
+        let outcome = py.detach(move || {
+            next.into_inner()
+                .map_err(|_| ())
+                .and_then(|r| r.recv().map_err(|_| ()))
+        });
         let model = self.options.target.model();
         Ok(Some(match outcome {
             Ok((Ok(done), name)) => Py::new(py, Prepared::new(py, done, model, name))?.into_any(),
-            Ok((Err(e), name)) => image_error(py, &e, name.as_deref()).into_value(py).into_any(),
+            Ok((Err(e), name)) => image_error(py, &e, name.as_deref())
+                .into_value(py)
+                .into_any(),
             Err(_) => other_error(py, "internal", "a worker thread failed (a bug)", None)
                 .into_value(py)
                 .into_any(),

@@ -95,8 +95,8 @@ impl Plan {
 
 /// Estimators by (model name, token rule), built once: `plan` is called in loops.
 fn estimator(py: Python<'_>, model: Option<&str>, rule: TokenRule) -> PyResult<Estimator> {
-    static CACHE: OnceLock<Mutex<HashMap<(Option<String>, TokenRule), Estimator>>> =
-        OnceLock::new();
+    type Cache = Mutex<HashMap<(Option<String>, TokenRule), Estimator>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (model.map(str::to_owned), rule);
     if let Some(e) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
@@ -106,10 +106,10 @@ fn estimator(py: Python<'_>, model: Option<&str>, rule: TokenRule) -> PyResult<E
     let chosen = choose(py, &names, false)?;
     let ids: Vec<&str> = chosen.iter().map(|m| m.id.as_str()).collect();
     let e = Estimator::new(table(), &ids, rule).map_err(|e| model_error(py, &e))?;
-    if let Ok(mut c) = cache.lock() {
-        if c.len() < 256 {
-            c.insert(key, e.clone());
-        }
+    if let Ok(mut c) = cache.lock()
+        && c.len() < 256
+    {
+        c.insert(key, e.clone());
     }
     Ok(e)
 }
@@ -246,9 +246,8 @@ fn assessor(
         ..CostOptions::default()
     };
     let rule = parse::<TokenRule>("token_rule", token_rule)?;
-    let estimator =
-        Estimator::with_options(&table, &ids, rule, Default::default(), &options)
-            .map_err(|e| model_error(py, &e))?;
+    let estimator = Estimator::with_options(&table, &ids, rule, Default::default(), &options)
+        .map_err(|e| model_error(py, &e))?;
     let profile: Profile = parse("profile", profile)?;
     let request: RequestLimits = profile.limits();
     Ok(Assessor {
@@ -326,7 +325,11 @@ impl CostRun {
         let Some(rows) = &self.rows else {
             return Ok(None);
         };
-        let message = py.detach(|| rows.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
+        let message = py.detach(|| {
+            rows.lock()
+                .map_err(|_| ())
+                .and_then(|r| r.recv().map_err(|_| ()))
+        });
         match message {
             Ok(Message::Row(text)) => loads(py, &text).map(Some),
             Ok(Message::Done(text)) => {
@@ -340,7 +343,12 @@ impl CostRun {
             }
             Err(_) => {
                 self.rows = None;
-                Err(other_error(py, "internal", "the cost run stopped (a bug)", None))
+                Err(other_error(
+                    py,
+                    "internal",
+                    "the cost run stopped (a bug)",
+                    None,
+                ))
             }
         }
     }

@@ -95,10 +95,7 @@ fn build_requests<'py>(
             PackError::ImageTooLarge { .. } => request_error(py, "image-too-large", &e.to_string()),
             _ => request_error(py, "request-too-large", &e.to_string()),
         })?;
-    bodies
-        .iter()
-        .map(|b| loads(py, &to_json(py, b)?))
-        .collect()
+    bodies.iter().map(|b| loads(py, &to_json(py, b)?)).collect()
 }
 
 /// Checks a Messages API body (a dict, JSON text or bytes) as `visionprep check` does:

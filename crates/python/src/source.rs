@@ -84,5 +84,7 @@ fn pil_bytes(image: &Bound<'_, PyAny>) -> PyResult<PyBackedBytes> {
         kwargs.set_item("compression", "tiff_deflate")?;
     }
     image.call_method("save", (&buffer, format), Some(&kwargs))?;
-    Ok(buffer.call_method0("getvalue")?.extract::<PyBackedBytes>()?)
+    Ok(buffer
+        .call_method0("getvalue")?
+        .extract::<PyBackedBytes>()?)
 }

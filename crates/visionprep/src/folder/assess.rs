@@ -102,7 +102,13 @@ impl Assessor {
             .and_then(|e| e.to_str());
         match crate::probe::probe_bytes(bytes, &self.limits) {
             Ok(probe) => self.report(display, &probe, extension),
-            Err(e) => error_report(display, bytes.len() as u64, e.format(), e.code(), e.to_string()),
+            Err(e) => error_report(
+                display,
+                bytes.len() as u64,
+                e.format(),
+                e.code(),
+                e.to_string(),
+            ),
         }
     }
 

@@ -49,7 +49,9 @@ pub use assess::{Assessor, Outcome, error_report};
 pub use manifest::{
     Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, input_key, stamp,
 };
-pub use output::{OutputFolderError, is_disk_full, output_folder, remove_stale_temps, write_temp};
+pub use output::{
+    OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
+};
 pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
 pub use run::{
     Orphan, PrepareRow, PrepareSummary, PrepareTotals, RunError, RunOptions, Step,

@@ -94,15 +94,22 @@ pub fn write_temp(target: &Path, bytes: &[u8]) -> std::io::Result<NamedTempFile>
         .parent()
         .ok_or_else(|| std::io::Error::other("no folder for the output"))?;
     std::fs::create_dir_all(dir)?;
+    let mut temp = temp_file(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_data()?;
+    Ok(temp)
+}
+
+/// An empty temporary file in `dir` to write an output into (`.visionprep-PID-*.tmp`,
+/// rw-r--r-- less the umask), renamed into place with [`NamedTempFile::persist`]; one a
+/// killed run leaves is removed by [`remove_stale_temps`].
+pub fn temp_file(dir: &Path) -> std::io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
     builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_data()?;
-    Ok(temp)
+    builder.tempfile_in(dir)
 }
 
 /// Removes temporary files that a killed run left under `dir` (`.visionprep-PID-*.tmp` whose

@@ -38,8 +38,8 @@ use pixels::{Layout, Pixels};
 use std::fmt;
 use std::str::FromStr;
 use visionprep_core::{
-    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, Profile, RequestLimits, Size,
-    TierLimits, TokenRule, Usd, fit_target,
+    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, Profile, RequestLimits,
+    Size, TierLimits, TokenRule, Usd, fit_target,
 };
 
 /// What format prepared images are written in.

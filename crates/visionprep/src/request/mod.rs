@@ -8,6 +8,7 @@
 //! of a user turn come first, each introduced by `Image 1:`, `Image 2:`, ... when the body
 //! holds several, then the prompt (SPEC section 5).
 
+pub mod batches;
 mod check;
 mod conversation;
 mod count;
