@@ -8,6 +8,7 @@
 //! `unsafe` stays denied (the workspace lint): PyO3's macros expand to code that the
 //! `unsafe_code` lint does not flag, and this crate writes no `unsafe` of its own.
 
+mod batches;
 mod errors;
 mod options;
 mod prepare;
@@ -26,5 +27,6 @@ fn _visionprep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     report::register(m)?;
     prepare::register(m)?;
     requests::register(m)?;
+    batches::register(m)?;
     Ok(())
 }

@@ -17,7 +17,9 @@ first, with its EXIF so that its orientation is applied).
 """
 
 from ._visionprep import (
+    BATCH_MAP_NAME,
     BatchFiles,
+    BatchRequests,
     CorruptImageError,
     CostRun,
     ImageError,
@@ -42,12 +44,15 @@ from ._visionprep import (
     plan,
     prepare,
     prepare_many,
+    probe,
     read_batch_results,
     write_batches,
 )
 
 __all__ = [
+    "BATCH_MAP_NAME",
     "BatchFiles",
+    "BatchRequests",
     "CorruptImageError",
     "CostRun",
     "ImageError",
@@ -72,6 +77,7 @@ __all__ = [
     "plan",
     "prepare",
     "prepare_many",
+    "probe",
     "read_batch_results",
     "write_batches",
 ]

@@ -1,0 +1,400 @@
+//! Message Batches files from Python: the whole folder run (`write_batches`), the writer
+//! for lines made elsewhere (`BatchFiles`, for Ray), per-worker request lines
+//! (`BatchRequests`), custom ids, and the results reader.
+
+use crate::errors::{image_error, other_error, request_error};
+use crate::options::{PrepareArgs, table};
+use crate::prepare_args;
+use crate::report::loads;
+use crate::requests::to_json;
+use crate::source::{Source, extract};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use std::path::PathBuf;
+use visionprep::core::{BatchLimits, Usd};
+use visionprep::folder::{Assessor, RunOptions};
+use visionprep::prepare::{PrepareOptions, Preparer};
+use visionprep::request::PackImage;
+use visionprep::request::batches::{
+    BatchError, BatchFiles as LibBatchFiles, BatchOptions, CustomIds, MAP_NAME, MapEntry,
+    batch_folder, read_results,
+};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<BatchFiles>()?;
+    m.add_class::<BatchRequests>()?;
+    m.add_function(wrap_pyfunction!(write_batches, m)?)?;
+    m.add_function(wrap_pyfunction!(batch_custom_id, m)?)?;
+    m.add_function(wrap_pyfunction!(read_batch_results, m)?)?;
+    m.add("BATCH_MAP_NAME", MAP_NAME)?;
+    Ok(())
+}
+
+fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
+    match e {
+        BatchError::Template { .. } => PyValueError::new_err(e.to_string()),
+        BatchError::DuplicateId { .. } => request_error(py, "duplicate-custom-id", &e.to_string()),
+        BatchError::LineTooLarge { .. } | BatchError::Pack(_) => {
+            request_error(py, "request-too-large", &e.to_string())
+        }
+        BatchError::Results { path, .. } => {
+            other_error(py, "not-batch-results", &e.to_string(), Some(path))
+        }
+        BatchError::Io { path, .. } => other_error(py, "io", &e.to_string(), Some(path)),
+        _ => other_error(py, "internal", &e.to_string(), None),
+    }
+}
+
+/// The batch options of a run: the request text, ids and images per request.
+fn batch_options(
+    py: Python<'_>,
+    options: &PrepareOptions,
+    prompt: &str,
+    max_tokens: u32,
+    system: Option<String>,
+    per_request: usize,
+    custom_id: &str,
+) -> PyResult<BatchOptions> {
+    if per_request == 0 {
+        return Err(PyValueError::new_err("per_request: must be at least 1"));
+    }
+    let model = table()
+        .get(options.target.model())
+        .map_err(|e| crate::errors::model_error(py, &e))?;
+    let mut batch = BatchOptions::new(table(), model, prompt, options);
+    batch.pack.max_tokens = max_tokens;
+    batch.pack.system = system.map(Into::into);
+    batch.per_request = per_request;
+    batch.ids = CustomIds::new(custom_id).map_err(|e| batch_error(py, &e))?;
+    Ok(batch)
+}
+
+/// Prepares the images under `paths` and writes Message Batches files into `out`, exactly
+/// as `visionprep batch` does; returns its summary (files, requests, reused, images, tokens,
+/// `usd` at the batch price, `failed`, `map`).
+#[pyfunction]
+#[pyo3(signature = (paths, out, *, prompt, model=None, per_request=1,
+    custom_id="{stem}-{hash}", max_tokens=1024, system=None, profile="portable", quality=85,
+    output_format="auto", lenient=false, token_rule="area750", filter="lanczos3",
+    background=(255, 255, 255), allow_retired=false, threads=None, hidden=false, force=false))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn write_batches<'py>(
+    py: Python<'py>,
+    paths: &Bound<'py, PyAny>,
+    out: PathBuf,
+    prompt: &str,
+    model: Option<String>,
+    per_request: usize,
+    custom_id: &str,
+    max_tokens: u32,
+    system: Option<String>,
+    profile: &str,
+    quality: u8,
+    output_format: &str,
+    lenient: bool,
+    token_rule: &str,
+    filter: &str,
+    background: (u8, u8, u8),
+    allow_retired: bool,
+    threads: Option<usize>,
+    hidden: bool,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
+        Ok(p) => vec![p],
+        Err(_) => paths.extract()?,
+    };
+    let args: PrepareArgs = prepare_args!(
+        model,
+        profile,
+        quality,
+        output_format,
+        lenient,
+        token_rule,
+        filter,
+        background,
+        allow_retired
+    );
+    let options = args.options(py)?;
+    let assessor =
+        Assessor::for_prepare(table(), &options).map_err(|e| crate::errors::model_error(py, &e))?;
+    let batch = batch_options(
+        py,
+        &options,
+        prompt,
+        max_tokens,
+        system,
+        per_request,
+        custom_id,
+    )?;
+    let run = RunOptions {
+        jobs: threads,
+        hidden,
+        force,
+        prune: false,
+    };
+    let summary = py
+        .detach(|| batch_folder(&paths, &out, &options, &assessor, &batch, &run, |_, _| {}))
+        .map_err(|e| batch_error(py, &e))?;
+    loads(py, &to_json(py, &summary)?)
+}
+
+/// The custom id `visionprep batch` gives the request holding the images at `paths`.
+#[pyfunction]
+#[pyo3(signature = (paths, *, template="{stem}-{hash}", number=1))]
+fn batch_custom_id(
+    py: Python<'_>,
+    paths: Vec<String>,
+    template: &str,
+    number: u64,
+) -> PyResult<String> {
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    CustomIds::new(template)
+        .and_then(|ids| ids.id(&refs, number))
+        .map_err(|e| batch_error(py, &e))
+}
+
+/// Joins a Message Batches results file to the map `batch` wrote (the map file, or the
+/// folder holding it): rows per request and totals of billed and estimated tokens.
+#[pyfunction]
+fn read_batch_results<'py>(
+    py: Python<'py>,
+    results: PathBuf,
+    map: PathBuf,
+) -> PyResult<Bound<'py, PyAny>> {
+    let map = if map.is_dir() {
+        map.join(MAP_NAME)
+    } else {
+        map
+    };
+    let report = py
+        .detach(|| read_results(&results, &map, table()))
+        .map_err(|e| batch_error(py, &e))?;
+    loads(py, &to_json(py, &report)?)
+}
+
+/// Request lines made one image at a time, for workers that do not see the whole folder
+/// (Ray actors): `request(src, path)` prepares the image and returns the request line's
+/// parts, the same bytes `visionprep batch` writes for that path with `per_request=1`.
+#[pyclass(module = "visionprep")]
+pub(crate) struct BatchRequests {
+    preparer: Preparer,
+    options: PrepareOptions,
+    batch: BatchOptions,
+}
+
+#[pymethods]
+impl BatchRequests {
+    #[new]
+    #[pyo3(signature = (*, prompt, model=None, custom_id="{stem}-{hash}", max_tokens=1024,
+        system=None, profile="portable", quality=85, output_format="auto", lenient=false,
+        token_rule="area750", filter="lanczos3", background=(255, 255, 255),
+        allow_retired=false))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn new(
+        py: Python<'_>,
+        prompt: &str,
+        model: Option<String>,
+        custom_id: &str,
+        max_tokens: u32,
+        system: Option<String>,
+        profile: &str,
+        quality: u8,
+        output_format: &str,
+        lenient: bool,
+        token_rule: &str,
+        filter: &str,
+        background: (u8, u8, u8),
+        allow_retired: bool,
+    ) -> PyResult<Self> {
+        let args = prepare_args!(
+            model,
+            profile,
+            quality,
+            output_format,
+            lenient,
+            token_rule,
+            filter,
+            background,
+            allow_retired
+        );
+        if custom_id.contains("{n}") {
+            return Err(PyValueError::new_err(
+                "custom_id: {n} numbers a run's requests in order, which workers that see one \
+                 image at a time do not know: use {stem}, {parent} and {hash}",
+            ));
+        }
+        let options = args.options(py)?;
+        let batch = batch_options(py, &options, prompt, max_tokens, system, 1, custom_id)?;
+        Ok(BatchRequests {
+            preparer: Preparer::new(),
+            options,
+            batch,
+        })
+    }
+
+    /// Prepares `src` (bytes, a path, ...) and returns `{"custom_id", "params", "paths",
+    /// "model", "image_tokens", "usd"}` with `params` the body as JSON text; `path` names
+    /// the image for its id (default: `src` itself when it is a path). Raises the image's
+    /// error when it cannot be prepared or sent.
+    #[pyo3(signature = (src, path=None))]
+    fn request<'py>(
+        &mut self,
+        py: Python<'py>,
+        src: &Bound<'py, PyAny>,
+        path: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let source = extract(src)?;
+        let name = path
+            .or_else(|| source.name())
+            .ok_or_else(|| PyValueError::new_err("path: needed to make the id of bytes"))?;
+        let (preparer, options) = (&mut self.preparer, &self.options);
+        let done = py
+            .detach(|| match &source {
+                Source::Bytes(b) => preparer.prepare(b, options),
+                Source::Path(p) => preparer.prepare_path(p, options),
+            })
+            .map_err(|e| image_error(py, &e, Some(&name)))?;
+        let id = self
+            .batch
+            .ids
+            .id(&[name.as_str()], 1)
+            .map_err(|e| batch_error(py, &e))?;
+        let bodies = self
+            .batch
+            .bodies(vec![PackImage::from_prepared(&done)])
+            .map_err(|e| request_error(py, "image-too-large", &e.to_string()))?;
+        let body = bodies
+            .first()
+            .ok_or_else(|| other_error(py, "internal", "no body was made", None))?;
+        let out = PyDict::new(py);
+        out.set_item("custom_id", id)?;
+        out.set_item("params", to_json(py, body)?)?;
+        out.set_item("paths", vec![name])?;
+        out.set_item("model", self.options.target.model())?;
+        out.set_item("image_tokens", done.tokens)?;
+        out.set_item("usd", self.batch.token_price.times(done.tokens).to_string())?;
+        Ok(out)
+    }
+}
+
+/// Writes request lines into `batch-001.jsonl`, ... in `out`, each file within the batch
+/// limits, and the map beside them on `close()`. Lines are added with `add` (params as a
+/// dict or as JSON text, written as given). A context manager: leaving the block closes it.
+#[pyclass(module = "visionprep")]
+pub(crate) struct BatchFiles {
+    inner: Option<LibBatchFiles>,
+}
+
+#[pymethods]
+impl BatchFiles {
+    #[new]
+    #[pyo3(signature = (out, *, max_requests=None, max_bytes=None))]
+    fn new(
+        py: Python<'_>,
+        out: PathBuf,
+        max_requests: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> PyResult<Self> {
+        let builtin = BatchLimits::builtin();
+        let limits = BatchLimits {
+            max_requests: max_requests
+                .unwrap_or(builtin.max_requests)
+                .min(builtin.max_requests),
+            max_bytes: max_bytes
+                .unwrap_or(builtin.max_bytes)
+                .min(builtin.max_bytes),
+        };
+        let inner = LibBatchFiles::new(&out, limits).map_err(|e| batch_error(py, &e))?;
+        Ok(BatchFiles { inner: Some(inner) })
+    }
+
+    /// Adds one request. `params` is the body (a dict, or JSON text as `BatchRequests`
+    /// makes it); `paths`, `model`, `image_tokens` and `usd` go into the map.
+    #[pyo3(signature = (custom_id, params, *, paths=Vec::new(), model="", image_tokens=0,
+        usd="0"))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn add(
+        &mut self,
+        py: Python<'_>,
+        custom_id: String,
+        params: &Bound<'_, PyAny>,
+        paths: Vec<String>,
+        model: &str,
+        image_tokens: u64,
+        usd: &str,
+    ) -> PyResult<()> {
+        let text: String = if params.is_instance_of::<PyString>() {
+            params.extract()?
+        } else {
+            let dumps = py.import("json")?.getattr("dumps")?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("separators", (",", ":"))?;
+            kwargs.set_item("ensure_ascii", false)?;
+            dumps.call((params,), Some(&kwargs))?.extract()?
+        };
+        usd.parse::<Usd>()
+            .map_err(|_| PyValueError::new_err(format!("usd: {usd:?} is not an amount")))?;
+        let files = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the batch files are closed"))?;
+        let entry = MapEntry {
+            custom_id,
+            file: String::new(),
+            offset: 0,
+            length: 0,
+            paths,
+            stamps: Vec::new(),
+            key: String::new(),
+            model: model.to_owned(),
+            image_tokens,
+            usd: usd.to_owned(),
+        };
+        py.detach(|| files.add_params(&text, entry))
+            .map_err(|e| batch_error(py, &e))
+    }
+
+    /// Notes an image that went into no request (it is listed in the summary's `failed`).
+    fn failed(&mut self, message: String) -> PyResult<()> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the batch files are closed"))?
+            .failed(message);
+        Ok(())
+    }
+
+    /// Renames the files into place, writes the map and returns the summary.
+    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let files = self
+            .inner
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the batch files are closed"))?;
+        let summary = py
+            .detach(|| files.finish())
+            .map_err(|e| batch_error(py, &e))?;
+        loads(py, &to_json(py, &summary)?)
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// Closes on a clean exit; on an exception the temporary files are dropped and the
+    /// folder's earlier files stay as they were.
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        kind: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        if kind.is_none() && self.inner.is_some() {
+            self.close(py)?;
+        } else {
+            self.inner = None;
+        }
+        Ok(false)
+    }
+}
