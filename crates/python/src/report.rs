@@ -259,10 +259,11 @@ fn assessor(
 
 /// One image's cost row from its header: the row `visionprep cost --format json` prints for
 /// it (`path` is the path, or `name` for bytes). A file that cannot be read is a row with
-/// its `error`, as in the report.
+/// its `error`, as in the report. With `walked=True`, bytes that a folder walk would pass
+/// over (not an image, no image extension) give `None`, as `cost` skips them.
 #[pyfunction]
 #[pyo3(signature = (src, *, models=Vec::new(), name="<bytes>", token_rule="area750",
-    profile="portable", batch=false, lenient=false))]
+    profile="portable", batch=false, lenient=false, walked=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn estimate<'py>(
     py: Python<'py>,
@@ -273,22 +274,22 @@ fn estimate<'py>(
     profile: &str,
     batch: bool,
     lenient: bool,
-) -> PyResult<Bound<'py, PyAny>> {
+    walked: bool,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    use visionprep::folder::{Item, Outcome};
     let assessor = assessor(py, models, token_rule, profile, batch, lenient)?;
     let source = extract(src)?;
-    let report = py.detach(|| match &source {
-        Source::Bytes(b) => assessor.assess_bytes(name, b),
-        Source::Path(p) => match assessor.assess(&visionprep::folder::Item::Named(p.clone())) {
-            visionprep::folder::Outcome::Report(r) => r,
-            // A named path is always reported, image or not.
-            visionprep::folder::Outcome::NotAnImage => {
-                assessor.assess_bytes(&p.display().to_string(), &[])
-            }
-        },
+    let outcome = py.detach(|| match &source {
+        Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b),
+        Source::Bytes(b) => Outcome::Report(assessor.assess_bytes(name, b)),
+        Source::Path(p) => assessor.assess(&Item::Named(p.clone())),
     });
+    let Outcome::Report(report) = outcome else {
+        return Ok(None);
+    };
     let text = serde_json::to_string(&report)
         .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    loads(py, &text)
+    loads(py, &text).map(Some)
 }
 
 /// Why a cost run stopped early.

@@ -112,6 +112,25 @@ impl Assessor {
         }
     }
 
+    /// [`Assessor::assess_bytes`] for bytes found by a walk of some store (a folder listing,
+    /// an object-store prefix): [`Outcome::NotAnImage`] where a folder walk passes the file
+    /// over (no image bytes, no image extension), as [`Assessor::assess`] does.
+    pub fn assess_found_bytes(&self, name: &str, bytes: &[u8]) -> Outcome {
+        let report = self.assess_bytes(name, bytes);
+        let extension = std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str());
+        let passed_over = report.error.as_ref().is_some_and(|e| {
+            matches!(e.code, ErrorCode::NotAnImage | ErrorCode::Empty)
+                && !extension.is_some_and(Format::is_image_extension)
+        });
+        if passed_over {
+            Outcome::NotAnImage
+        } else {
+            Outcome::Report(report)
+        }
+    }
+
     fn report(&self, display: PathText, probe: &Probe, extension: Option<&str>) -> FileReport {
         let facts = probe.facts(extension);
         let shown = probe.displayed();

@@ -1,0 +1,322 @@
+"""Type hints of the native module (checked against it by mypy's stubtest in CI)."""
+
+import os
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any, Literal, final
+
+__all__ = [
+    "__version__",
+    "VisionprepError",
+    "ImageError",
+    "UnsupportedFormatError",
+    "CorruptImageError",
+    "ImageTooLargeError",
+    "ModelError",
+    "RequestError",
+    "Plan",
+    "Probe",
+    "CostRun",
+    "plan",
+    "models",
+    "default_model",
+    "probe",
+    "estimate",
+    "cost",
+    "Prepared",
+    "Preparer",
+    "PrepareMany",
+    "prepare",
+    "prepare_many",
+    "build_requests",
+    "check_request",
+    "BatchFiles",
+    "BatchRequests",
+    "write_batches",
+    "batch_custom_id",
+    "read_batch_results",
+    "BATCH_MAP_NAME",
+]
+
+__version__: str
+BATCH_MAP_NAME: str
+
+# A source: bytes, a path, a binary file object, or a PIL image.
+_Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | Any
+_Profile = Literal["portable", "api", "bedrock", "vertex", "claude-ai"]
+_OutputFormat = Literal["auto", "jpeg", "png", "webp"]
+_TokenRule = Literal["area750", "patch28"]
+_Filter = Literal["lanczos3", "mitchell", "catmull-rom", "bilinear", "nearest"]
+
+class VisionprepError(Exception):
+    code: str
+    message: str
+    path: str | None
+
+class ImageError(VisionprepError): ...
+class UnsupportedFormatError(ImageError): ...
+class CorruptImageError(ImageError): ...
+class ImageTooLargeError(ImageError): ...
+
+class ModelError(VisionprepError):
+    suggestions: list[str]
+
+class RequestError(VisionprepError): ...
+
+@final
+class Plan:
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def resized(self) -> bool: ...
+    @property
+    def target_width(self) -> int: ...
+    @property
+    def target_height(self) -> int: ...
+    @property
+    def tokens(self) -> int: ...
+    @property
+    def usd(self) -> Decimal: ...
+
+@final
+class Probe:
+    @property
+    def format(self) -> str: ...
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def stored_width(self) -> int: ...
+    @property
+    def stored_height(self) -> int: ...
+    @property
+    def orientation(self) -> int: ...
+    @property
+    def animated(self) -> bool: ...
+    @property
+    def frames(self) -> int | None: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def accepted(self) -> bool: ...
+
+@final
+class Prepared:
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def input_format(self) -> str: ...
+    @property
+    def input_width(self) -> int: ...
+    @property
+    def input_height(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def tokens(self) -> int: ...
+    @property
+    def usd(self) -> Decimal: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def actions(self) -> list[str]: ...
+    @property
+    def quality_lowered_to(self) -> int | None: ...
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def path(self) -> str | None: ...
+    def to_content_block(self) -> dict[str, Any]: ...
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
+class Preparer:
+    def __new__(
+        cls,
+        *,
+        model: str | None = None,
+        profile: _Profile | str = "portable",
+        quality: int = 85,
+        output_format: _OutputFormat | str = "auto",
+        lenient: bool = False,
+        token_rule: _TokenRule | str = "area750",
+        filter: _Filter | str = "lanczos3",
+        background: tuple[int, int, int] = ...,
+        allow_retired: bool = False,
+    ) -> Preparer: ...
+    @property
+    def model(self) -> str: ...
+    def prepare(self, src: _Source) -> Prepared: ...
+
+@final
+class PrepareMany:
+    def __iter__(self) -> Iterator[Prepared | VisionprepError]: ...
+    def __next__(self) -> Prepared | VisionprepError: ...
+
+@final
+class CostRun:
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def __next__(self) -> dict[str, Any]: ...
+    @property
+    def totals(self) -> dict[str, Any] | None: ...
+
+@final
+class BatchRequests:
+    def __new__(
+        cls,
+        *,
+        prompt: str,
+        model: str | None = None,
+        custom_id: str = "{stem}-{hash}",
+        max_tokens: int = 1024,
+        system: str | None = None,
+        profile: _Profile | str = "portable",
+        quality: int = 85,
+        output_format: _OutputFormat | str = "auto",
+        lenient: bool = False,
+        token_rule: _TokenRule | str = "area750",
+        filter: _Filter | str = "lanczos3",
+        background: tuple[int, int, int] = ...,
+        allow_retired: bool = False,
+    ) -> BatchRequests: ...
+    def request(self, src: _Source, path: str | None = None) -> dict[str, Any]: ...
+
+@final
+class BatchFiles:
+    def __new__(
+        cls,
+        out: str | os.PathLike[str],
+        *,
+        max_requests: int | None = None,
+        max_bytes: int | None = None,
+    ) -> BatchFiles: ...
+    def add(
+        self,
+        custom_id: str,
+        params: dict[str, Any] | str,
+        *,
+        paths: list[str] = ...,
+        model: str = "",
+        image_tokens: int = 0,
+        usd: str = "0",
+    ) -> None: ...
+    def failed(self, message: str) -> None: ...
+    def close(self) -> dict[str, Any]: ...
+    def __enter__(self) -> BatchFiles: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: object | None,
+    ) -> bool: ...
+
+def plan(
+    width: int, height: int, *, model: str | None = None, token_rule: _TokenRule | str = "area750"
+) -> Plan: ...
+def models() -> dict[str, Any]: ...
+def default_model() -> str: ...
+def probe(src: _Source, *, lenient: bool = False) -> Probe: ...
+def estimate(
+    src: _Source,
+    *,
+    models: list[str] = ...,
+    name: str = "<bytes>",
+    token_rule: _TokenRule | str = "area750",
+    profile: _Profile | str = "portable",
+    batch: bool = False,
+    lenient: bool = False,
+    walked: bool = False,
+) -> dict[str, Any] | None: ...
+def cost(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    models: list[str] = ...,
+    token_rule: _TokenRule | str = "area750",
+    profile: _Profile | str = "portable",
+    batch: bool = False,
+    lenient: bool = False,
+    hidden: bool = False,
+    threads: int | None = None,
+) -> CostRun: ...
+def prepare(
+    src: _Source,
+    *,
+    model: str | None = None,
+    profile: _Profile | str = "portable",
+    quality: int = 85,
+    output_format: _OutputFormat | str = "auto",
+    lenient: bool = False,
+    token_rule: _TokenRule | str = "area750",
+    filter: _Filter | str = "lanczos3",
+    background: tuple[int, int, int] = ...,
+    allow_retired: bool = False,
+) -> Prepared: ...
+def prepare_many(
+    srcs: Iterable[_Source],
+    *,
+    threads: int | None = None,
+    model: str | None = None,
+    profile: _Profile | str = "portable",
+    quality: int = 85,
+    output_format: _OutputFormat | str = "auto",
+    lenient: bool = False,
+    token_rule: _TokenRule | str = "area750",
+    filter: _Filter | str = "lanczos3",
+    background: tuple[int, int, int] = ...,
+    allow_retired: bool = False,
+) -> PrepareMany: ...
+def build_requests(
+    images: Iterable[Prepared | _Source | dict[str, str]],
+    *,
+    prompt: str,
+    model: str | None = None,
+    max_tokens: int = 1024,
+    system: str | None = None,
+    profile: _Profile | str = "portable",
+) -> list[dict[str, Any]]: ...
+def check_request(
+    body: dict[str, Any] | str | bytes,
+    *,
+    profile: _Profile | str = "portable",
+    model: str | None = None,
+) -> dict[str, Any]: ...
+def write_batches(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    prompt: str,
+    model: str | None = None,
+    per_request: int = 1,
+    custom_id: str = "{stem}-{hash}",
+    max_tokens: int = 1024,
+    system: str | None = None,
+    profile: _Profile | str = "portable",
+    quality: int = 85,
+    output_format: _OutputFormat | str = "auto",
+    lenient: bool = False,
+    token_rule: _TokenRule | str = "area750",
+    filter: _Filter | str = "lanczos3",
+    background: tuple[int, int, int] = ...,
+    allow_retired: bool = False,
+    threads: int | None = None,
+    hidden: bool = False,
+    force: bool = False,
+) -> dict[str, Any]: ...
+def batch_custom_id(paths: list[str], *, template: str = "{stem}-{hash}", number: int = 1) -> str: ...
+def read_batch_results(
+    results: str | os.PathLike[str], map: str | os.PathLike[str]
+) -> dict[str, Any]: ...

@@ -1,0 +1,267 @@
+"""The Python API against the CLI (same tokens, dollars, targets and bytes) and its errors."""
+
+from __future__ import annotations
+
+import io
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT, cli_json, photo, run_cli
+from PIL import Image
+
+import visionprep as vp
+
+
+def test_cost_rows_are_the_cli_rows() -> None:
+    models = ["claude-sonnet-4-6", "claude-opus-4-7"]
+    cli = cli_json("cost", "examples/images", "-m", models[0], "-m", models[1], "--format", "json")
+    os.chdir(ROOT)
+    run = vp.cost("examples/images", models=models)
+    rows = list(run)
+    assert rows == cli["files"]
+    assert run.totals == cli["totals"]
+    # Exact money: the same Decimal as the CLI prints, no float on the way.
+    assert all(isinstance(m["usd"], Decimal) for r in rows for m in r["models"].values())
+
+
+def test_estimate_and_plan_match_cost(folder: Path) -> None:
+    cli = cli_json("cost", str(folder), "--format", "json")
+    for row in cli["files"]:
+        path = Path(row["path"])
+        assert vp.estimate(path) == row
+        assert vp.estimate(path.read_bytes(), name=row["path"]) == row
+        if row["error"] is None:
+            plan = vp.plan(row["width"], row["height"])
+            estimate = row["models"][plan.model]
+            assert (plan.target_width, plan.target_height) == (
+                estimate["target_width"],
+                estimate["target_height"],
+            )
+            assert (plan.tokens, plan.usd) == (estimate["tokens"], estimate["usd"])
+    assert vp.estimate(folder / "notes.txt") is not None  # named: reported, with its error
+    assert vp.estimate(b"not an image", name="notes.txt", walked=True) is None
+
+
+def test_models_are_the_cli_listing() -> None:
+    assert vp.models() == cli_json("models", "--json")
+    assert vp.default_model() == vp.models()["default_model"]
+
+
+def test_probe_reads_headers_only() -> None:
+    p = vp.probe(EXAMPLES / "camera-4032x3024.jpg")
+    assert (p.format, p.media_type, p.width, p.height) == ("JPEG", "image/jpeg", 3024, 4032)
+    assert (p.stored_width, p.stored_height, p.orientation) == (4032, 3024, 6)
+    assert vp.probe((EXAMPLES / "animation-480x360.gif").read_bytes()).animated
+    assert not vp.probe(EXAMPLES / "phone-64x48.heic").accepted
+
+
+def test_prepare_gives_the_cli_bytes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_cli("prepare", "examples/images", "-o", str(out), "--no-progress")
+    for src in sorted(EXAMPLES.iterdir()):
+        try:
+            prepared = vp.prepare(src)
+        except vp.UnsupportedFormatError:
+            assert src.suffix == ".heic"
+            continue
+        written = [p for p in out.iterdir() if p.stem == src.stem]
+        assert len(written) == 1, src
+        assert prepared.data == written[0].read_bytes(), src
+        assert prepared.path == str(src)
+
+
+def test_sources_of_every_kind() -> None:
+    path = EXAMPLES / "chart-1092x1092.png"
+    data = path.read_bytes()
+    expected = vp.prepare(data)
+    assert "kept" in expected.actions and expected.data == data
+    for src in (str(path), path, bytearray(data), memoryview(data), io.BytesIO(data)):
+        assert vp.prepare(src).data == expected.data
+    with open(path, "rb") as f:
+        assert vp.prepare(f).data == expected.data
+    with pytest.raises(TypeError, match="binary mode"):
+        vp.prepare(io.StringIO("text"))
+    with pytest.raises(TypeError, match="cannot read an image from a int"):
+        vp.prepare(42)
+
+
+def test_pil_images_keep_their_orientation() -> None:
+    image = Image.open(EXAMPLES / "camera-4032x3024.jpg")
+    prepared = vp.prepare(image)
+    assert (prepared.input_width, prepared.input_height) == (3024, 4032)
+    assert prepared.width < prepared.height  # turned upright, as from the file
+    assert prepared.tokens == vp.prepare(EXAMPLES / "camera-4032x3024.jpg").tokens
+    cmyk = Image.new("CMYK", (300, 200), (0, 50, 100, 0))
+    assert vp.prepare(cmyk).input_format == "TIFF"
+
+
+def test_options_match_the_cli_flags(tmp_path: Path) -> None:
+    src = tmp_path / "wide.png"
+    src.write_bytes(photo(3000, 1000, 7, "PNG"))
+    out = tmp_path / "out"
+    run_cli(
+        "prepare", str(src), "-o", str(out), "--output-format", "jpeg", "--quality", "70",
+        "-m", "claude-opus-4-7", "--profile", "api", "--no-progress",
+    )
+    p = vp.prepare(src, output_format="jpeg", quality=70, model="claude-opus-4-7", profile="api")
+    assert p.data == (out / "wide.jpg").read_bytes()
+    assert p.model == "claude-opus-4-7" and p.media_type == "image/jpeg"
+
+
+def test_content_block_is_the_sdk_shape() -> None:
+    import base64
+
+    p = vp.prepare(EXAMPLES / "screenshot-2560x1440.png")
+    block = p.to_content_block()
+    assert block == {
+        "type": "image",
+        "source": {
+            "type": "base64",
+            "media_type": "image/png",
+            "data": base64.b64encode(p.data).decode(),
+        },
+    }
+
+
+def test_save_is_atomic_and_never_over_the_input(tmp_path: Path) -> None:
+    src = tmp_path / "photo.jpg"
+    src.write_bytes(photo(2000, 1500, 9))
+    p = vp.prepare(src)
+    with pytest.raises(vp.VisionprepError) as e:
+        p.save(src)
+    assert e.value.code == "io" and e.value.path == str(src)
+    target = tmp_path / "ready.jpg"
+    p.save(target)
+    assert target.read_bytes() == p.data
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".visionprep-")]
+
+
+def test_preparer_and_prepare_many_keep_order_and_return_errors() -> None:
+    srcs = [EXAMPLES / n for n in sorted(os.listdir(EXAMPLES))] * 3
+    preparer = vp.Preparer()
+    results = list(vp.prepare_many(srcs, threads=2))
+    assert len(results) == len(srcs)
+    for src, result in zip(srcs, results):
+        if src.suffix == ".heic":
+            assert isinstance(result, vp.UnsupportedFormatError)
+            assert result.code == "unsupported-format" and result.path == str(src)
+        else:
+            assert isinstance(result, vp.Prepared), result
+            assert result.data == preparer.prepare(src).data
+            assert result.path == str(src)
+    with pytest.raises(ValueError, match="threads"):
+        vp.prepare_many([], threads=0)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "code"),
+    [
+        (b"", vp.ImageError, "empty"),
+        (b"just text", vp.UnsupportedFormatError, "not-an-image"),
+        (b"%PDF-1.7\n", vp.UnsupportedFormatError, "unsupported-format"),
+        (photo(640, 480, 1)[:300], vp.CorruptImageError, "truncated"),
+    ],
+)
+def test_image_errors(data: bytes, kind: type, code: str) -> None:
+    with pytest.raises(kind) as e:
+        vp.prepare(data)
+    assert isinstance(e.value, vp.VisionprepError)
+    assert e.value.code == code and e.value.path is None and e.value.message
+
+
+def test_limit_and_file_errors(tmp_path: Path) -> None:
+    # A PNG header declaring 100000 x 100000 pixels: refused before anything is allocated.
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    with pytest.raises(vp.ImageTooLargeError) as e:
+        vp.prepare(png)
+    assert e.value.code == "dimensions-too-large"
+    missing = tmp_path / "missing.jpg"
+    with pytest.raises(vp.ImageError) as e:
+        vp.prepare(missing)
+    assert e.value.code == "unreadable" and e.value.path == str(missing)
+
+
+def test_model_and_option_errors() -> None:
+    with pytest.raises(vp.ModelError) as e:
+        vp.prepare(EXAMPLES / "chart-1092x1092.png", model="claude-sonet-4-6")
+    assert e.value.code == "unknown-model"
+    assert "claude-sonnet-4-6" in e.value.suggestions
+    with pytest.raises(vp.ModelError) as e:
+        vp.plan(100, 100, model="claude-2.1")
+    assert e.value.code in ("retired-model", "unknown-model")
+    with pytest.raises(ValueError, match="profile"):
+        vp.prepare(b"x", profile="moon")
+    with pytest.raises(ValueError, match="quality"):
+        vp.prepare(b"x", quality=0)
+    with pytest.raises(ValueError, match="output_format"):
+        vp.Preparer(output_format="bmp")
+
+
+def test_build_requests_packs_like_the_cli(tmp_path: Path) -> None:
+    srcs = [EXAMPLES / "chart-1092x1092.png", EXAMPLES / "screenshot-2560x1440.png"]
+    bodies = vp.build_requests(srcs, prompt="Compare them.", max_tokens=500, system="Be brief.")
+    out = tmp_path / "req"
+    run_cli(
+        "request", *map(str, srcs), "--prompt", "Compare them.", "--max-tokens", "500",
+        "--system", "Be brief.", "-o", str(out), "--no-progress",
+    )
+    import json
+
+    assert bodies == [json.loads((out / "request-001.json").read_text())]
+    assert vp.check_request(bodies[0])["passes"]
+    many = vp.build_requests([vp.prepare(srcs[0])] * 130, prompt="?", model="claude-sonnet-4-5")
+    assert [len([b for b in m["messages"][0]["content"] if b["type"] == "image"]) for m in many] == [100, 30]
+
+
+def test_request_errors() -> None:
+    # A URL image of unknown size cannot join a body of more than 20 images, ...
+    with pytest.raises(TypeError, match="url"):
+        vp.build_requests([{"name": "x"}], prompt="?")
+    # ... and a body that is not JSON is refused with its reason.
+    with pytest.raises(vp.RequestError) as e:
+        vp.check_request("{not json")
+    assert e.value.code == "not-a-request"
+    report = vp.check_request(
+        {
+            "model": "claude-sonnet-4-6",
+            "max_tokens": 10,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/jpeg", "data": "iVBORw0KGgo="},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    assert not report["passes"]
+    assert report["findings"][0]["path"] == "messages.0.content.0.image.source.base64"
+
+
+def test_plan_is_fast_enough_to_call_in_loops() -> None:
+    # Not a benchmark (that is benches/python_bench.py): a guard that plan() stays a cheap
+    # lookup and never reparses the model data.
+    import time
+
+    start = time.perf_counter()
+    for _ in range(2000):
+        vp.plan(4032, 3024)
+    assert time.perf_counter() - start < 2.0
