@@ -7,7 +7,6 @@ use crate::source::{Source, extract};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -280,10 +279,10 @@ impl Preparer {
     }
 }
 
-thread_local! {
-    /// Each worker thread's preparer (its resize buffers).
-    static WORKER: RefCell<LibPreparer> = RefCell::new(LibPreparer::new());
-}
+/// Preparers not in use, shared by the jobs of one `prepare_many`. Not thread-local: a job
+/// waiting inside the JPEG decoder's own parallel loop may run another job on the same
+/// thread (rayon's work stealing), which must not find the thread's preparer in use.
+type FreeList = Arc<Mutex<Vec<LibPreparer>>>;
 
 /// A worker's result and the path it came from (`None` for bytes).
 type Outcome = (Result<Done, visionprep::Error>, Option<String>);
@@ -295,6 +294,7 @@ pub(crate) struct PrepareMany {
     sources: Py<PyAny>,
     exhausted: bool,
     pool: Arc<rayon::ThreadPool>,
+    preparers: FreeList,
     options: Arc<PrepareOptions>,
     /// One receiver per image in flight, in input order (a `Mutex` only to make the class
     /// `Sync`: the iterator's own borrow already makes access exclusive).
@@ -351,15 +351,25 @@ impl PrepareMany {
             let source = extract(&item)?;
             let (tx, rx) = sync_channel(1);
             let options = Arc::clone(&self.options);
+            let preparers = Arc::clone(&self.preparers);
             self.pool.spawn(move || {
                 let name = source.name();
-                let result = WORKER.with(|w| {
-                    let mut preparer = w.borrow_mut();
-                    match &source {
+                let taken = preparers.lock().ok().and_then(|mut free| free.pop());
+                let mut preparer = taken.unwrap_or_default();
+                // A panic is a bug; caught, it ends this image (the iterator reports it)
+                // instead of aborting the interpreter from a pool thread.
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &source {
                         Source::Bytes(b) => preparer.prepare(b, &options),
                         Source::Path(p) => preparer.prepare_path(p, &options),
-                    }
-                });
+                    }));
+                let Ok(result) = result else {
+                    // Dropping the sender tells the iterator this image failed.
+                    return;
+                };
+                if let Ok(mut free) = preparers.lock() {
+                    free.push(preparer);
+                }
                 // The receiver is gone only when the iterator was dropped: nothing to tell.
                 let _ = tx.send((result, name));
             });
@@ -413,6 +423,7 @@ fn prepare_many(
         sources: srcs.try_iter()?.into_any().unbind(),
         exhausted: false,
         pool: Arc::new(pool),
+        preparers: Arc::default(),
         options: Arc::new(options),
         pending: VecDeque::new(),
         window,
