@@ -186,4 +186,7 @@ def cost_totals(rows: Any) -> dict[str, Any]:
             continue
         tokens += int(row["tokens"] or 0)
         usd += Decimal(str(row["usd"] or "0"))
-    return {"files": files, "errors": errors, "tokens": tokens, "usd": usd, "skipped": skipped}
+    # Without trailing zeros (a sum of 0.000693 and 0.0048 prints as 0.005493, not
+    # 0.0054930) and without an exponent (10 stays 10, not 1E+1).
+    total = Decimal(format(usd.normalize(), "f"))
+    return {"files": files, "errors": errors, "tokens": tokens, "usd": total, "skipped": skipped}
