@@ -265,3 +265,17 @@ def test_plan_is_fast_enough_to_call_in_loops() -> None:
     for _ in range(2000):
         vp.plan(4032, 3024)
     assert time.perf_counter() - start < 2.0
+
+
+def test_an_image_no_body_can_hold_is_a_request_error() -> None:
+    # Noise does not compress: a 1092x1092 RGBA PNG (kept at that size) is ~4.8 MB, ~6.4 MB
+    # of base64, within the api profile's 10 MiB and over the portable profile's 5 MiB.
+    noise = Image.frombytes("RGBA", (1092, 1092), os.urandom(1092 * 1092 * 4))
+    out = io.BytesIO()
+    noise.save(out, "PNG", compress_level=1)
+    big = vp.prepare(out.getvalue(), profile="api")
+    assert big.media_type == "image/png" and len(big.data) > 5 * 1024 * 1024 * 3 // 4
+    with pytest.raises(vp.RequestError) as e:
+        vp.build_requests([big], prompt="?", profile="portable")
+    assert e.value.code == "image-too-large"
+    assert vp.build_requests([big], prompt="?", profile="api")
