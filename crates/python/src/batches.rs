@@ -35,6 +35,7 @@ fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
     match e {
         BatchError::Template { .. } => PyValueError::new_err(e.to_string()),
         BatchError::DuplicateId { .. } => request_error(py, "duplicate-custom-id", &e.to_string()),
+        BatchError::InvalidParams { .. } => PyValueError::new_err(e.to_string()),
         BatchError::LineTooLarge { .. } | BatchError::Pack(_) => {
             request_error(py, "request-too-large", &e.to_string())
         }

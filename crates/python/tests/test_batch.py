@@ -64,6 +64,8 @@ def test_batch_files_keep_within_the_limits(tmp_path: Path) -> None:
         assert e.value.code == "duplicate-custom-id"
         with pytest.raises(ValueError, match="custom id"):
             files.add("no spaces allowed", params)
+        with pytest.raises(ValueError, match="one line"):
+            files.add("pretty", json.dumps(params, indent=1))
         summary = files.close()
     assert [f["requests"] for f in summary["files"]] == [4, 4, 2]
     assert all(f["bytes"] <= 1000 for f in summary["files"])

@@ -65,6 +65,14 @@ pub enum BatchError {
         /// The first path of the request that has it.
         other: String,
     },
+    /// Request parameters that are not one line of JSON object text.
+    #[error("the request {id}: its params are not a JSON object on one line: {reason}")]
+    InvalidParams {
+        /// Its custom id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A line longer than a whole batch may be (a body over 256 MB cannot be built).
     #[error("the request {id} is {bytes} bytes, over the {limit}-byte batch limit")]
     LineTooLarge {
@@ -429,8 +437,21 @@ impl BatchFiles {
     }
 
     /// Adds one request whose body is already JSON text (a line built elsewhere: another
-    /// process, a Ray worker). The text is written as given.
+    /// process, a Ray worker). The text is written as given, once checked to be one JSON
+    /// object with no line break (a pretty-printed body would break the JSON Lines file).
     pub fn add_params(&mut self, params: &str, entry: MapEntry) -> Result<(), BatchError> {
+        let invalid = |reason: String| BatchError::InvalidParams {
+            id: entry.custom_id.clone(),
+            reason,
+        };
+        if params.contains(['\n', '\r']) {
+            return Err(invalid("it holds a line break".into()));
+        }
+        if !params.trim_start().starts_with('{') {
+            return Err(invalid("it is not an object".into()));
+        }
+        serde_json::from_str::<serde::de::IgnoredAny>(params)
+            .map_err(|e| invalid(e.to_string()))?;
         let mut line = String::from("{\"custom_id\":");
         line.push_str(&serde_json::Value::from(entry.custom_id.as_str()).to_string());
         line.push_str(",\"params\":");
@@ -721,7 +742,10 @@ enum Image {
 }
 
 struct Walked {
+    /// The path as walked (what ids and the map use; escaped when not UTF-8).
     path: String,
+    /// The file itself.
+    file: PathBuf,
     stamp: Option<(u64, u128)>,
     image: Image,
 }
@@ -762,6 +786,7 @@ pub fn batch_folder(
         {
             return Some(Ok(Walked {
                 path,
+                file: item.path().to_path_buf(),
                 stamp,
                 image: Image::Unchanged,
             }));
@@ -779,6 +804,7 @@ pub fn batch_folder(
                 .prepare_file(item.path(), &probe, prepare)
                 .map(|p| Walked {
                     path: path.clone(),
+                    file: item.path().to_path_buf(),
                     stamp,
                     image: Image::Prepared(Box::new(p)),
                 })
@@ -866,7 +892,7 @@ fn write_group(
             Image::Prepared(p) => *p,
             Image::Unchanged => {
                 let preparer = preparer.get_or_insert_with(Preparer::new);
-                match preparer.prepare_path(&w.path, prepare) {
+                match preparer.prepare_path(&w.file, prepare) {
                     Ok(p) => p,
                     Err(e) => {
                         files.failed(format!("{}: {e}", w.path));
@@ -1137,6 +1163,18 @@ mod tests {
                 .add_params("{\"a\":1}", entry(&format!("r{i}")))
                 .unwrap();
         }
+        assert!(matches!(
+            files.add_params("{\n\"a\": 1}", entry("pretty")),
+            Err(BatchError::InvalidParams { .. })
+        ));
+        assert!(matches!(
+            files.add_params("[1]", entry("array")),
+            Err(BatchError::InvalidParams { .. })
+        ));
+        assert!(matches!(
+            files.add_params("{\"a\":", entry("cut")),
+            Err(BatchError::InvalidParams { .. })
+        ));
         // 40-byte lines: three to a file by count.
         files
             .add_params(&format!("{{\"p\":\"{}\"}}", "x".repeat(150)), entry("big"))
@@ -1146,7 +1184,7 @@ mod tests {
             Err(BatchError::DuplicateId { .. })
         ));
         assert!(matches!(
-            files.add_params(&"1".repeat(300), entry("huge")),
+            files.add_params(&format!("{{\"p\":\"{}\"}}", "1".repeat(300)), entry("huge")),
             Err(BatchError::LineTooLarge { .. })
         ));
         let summary = files.finish().unwrap();
