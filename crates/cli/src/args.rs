@@ -108,20 +108,27 @@ pub(crate) enum Command {
     Models(ModelsArgs),
 }
 
+/// What every body says besides its images: shared by `request` and `batch`.
+#[derive(Debug, Args)]
+pub(crate) struct BodyTextArgs {
+    /// The question about the images (the text after them).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) prompt: String,
+    /// A system prompt for every body.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) system: Option<String>,
+    /// max_tokens of each body.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub(crate) max_tokens: u32,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct BatchArgs {
     /// Files and folders of images.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
-    /// The question asked about the images of each request.
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) prompt: String,
-    /// A system prompt for every request.
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) system: Option<String>,
-    /// max_tokens of each request.
-    #[arg(long, value_name = "N", default_value_t = 1024)]
-    pub(crate) max_tokens: u32,
+    #[command(flatten)]
+    pub(crate) text: BodyTextArgs,
     /// Images per request.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub(crate) per_request: u32,
@@ -339,15 +346,8 @@ pub(crate) struct RequestArgs {
     /// --system is given.
     #[arg(long, value_name = "FILE")]
     pub(crate) history: Option<PathBuf>,
-    /// The question about the images (the text after them).
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) prompt: String,
-    /// A system prompt.
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) system: Option<String>,
-    /// max_tokens of each body.
-    #[arg(long, value_name = "N", default_value_t = 1024)]
-    pub(crate) max_tokens: u32,
+    #[command(flatten)]
+    pub(crate) text: BodyTextArgs,
     /// The folder request-001.json, request-002.json, ... are written to.
     #[arg(short, long, value_name = "DIR", required_unless_present = "dry_run")]
     pub(crate) out: Option<PathBuf>,

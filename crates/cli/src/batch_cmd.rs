@@ -14,9 +14,9 @@ use visionprep::request::batches::{BatchOptions, CustomIds, MAP_NAME, batch_fold
 pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let (options, assessor, table, model) = pipeline(p)?;
-    let mut batch = BatchOptions::new(&table, &model, &args.prompt, &options);
-    batch.pack.max_tokens = args.max_tokens;
-    batch.pack.system = args.system.clone().map(Into::into);
+    let mut batch = BatchOptions::new(&table, &model, &args.text.prompt, &options);
+    batch.pack.max_tokens = args.text.max_tokens;
+    batch.pack.system = args.text.system.clone().map(Into::into);
     batch.per_request = args.per_request as usize;
     batch.ids = CustomIds::new(&args.custom_id)?;
     let run = RunOptions {

@@ -34,9 +34,10 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         }
         None => None,
     };
-    let mut pack_options = PackOptions::new(options.target.model(), &args.prompt, options.request);
-    pack_options.max_tokens = args.max_tokens;
-    pack_options.system = args.system.clone().map(Into::into);
+    let mut pack_options =
+        PackOptions::new(options.target.model(), &args.text.prompt, options.request);
+    pack_options.max_tokens = args.text.max_tokens;
+    pack_options.system = args.text.system.clone().map(Into::into);
     let mut held = 0;
     if let Some(history) = history {
         held = history.media_count();

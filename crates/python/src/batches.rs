@@ -4,7 +4,6 @@
 
 use crate::errors::{image_error, other_error, request_error};
 use crate::options::{PrepareArgs, table};
-use crate::prepare_args;
 use crate::report::loads;
 use crate::requests::to_json;
 use crate::source::{Source, extract};
@@ -75,49 +74,28 @@ fn batch_options(
 /// as `visionprep batch` does; returns its summary (files, requests, reused, images, tokens,
 /// `usd` at the batch price, `failed`, `map`).
 #[pyfunction]
-#[pyo3(signature = (paths, out, *, prompt, model=None, per_request=1,
-    custom_id="{stem}-{hash}", max_tokens=1024, system=None, profile="portable", quality=85,
-    output_format="auto", lenient=false, token_rule="area750", filter="lanczos3",
-    background=(255, 255, 255), allow_retired=false, threads=None, hidden=false, force=false))]
+#[pyo3(signature = (paths, out, *, prompt, per_request=1, custom_id="{stem}-{hash}",
+    max_tokens=1024, system=None, threads=None, hidden=false, force=false, **options))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn write_batches<'py>(
     py: Python<'py>,
     paths: &Bound<'py, PyAny>,
     out: PathBuf,
     prompt: &str,
-    model: Option<String>,
     per_request: usize,
     custom_id: &str,
     max_tokens: u32,
     system: Option<String>,
-    profile: &str,
-    quality: u8,
-    output_format: &str,
-    lenient: bool,
-    token_rule: &str,
-    filter: &str,
-    background: (u8, u8, u8),
-    allow_retired: bool,
     threads: Option<usize>,
     hidden: bool,
     force: bool,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
         Ok(p) => vec![p],
         Err(_) => paths.extract()?,
     };
-    let args: PrepareArgs = prepare_args!(
-        model,
-        profile,
-        quality,
-        output_format,
-        lenient,
-        token_rule,
-        filter,
-        background,
-        allow_retired
-    );
-    let options = args.options(py)?;
+    let options = PrepareArgs::from_kwargs("write_batches", options)?.options(py)?;
     let assessor =
         Assessor::for_prepare(table(), &options).map_err(|e| crate::errors::model_error(py, &e))?;
     let batch = batch_options(
@@ -188,38 +166,17 @@ pub(crate) struct BatchRequests {
 #[pymethods]
 impl BatchRequests {
     #[new]
-    #[pyo3(signature = (*, prompt, model=None, custom_id="{stem}-{hash}", max_tokens=1024,
-        system=None, profile="portable", quality=85, output_format="auto", lenient=false,
-        token_rule="area750", filter="lanczos3", background=(255, 255, 255),
-        allow_retired=false))]
-    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    #[pyo3(signature = (*, prompt, custom_id="{stem}-{hash}", max_tokens=1024, system=None,
+        **options))]
     fn new(
         py: Python<'_>,
         prompt: &str,
-        model: Option<String>,
         custom_id: &str,
         max_tokens: u32,
         system: Option<String>,
-        profile: &str,
-        quality: u8,
-        output_format: &str,
-        lenient: bool,
-        token_rule: &str,
-        filter: &str,
-        background: (u8, u8, u8),
-        allow_retired: bool,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let args = prepare_args!(
-            model,
-            profile,
-            quality,
-            output_format,
-            lenient,
-            token_rule,
-            filter,
-            background,
-            allow_retired
-        );
+        let args = PrepareArgs::from_kwargs("BatchRequests", options)?;
         if custom_id.contains("{n}") {
             return Err(PyValueError::new_err(
                 "custom_id: {n} numbers a run's requests in order, which workers that see one \

@@ -1,8 +1,9 @@
 //! Python keyword arguments to the library's options, with the CLI's names and defaults.
 
 use crate::errors::model_error;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::sync::OnceLock;
 use visionprep::Limits;
 use visionprep::core::{ModelChoice, ModelPrice, PriceTable, Profile, TokenRule};
@@ -39,7 +40,9 @@ where
         .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
-/// The keyword arguments of `prepare`, `Preparer`, `prepare_many` and `build_requests`.
+/// The preparation keyword arguments every entry point takes (`prepare`, `Preparer`,
+/// `prepare_many`, `write_batches`, `BatchRequests`), with the CLI's names and defaults,
+/// read from the call's `**options` in this one place.
 #[derive(Debug, Clone)]
 pub(crate) struct PrepareArgs {
     pub(crate) model: Option<String>,
@@ -53,7 +56,52 @@ pub(crate) struct PrepareArgs {
     pub(crate) allow_retired: bool,
 }
 
+impl Default for PrepareArgs {
+    fn default() -> Self {
+        PrepareArgs {
+            model: None,
+            profile: "portable".into(),
+            quality: 85,
+            output_format: "auto".into(),
+            lenient: false,
+            token_rule: "area750".into(),
+            filter: "lanczos3".into(),
+            background: (255, 255, 255),
+            allow_retired: false,
+        }
+    }
+}
+
 impl PrepareArgs {
+    /// The arguments given as keywords; a keyword that is none of them is a `TypeError`, as
+    /// Python's own calls say.
+    pub(crate) fn from_kwargs(
+        function: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let mut args = PrepareArgs::default();
+        for (key, value) in kwargs.into_iter().flatten() {
+            let key: String = key.extract()?;
+            match key.as_str() {
+                "model" => args.model = value.extract()?,
+                "profile" => args.profile = value.extract()?,
+                "quality" => args.quality = value.extract()?,
+                "output_format" => args.output_format = value.extract()?,
+                "lenient" => args.lenient = value.extract()?,
+                "token_rule" => args.token_rule = value.extract()?,
+                "filter" => args.filter = value.extract()?,
+                "background" => args.background = value.extract()?,
+                "allow_retired" => args.allow_retired = value.extract()?,
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "{function}() got an unexpected keyword argument '{other}'"
+                    )));
+                }
+            }
+        }
+        Ok(args)
+    }
+
     /// The library's options for these arguments: the same as the CLI's `prepare` with the
     /// same flags ([`PrepareOptions::for_profile`]).
     pub(crate) fn options(&self, py: Python<'_>) -> PyResult<PrepareOptions> {
@@ -77,24 +125,4 @@ impl PrepareArgs {
         options.limits = Limits::default().with_lenient(self.lenient);
         Ok(options)
     }
-}
-
-/// Declares the keyword arguments of [`PrepareArgs`] on a `#[pyfunction]` or `#[new]`, with
-/// the CLI's defaults, so that every entry point takes the same names.
-#[macro_export]
-macro_rules! prepare_args {
-    ($model:ident, $profile:ident, $quality:ident, $output_format:ident, $lenient:ident,
-     $token_rule:ident, $filter:ident, $background:ident, $allow_retired:ident) => {
-        $crate::options::PrepareArgs {
-            model: $model,
-            profile: $profile.to_owned(),
-            quality: $quality,
-            output_format: $output_format.to_owned(),
-            lenient: $lenient,
-            token_rule: $token_rule.to_owned(),
-            filter: $filter.to_owned(),
-            background: $background,
-            allow_retired: $allow_retired,
-        }
-    };
 }

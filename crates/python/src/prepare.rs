@@ -1,7 +1,7 @@
 //! `prepare`, `Preparer`, `prepare_many` and the `Prepared` result.
 
 use crate::errors::{image_error, other_error};
-use crate::prepare_args;
+use crate::options::PrepareArgs;
 use crate::report::decimal;
 use crate::source::{Source, extract};
 use pyo3::exceptions::PyValueError;
@@ -189,35 +189,13 @@ fn run(
 
 /// Prepares one image for Claude. See the package docs for the arguments.
 #[pyfunction]
-#[pyo3(signature = (src, *, model=None, profile="portable", quality=85, output_format="auto",
-    lenient=false, token_rule="area750", filter="lanczos3", background=(255, 255, 255),
-    allow_retired=false))]
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+#[pyo3(signature = (src, **options))]
 fn prepare(
     py: Python<'_>,
     src: &Bound<'_, PyAny>,
-    model: Option<String>,
-    profile: &str,
-    quality: u8,
-    output_format: &str,
-    lenient: bool,
-    token_rule: &str,
-    filter: &str,
-    background: (u8, u8, u8),
-    allow_retired: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Prepared> {
-    let args = prepare_args!(
-        model,
-        profile,
-        quality,
-        output_format,
-        lenient,
-        token_rule,
-        filter,
-        background,
-        allow_retired
-    );
-    let options = args.options(py)?;
+    let options = PrepareArgs::from_kwargs("prepare", options)?.options(py)?;
     let source = extract(src)?;
     run(py, &mut LibPreparer::new(), &source, &options)
 }
@@ -233,36 +211,11 @@ pub(crate) struct Preparer {
 #[pymethods]
 impl Preparer {
     #[new]
-    #[pyo3(signature = (*, model=None, profile="portable", quality=85, output_format="auto",
-        lenient=false, token_rule="area750", filter="lanczos3", background=(255, 255, 255),
-        allow_retired=false))]
-    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    fn new(
-        py: Python<'_>,
-        model: Option<String>,
-        profile: &str,
-        quality: u8,
-        output_format: &str,
-        lenient: bool,
-        token_rule: &str,
-        filter: &str,
-        background: (u8, u8, u8),
-        allow_retired: bool,
-    ) -> PyResult<Self> {
-        let args = prepare_args!(
-            model,
-            profile,
-            quality,
-            output_format,
-            lenient,
-            token_rule,
-            filter,
-            background,
-            allow_retired
-        );
+    #[pyo3(signature = (**options))]
+    fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         Ok(Preparer {
             inner: LibPreparer::new(),
-            options: args.options(py)?,
+            options: PrepareArgs::from_kwargs("Preparer", options)?.options(py)?,
         })
     }
 
@@ -383,39 +336,17 @@ impl PrepareMany {
 /// the results in input order. At most four images per thread are in flight, so memory
 /// stays flat for any number of images.
 #[pyfunction]
-#[pyo3(signature = (srcs, *, threads=None, model=None, profile="portable", quality=85,
-    output_format="auto", lenient=false, token_rule="area750", filter="lanczos3",
-    background=(255, 255, 255), allow_retired=false))]
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+#[pyo3(signature = (srcs, *, threads=None, **options))]
 fn prepare_many(
     py: Python<'_>,
     srcs: &Bound<'_, PyAny>,
     threads: Option<usize>,
-    model: Option<String>,
-    profile: &str,
-    quality: u8,
-    output_format: &str,
-    lenient: bool,
-    token_rule: &str,
-    filter: &str,
-    background: (u8, u8, u8),
-    allow_retired: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PrepareMany> {
     if threads == Some(0) {
         return Err(PyValueError::new_err("threads: must be at least 1"));
     }
-    let args = prepare_args!(
-        model,
-        profile,
-        quality,
-        output_format,
-        lenient,
-        token_rule,
-        filter,
-        background,
-        allow_retired
-    );
-    let options = args.options(py)?;
+    let options = PrepareArgs::from_kwargs("prepare_many", options)?.options(py)?;
     let pool = visionprep::folder::pool(threads)
         .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
     let window = visionprep::folder::WINDOW_PER_THREAD * pool.current_num_threads();

@@ -209,6 +209,8 @@ def test_model_and_option_errors() -> None:
         vp.prepare(b"x", quality=0)
     with pytest.raises(ValueError, match="output_format"):
         vp.Preparer(output_format="bmp")
+    with pytest.raises(TypeError, match="prepare\\(\\) got an unexpected keyword argument 'qualty'"):
+        vp.prepare(b"x", qualty=80)
 
 
 def test_build_requests_packs_like_the_cli(tmp_path: Path) -> None:

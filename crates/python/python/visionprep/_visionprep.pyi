@@ -3,7 +3,9 @@
 import os
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import IO, Any, Literal, final
+from typing import IO, Any, Literal, TypedDict, final
+
+from typing_extensions import Unpack
 
 __all__ = [
     "__version__",
@@ -47,6 +49,22 @@ _Profile = Literal["portable", "api", "bedrock", "vertex", "claude-ai"]
 _OutputFormat = Literal["auto", "jpeg", "png", "webp"]
 _TokenRule = Literal["area750", "patch28"]
 _Filter = Literal["lanczos3", "mitchell", "catmull-rom", "bilinear", "nearest"]
+
+class _PrepareOptions(TypedDict, total=False):
+    """The preparation options every entry point takes, with the CLI's defaults: model (the
+    data's default model), profile "portable", quality 85, output_format "auto", lenient
+    False, token_rule "area750", filter "lanczos3", background (255, 255, 255),
+    allow_retired False."""
+
+    model: str | None
+    profile: _Profile | str
+    quality: int
+    output_format: _OutputFormat | str
+    lenient: bool
+    token_rule: _TokenRule | str
+    filter: _Filter | str
+    background: tuple[int, int, int]
+    allow_retired: bool
 
 class VisionprepError(Exception):
     code: str
@@ -145,19 +163,7 @@ class Prepared:
 
 @final
 class Preparer:
-    def __new__(
-        cls,
-        *,
-        model: str | None = None,
-        profile: _Profile | str = "portable",
-        quality: int = 85,
-        output_format: _OutputFormat | str = "auto",
-        lenient: bool = False,
-        token_rule: _TokenRule | str = "area750",
-        filter: _Filter | str = "lanczos3",
-        background: tuple[int, int, int] = ...,
-        allow_retired: bool = False,
-    ) -> Preparer: ...
+    def __new__(cls, **options: Unpack[_PrepareOptions]) -> Preparer: ...
     @property
     def model(self) -> str: ...
     def prepare(self, src: _Source) -> Prepared: ...
@@ -180,18 +186,10 @@ class BatchRequests:
         cls,
         *,
         prompt: str,
-        model: str | None = None,
         custom_id: str = "{stem}-{hash}",
         max_tokens: int = 1024,
         system: str | None = None,
-        profile: _Profile | str = "portable",
-        quality: int = 85,
-        output_format: _OutputFormat | str = "auto",
-        lenient: bool = False,
-        token_rule: _TokenRule | str = "area750",
-        filter: _Filter | str = "lanczos3",
-        background: tuple[int, int, int] = ...,
-        allow_retired: bool = False,
+        **options: Unpack[_PrepareOptions],
     ) -> BatchRequests: ...
     def request(self, src: _Source, path: str | None = None) -> dict[str, Any]: ...
 
@@ -252,32 +250,9 @@ def cost(
     hidden: bool = False,
     threads: int | None = None,
 ) -> CostRun: ...
-def prepare(
-    src: _Source,
-    *,
-    model: str | None = None,
-    profile: _Profile | str = "portable",
-    quality: int = 85,
-    output_format: _OutputFormat | str = "auto",
-    lenient: bool = False,
-    token_rule: _TokenRule | str = "area750",
-    filter: _Filter | str = "lanczos3",
-    background: tuple[int, int, int] = ...,
-    allow_retired: bool = False,
-) -> Prepared: ...
+def prepare(src: _Source, **options: Unpack[_PrepareOptions]) -> Prepared: ...
 def prepare_many(
-    srcs: Iterable[_Source],
-    *,
-    threads: int | None = None,
-    model: str | None = None,
-    profile: _Profile | str = "portable",
-    quality: int = 85,
-    output_format: _OutputFormat | str = "auto",
-    lenient: bool = False,
-    token_rule: _TokenRule | str = "area750",
-    filter: _Filter | str = "lanczos3",
-    background: tuple[int, int, int] = ...,
-    allow_retired: bool = False,
+    srcs: Iterable[_Source], *, threads: int | None = None, **options: Unpack[_PrepareOptions]
 ) -> PrepareMany: ...
 def build_requests(
     images: Iterable[Prepared | _Source | dict[str, str]],
@@ -299,22 +274,14 @@ def write_batches(
     out: str | os.PathLike[str],
     *,
     prompt: str,
-    model: str | None = None,
     per_request: int = 1,
     custom_id: str = "{stem}-{hash}",
     max_tokens: int = 1024,
     system: str | None = None,
-    profile: _Profile | str = "portable",
-    quality: int = 85,
-    output_format: _OutputFormat | str = "auto",
-    lenient: bool = False,
-    token_rule: _TokenRule | str = "area750",
-    filter: _Filter | str = "lanczos3",
-    background: tuple[int, int, int] = ...,
-    allow_retired: bool = False,
     threads: int | None = None,
     hidden: bool = False,
     force: bool = False,
+    **options: Unpack[_PrepareOptions],
 ) -> dict[str, Any]: ...
 def batch_custom_id(paths: list[str], *, template: str = "{stem}-{hash}", number: int = 1) -> str: ...
 def read_batch_results(
