@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
-use visionprep::core::{BatchLimits, Usd};
+use visionprep::core::BatchLimits;
 use visionprep::folder::{Assessor, RunOptions};
 use visionprep::prepare::{PrepareOptions, Preparer};
 use visionprep::request::PackImage;
@@ -292,8 +292,6 @@ impl BatchFiles {
             kwargs.set_item("ensure_ascii", false)?;
             dumps.call((params,), Some(&kwargs))?.extract()?
         };
-        usd.parse::<Usd>()
-            .map_err(|_| PyValueError::new_err(format!("usd: {usd:?} is not an amount")))?;
         let files = self
             .inner
             .as_mut()

@@ -65,8 +65,9 @@ pub enum BatchError {
         /// The first path of the request that has it.
         other: String,
     },
-    /// Request parameters that are not one line of JSON object text.
-    #[error("the request {id}: its params are not a JSON object on one line: {reason}")]
+    /// A request that cannot be written as given: params that are not one JSON object on one
+    /// line, a cost that is not an amount.
+    #[error("the request {id}: {reason}")]
     InvalidParams {
         /// Its custom id.
         id: String,
@@ -301,14 +302,11 @@ fn clean(name: &str) -> String {
 /// FNV-1a 64 over the paths, each followed by a newline: fixed, so ids never change between
 /// runs, versions or machines.
 fn paths_hash(paths: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in paths {
-        for b in p.bytes().chain(std::iter::once(b'\n')) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
+    super::fnv1a(
+        paths
+            .iter()
+            .flat_map(|p| p.bytes().chain(std::iter::once(b'\n'))),
+    )
 }
 
 /// One request of the map: where its line is, what made it, and its estimate.
@@ -440,9 +438,9 @@ impl BatchFiles {
     /// process, a Ray worker). The text is written as given, once checked to be one JSON
     /// object with no line break (a pretty-printed body would break the JSON Lines file).
     pub fn add_params(&mut self, params: &str, entry: MapEntry) -> Result<(), BatchError> {
-        let invalid = |reason: String| BatchError::InvalidParams {
+        let invalid = |why: String| BatchError::InvalidParams {
             id: entry.custom_id.clone(),
-            reason,
+            reason: format!("its params are not one JSON object on one line: {why}"),
         };
         if params.contains(['\n', '\r']) {
             return Err(invalid("it holds a line break".into()));
@@ -481,6 +479,10 @@ impl BatchFiles {
                 other: other.clone(),
             });
         }
+        let usd: Usd = entry.usd.parse().map_err(|_| BatchError::InvalidParams {
+            id: entry.custom_id.clone(),
+            reason: format!("its cost {:?} is not an amount in dollars", entry.usd),
+        })?;
         let len = line.len() as u64;
         if len > self.limits.max_bytes {
             return Err(BatchError::LineTooLarge {
@@ -520,7 +522,7 @@ impl BatchFiles {
         self.summary.reused += u64::from(reused);
         self.summary.images += entry.paths.len() as u64;
         self.summary.image_tokens += entry.image_tokens;
-        self.summary.usd += entry.usd.parse().unwrap_or(Usd::ZERO);
+        self.summary.usd += usd;
         self.entries.push(entry);
         Ok(())
     }
@@ -854,6 +856,13 @@ pub fn batch_folder(
     files.finish()
 }
 
+/// An image of a request, prepared: its path, stamp and tokens.
+struct Kept {
+    path: String,
+    stamp: Option<(u64, u128)>,
+    tokens: u64,
+}
+
 /// Writes one request's lines: copied from the earlier run when nothing changed, else
 /// prepared (what was not yet) and packed.
 #[allow(
@@ -883,10 +892,10 @@ fn write_group(
         }
         return Ok(());
     }
+    // The images that could be prepared, each with its path, stamp and tokens.
     let mut images = Vec::new();
-    let mut tokens = 0u64;
+    let mut kept: Vec<Kept> = Vec::new();
     let mut preparer = None;
-    let mut kept = Vec::new();
     for w in group {
         let prepared = match w.image {
             Image::Prepared(p) => *p,
@@ -901,36 +910,35 @@ fn write_group(
                 }
             }
         };
-        tokens += prepared.tokens;
         images.push(PackImage::from_prepared(&prepared));
-        kept.push(w.path);
+        kept.push(Kept {
+            path: w.path,
+            stamp: w.stamp,
+            tokens: prepared.tokens,
+        });
     }
     if images.is_empty() {
         return Ok(());
     }
-    let refs: Vec<&str> = kept.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = kept.iter().map(|k| k.path.as_str()).collect();
     let id = batch.ids.id(&refs, number)?;
     let bodies = match batch.bodies(images) {
         Ok(b) => b,
         Err(PackError::ImageTooLarge { index, reason }) => {
-            let path = kept.get(index).cloned().unwrap_or_default();
+            let path = refs.get(index).copied().unwrap_or_default();
             files.failed(format!("{path}: it cannot be sent: {reason}"));
             return Ok(());
         }
         Err(e) => return Err(e.into()),
     };
-    let mut start = 0;
-    let parts = bodies.len();
+    // Each body holds the next images in order (the packer keeps order): its map entry names
+    // exactly those, with their own stamps and tokens.
+    let mut rest = kept.as_slice();
     for (i, body) in bodies.iter().enumerate() {
-        let count = body.media_count();
-        let part_paths: Vec<String> = kept[start..(start + count).min(kept.len())].to_vec();
-        start += count;
-        // Tokens are shared out by image count when a request was split.
-        let part_tokens = if parts == 1 {
-            tokens
-        } else {
-            tokens * count as u64 / kept.len().max(1) as u64
-        };
+        let (part, after) = rest.split_at(body.media_count().min(rest.len()));
+        rest = after;
+        let tokens: u64 = part.iter().map(|k| k.tokens).sum();
+        let stamps: Option<Vec<(u64, u128)>> = part.iter().map(|k| k.stamp).collect();
         let entry = MapEntry {
             custom_id: if i == 0 {
                 id.clone()
@@ -940,12 +948,12 @@ fn write_group(
             file: String::new(),
             offset: 0,
             length: 0,
-            paths: part_paths,
-            stamps: stamps.clone(),
+            paths: part.iter().map(|k| k.path.clone()).collect(),
+            stamps: stamps.unwrap_or_default(),
             key: key.to_owned(),
             model: batch.pack.model.clone(),
-            image_tokens: part_tokens,
-            usd: batch.token_price.times(part_tokens).to_string(),
+            image_tokens: tokens,
+            usd: batch.token_price.times(tokens).to_string(),
         };
         files.add(body, entry)?;
         if let Some(e) = files.entries.last() {

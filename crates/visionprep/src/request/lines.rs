@@ -260,12 +260,7 @@ pub(crate) fn is_session_entry(text: &str, value: &Value) -> bool {
 /// every machine and run). Two of a million entries share one with odds of about 1 in 30
 /// million; 0 is kept for "none".
 fn entry_id(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h.max(1)
+    super::fnv1a(s.bytes()).max(1)
 }
 
 /// A list that grows by fixed chunks: no reallocation doubles its memory for a moment, as a

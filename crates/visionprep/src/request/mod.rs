@@ -41,6 +41,14 @@ use visionprep_core::request::{
 };
 use visionprep_core::{RequestLimits, Size};
 
+/// FNV-1a, 64 bits, over `bytes`: a fixed hash (the same on every machine, run and version),
+/// for ids that must not change (session entries, Message Batches custom ids).
+pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// An image to place in a body: prepared bytes, a URL or an uploaded file.
 ///
 /// The pixel size is known for prepared images; for a URL or a file id it is what the caller
