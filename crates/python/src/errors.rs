@@ -108,11 +108,7 @@ pub(crate) fn image_code_error(
         ErrorCode::DimensionsTooLarge | ErrorCode::MemoryLimit => {
             build::<ImageTooLargeError>(py, c, message, path)
         }
-        ErrorCode::Unreadable | ErrorCode::Io => {
-            // A file that cannot be read is an OS matter as much as an image one: the
-            // exception is an ImageError whose code says which.
-            build::<ImageError>(py, c, message, path)
-        }
+        // Unreadable files, empty ones and encoder faults: an ImageError whose code says which.
         _ => build::<ImageError>(py, c, message, path),
     }
 }

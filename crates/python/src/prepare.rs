@@ -51,8 +51,6 @@ pub(crate) struct Prepared {
     truncated: bool,
     #[pyo3(get)]
     path: Option<String>,
-    /// The library's result, kept for packing into request bodies without another copy.
-    pub(crate) size: visionprep::core::Size,
 }
 
 impl Prepared {
@@ -72,7 +70,6 @@ impl Prepared {
             quality_lowered_to: done.actions.quality_lowered_to,
             truncated: done.truncated,
             path,
-            size: done.output_size,
         }
     }
 
@@ -84,6 +81,11 @@ impl Prepared {
     /// Its media type.
     pub(crate) fn media_type(&self) -> &'static str {
         self.media_type
+    }
+
+    /// Its pixel size.
+    pub(crate) fn size(&self) -> visionprep::core::Size {
+        visionprep::core::Size::new(self.width, self.height)
     }
 }
 

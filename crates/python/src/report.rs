@@ -14,7 +14,7 @@ use visionprep::core::{
     CostOptions, Estimator, ModelChoice, Profile, RequestLimits, Size, TokenRule, Usd,
 };
 use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
-use visionprep::report::ModelListing;
+use visionprep::report::{CostTotals, ModelListing};
 use visionprep::{Limits, probe_bytes, probe_path};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -404,15 +404,15 @@ fn cost(
                 Step::Skipped => Ok(()),
             });
             let last = match result {
-                Ok((totals, skipped)) => match serde_json::to_value(&totals) {
-                    Ok(mut value) => {
-                        if let Some(map) = value.as_object_mut() {
-                            map.insert("skipped".into(), skipped.into());
-                        }
-                        Message::Done(value.to_string())
+                Ok((totals, skipped)) => {
+                    match serde_json::to_string(&CostTotals {
+                        totals: &totals,
+                        skipped,
+                    }) {
+                        Ok(text) => Message::Done(text),
+                        Err(e) => Message::Failed(e.to_string()),
                     }
-                    Err(e) => Message::Failed(e.to_string()),
-                },
+                }
                 Err(Stop(e)) => Message::Failed(e),
             };
             let _ = stop.send(last);

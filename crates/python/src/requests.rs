@@ -1,14 +1,13 @@
 //! `build_requests` (the library's packer) and `check_request` (the library's checker).
 
 use crate::errors::{image_error, model_error, other_error, request_error};
-use crate::options::{models as choose, parse, table};
+use crate::options::{PrepareArgs, parse, table};
 use crate::prepare::Prepared;
 use crate::report::loads;
 use crate::source::{Source, extract};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use visionprep::core::Profile;
 use visionprep::core::request::base64_encode;
 use visionprep::prepare::{PrepareOptions, Preparer};
 use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
@@ -34,7 +33,7 @@ fn pack_image(
     if let Ok(p) = item.cast::<Prepared>() {
         let p = p.get();
         let data = base64_encode(p.bytes(py));
-        return Ok(PackImage::base64(p.media_type(), data, p.size));
+        return Ok(PackImage::base64(p.media_type(), data, p.size()));
     }
     if let Ok(d) = item.cast::<PyDict>() {
         if let Some(url) = d.get_item("url")? {
@@ -60,33 +59,26 @@ fn pack_image(
 
 /// Packs images into the fewest Messages API bodies within the limits, images first, each
 /// introduced by `Image N:`, the prompt last. Images are `Prepared` objects, sources (bytes,
-/// paths, file objects, PIL images: prepared here for `model`), or `{"url": ...}` and
-/// `{"file_id": ...}` dicts.
+/// paths, file objects, PIL images: prepared here with `**options`, those of `prepare`), or
+/// `{"url": ...}` and `{"file_id": ...}` dicts. The bodies are for `options`' model and meet
+/// its profile's limits, as `visionprep request` with the same flags.
 #[pyfunction]
-#[pyo3(signature = (images, *, prompt, model=None, max_tokens=1024, system=None,
-    profile="portable"))]
+#[pyo3(signature = (images, *, prompt, max_tokens=1024, system=None, **options))]
 fn build_requests<'py>(
     py: Python<'py>,
     images: &Bound<'py, PyAny>,
     prompt: &str,
-    model: Option<String>,
     max_tokens: u32,
     system: Option<String>,
-    profile: &str,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let names: Vec<String> = model.iter().cloned().collect();
-    let chosen = choose(py, &names, false)?;
-    let model = chosen
-        .first()
-        .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;
-    let profile: Profile = parse("profile", profile)?;
-    let options = PrepareOptions::for_profile(table(), model, profile, 85);
+    let options = PrepareArgs::from_kwargs("build_requests", options)?.options(py)?;
     let mut preparer = Preparer::new();
     let mut list = Vec::new();
     for item in images.try_iter()? {
         list.push(pack_image(py, &item?, &mut preparer, &options)?);
     }
-    let mut pack_options = PackOptions::new(&model.id, prompt, options.request);
+    let mut pack_options = PackOptions::new(options.target.model(), prompt, options.request);
     pack_options.max_tokens = max_tokens;
     pack_options.system = system.map(Into::into);
     let bodies = py

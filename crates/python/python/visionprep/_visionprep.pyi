@@ -258,10 +258,9 @@ def build_requests(
     images: Iterable[Prepared | _Source | dict[str, str]],
     *,
     prompt: str,
-    model: str | None = None,
     max_tokens: int = 1024,
     system: str | None = None,
-    profile: _Profile | str = "portable",
+    **options: Unpack[_PrepareOptions],
 ) -> list[dict[str, Any]]: ...
 def check_request(
     body: dict[str, Any] | str | bytes,

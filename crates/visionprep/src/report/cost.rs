@@ -14,6 +14,16 @@ pub trait CostReport {
     fn finish(&mut self, totals: &Totals, skipped: u64) -> Result<()>;
 }
 
+/// The `totals` of a JSON cost report: the run's totals and the files passed over.
+#[derive(Debug, Serialize)]
+pub struct CostTotals<'a> {
+    /// Files, images, errors, bytes and per-model tokens and cost.
+    #[serde(flatten)]
+    pub totals: &'a Totals,
+    /// Files in folders that were not images.
+    pub skipped: u64,
+}
+
 /// Starts a cost report in `format` on `out` (headers are written now).
 pub fn cost_report<'w>(
     format: ReportFormat,
@@ -74,18 +84,12 @@ impl CostReport for Json<'_> {
     }
 
     fn finish(&mut self, totals: &Totals, skipped: u64) -> Result<()> {
-        #[derive(Serialize)]
-        struct WithSkipped<'a> {
-            #[serde(flatten)]
-            totals: &'a Totals,
-            skipped: u64,
-        }
         self.out.write_all(if self.first {
             b"],\"totals\":"
         } else {
             b"\n],\"totals\":"
         })?;
-        serde_json::to_writer(&mut *self.out, &WithSkipped { totals, skipped })?;
+        serde_json::to_writer(&mut *self.out, &CostTotals { totals, skipped })?;
         self.out.write_all(b"}\n")?;
         self.out.flush()?;
         Ok(())
