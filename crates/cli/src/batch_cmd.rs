@@ -83,15 +83,10 @@ pub(crate) fn results(args: &BatchResultsArgs, out: &mut dyn Write) -> Result<u6
         args.map.clone()
     };
     let report = read_results(&args.results, &map, &table)?;
-    let failed = report
-        .rows
-        .iter()
-        .filter(|r| r.status != "succeeded")
-        .count() as u64;
     if args.format == "json" {
         serde_json::to_writer(&mut *out, &report)?;
         writeln!(out)?;
-        return Ok(failed);
+        return Ok(report.unfinished());
     }
     for r in report.rows.iter().filter(|r| r.status != "succeeded") {
         let why = r.error.as_deref().unwrap_or("");
@@ -109,7 +104,6 @@ pub(crate) fn results(args: &BatchResultsArgs, out: &mut dyn Write) -> Result<u6
         .map(|(s, n)| format!("{} {s}", group(*n)))
         .collect();
     writeln!(out, "requests: {}", statuses.join(", "))?;
-    let succeeded = report.statuses.get("succeeded").copied().unwrap_or(0);
     let difference = report.input_tokens as i128 - report.estimated_image_tokens as i128;
     writeln!(
         out,
@@ -120,11 +114,7 @@ pub(crate) fn results(args: &BatchResultsArgs, out: &mut dyn Write) -> Result<u6
         group(report.estimated_image_tokens),
         money(report.estimated_usd, 6),
         difference,
-        if succeeded > 0 {
-            difference / succeeded as i128
-        } else {
-            0
-        },
+        report.text_tokens_per_request(),
     )?;
     writeln!(out, "output tokens {}", group(report.output_tokens))?;
     if !report.unknown_ids.is_empty() {
@@ -141,5 +131,5 @@ pub(crate) fn results(args: &BatchResultsArgs, out: &mut dyn Write) -> Result<u6
             report.missing_ids.len()
         )?;
     }
-    Ok(failed + report.missing_ids.len() as u64)
+    Ok(report.unfinished())
 }

@@ -1007,6 +1007,27 @@ pub struct BatchResults {
     pub missing_ids: Vec<String>,
 }
 
+impl BatchResults {
+    /// Requests that did not succeed (errored, canceled, expired) or have no result: what a
+    /// rerun must send again.
+    pub fn unfinished(&self) -> u64 {
+        let succeeded = self.statuses.get("succeeded").copied().unwrap_or(0);
+        (self.rows.len() as u64 - succeeded) + self.missing_ids.len() as u64
+    }
+
+    /// Billed input tokens less the estimated image tokens, per succeeded request: the
+    /// prompt's text and the framing, which the estimate leaves out.
+    pub fn text_tokens_per_request(&self) -> i128 {
+        let succeeded = self.statuses.get("succeeded").copied().unwrap_or(0);
+        let difference = self.input_tokens as i128 - self.estimated_image_tokens as i128;
+        if succeeded > 0 {
+            difference / succeeded as i128
+        } else {
+            0
+        }
+    }
+}
+
 /// Reads a Message Batches results file (JSONL, as the API returns it) and joins it to the
 /// map written with the batch files. Billed input tokens include the prompt's text; the
 /// estimate counts only images, so their difference is the text and framing of each request.
