@@ -393,6 +393,38 @@ fn scale(v: f64, from: u32, to: u32) -> f64 {
     }
 }
 
+/// The JPEG DCT scales (eighths) a decoder picks from: 1/8, 2/8, 3/8, 4/8 and 8/8. Measured
+/// with libjpeg-turbo on 4 and 12 MP photos (`benches/compare/dct_scales.sh`), decoding time
+/// falls with the scale up to 4/8; 5/8, 6/8 and 7/8 take longer than 8/8 (their IDCTs have no
+/// SIMD) and are never chosen.
+pub const JPEG_DCT_SCALES: [u8; 5] = [1, 2, 3, 4, 8];
+
+/// The DCT scale (in eighths, from [`JPEG_DCT_SCALES`]) to decode a JPEG stored at `stored` when
+/// `wanted` is the size it is resized to: the smallest that decodes to at least `wanted` on both
+/// sides (a decoder rounds up: `ceil(side * m / 8)`), so the resize only ever shrinks. A fixed
+/// rule: the result depends on the sizes alone, never on the machine.
+///
+/// ```
+/// use visionprep_core::{jpeg_dct_scale, Size};
+/// // 4032x3024 to 1456x1092: 3/8 gives 1512x1134.
+/// assert_eq!(jpeg_dct_scale(Size::new(4032, 3024), Size::new(1456, 1092)), 3);
+/// assert_eq!(jpeg_dct_scale(Size::new(1600, 1200), Size::new(1456, 1092)), 8);
+/// assert_eq!(jpeg_dct_scale(Size::new(8000, 8000), Size::new(1, 1)), 1);
+/// ```
+pub const fn jpeg_dct_scale(stored: Size, wanted: Size) -> u8 {
+    let mut i = 0;
+    while i < JPEG_DCT_SCALES.len() {
+        let m = JPEG_DCT_SCALES[i] as u64;
+        let w = (stored.width as u64 * m).div_ceil(8);
+        let h = (stored.height as u64 * m).div_ceil(8);
+        if w >= wanted.width as u64 && h >= wanted.height as u64 {
+            return JPEG_DCT_SCALES[i];
+        }
+        i += 1;
+    }
+    8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +522,29 @@ mod tests {
             resized: Size::new(0, 0),
         };
         assert_eq!(empty.to_original(3.0, 4.0), (0.0, 0.0));
+    }
+
+    #[test]
+    fn dct_scale_never_decodes_below_the_target() {
+        for (w, h) in [(4032u32, 3024u32), (1600, 1200), (9, 9), (8000, 3), (12000, 9000)] {
+            let stored = Size::new(w, h);
+            for tier in [S, TierLimits::HIGH_RESOLUTION] {
+                let wanted = fit_target(stored, tier);
+                let m = u64::from(jpeg_dct_scale(stored, wanted));
+                assert!(JPEG_DCT_SCALES.contains(&(m as u8)));
+                assert!((u64::from(w) * m).div_ceil(8) >= u64::from(wanted.width));
+                assert!((u64::from(h) * m).div_ceil(8) >= u64::from(wanted.height));
+                // The next smaller scale would be too small.
+                if let Some(i) = JPEG_DCT_SCALES.iter().position(|&s| u64::from(s) == m)
+                    && i > 0
+                {
+                    let smaller = u64::from(JPEG_DCT_SCALES[i - 1]);
+                    assert!(
+                        (u64::from(w) * smaller).div_ceil(8) < u64::from(wanted.width)
+                            || (u64::from(h) * smaller).div_ceil(8) < u64::from(wanted.height)
+                    );
+                }
+            }
+        }
     }
 }

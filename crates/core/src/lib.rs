@@ -50,8 +50,8 @@ pub mod request;
 mod tokens;
 
 pub use geometry::{
-    CoordMap, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, UnknownTier, fit_target, fits,
-    patches,
+    CoordMap, JPEG_DCT_SCALES, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, UnknownTier,
+    fit_target, fits, jpeg_dct_scale, patches,
 };
 pub use limits::{BatchLimits, Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
 pub use media::{Format, MediaType, SNIFF_LEN, sniff};

@@ -9,6 +9,7 @@
 )]
 
 mod bodies;
+mod codecs;
 mod folder;
 mod make;
 mod prepare;

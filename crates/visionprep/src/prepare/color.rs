@@ -45,3 +45,68 @@ pub(crate) fn to_srgb(pixels: &mut Pixels, profile: &[u8]) -> bool {
     transform.apply(&mut pixels.data);
     true
 }
+
+/// Converts RGB(A) pixels whose colour is described by CICP code points (HEIF's `nclx`, AV1's
+/// sequence header) to sRGB in place: Display P3 and BT.2020 primaries with an SDR transfer
+/// (sRGB, BT.709, BT.601, BT.2020) are converted; BT.709 primaries are sRGB already; HDR
+/// transfers (PQ, HLG) and unknown primaries are left as decoded. Returns whether anything
+/// was converted.
+#[cfg_attr(not(feature = "heif"), allow(dead_code))]
+pub(crate) fn cicp_to_srgb(pixels: &mut Pixels, primaries: u16, transfer: u16) -> bool {
+    use qcms::{CIE_xyY, CIE_xyYTRIPLE};
+    let xy = |x, y| CIE_xyY { x, y, Y: 1.0 };
+    let d65 = xy(0.3127, 0.3290);
+    let (white, triple) = match primaries {
+        // SMPTE EG 432-1: Display P3, the iPhone's.
+        12 => (
+            d65,
+            CIE_xyYTRIPLE {
+                red: xy(0.680, 0.320),
+                green: xy(0.265, 0.690),
+                blue: xy(0.150, 0.060),
+            },
+        ),
+        // BT.2020 / BT.2100.
+        9 => (
+            d65,
+            CIE_xyYTRIPLE {
+                red: xy(0.708, 0.292),
+                green: xy(0.170, 0.797),
+                blue: xy(0.131, 0.046),
+            },
+        ),
+        _ => return false,
+    };
+    // SDR transfers only: 1 and 6 (BT.709/601), 13 (sRGB), 14 and 15 (BT.2020), 2 unspecified.
+    if !matches!(transfer, 1 | 2 | 6 | 13 | 14 | 15) {
+        return false;
+    }
+    let data_type = match pixels.layout {
+        Layout::Rgb => qcms::DataType::RGB8,
+        Layout::Rgba => qcms::DataType::RGBA8,
+        Layout::Gray => return false,
+    };
+    // The sRGB curve as a table (the SDR transfers above differ from it by less than a level).
+    let table: Vec<u16> = (0..1024u32)
+        .map(|i| {
+            let v = f64::from(i) / 1023.0;
+            let linear = if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            };
+            (linear * 65535.0).round() as u16
+        })
+        .collect();
+    let Some(input) = qcms::Profile::new_rgb_with_table(white, triple, &table) else {
+        return false;
+    };
+    let output = qcms::Profile::new_sRGB();
+    let Some(transform) =
+        qcms::Transform::new(&input, &output, data_type, qcms::Intent::Perceptual)
+    else {
+        return false;
+    };
+    transform.apply(&mut pixels.data);
+    true
+}

@@ -6,9 +6,9 @@ use crate::limits::Limits;
 use crate::probe::Probe;
 use image::{ImageDecoder, ImageError, ImageFormat, ImageReader};
 use std::io::Cursor;
-use visionprep_core::{Format, Orientation, Size};
+use visionprep_core::{Format, Orientation, Size, jpeg_dct_scale};
 
-/// The decoder for a sniffed format, where visionprep has one.
+/// The image crate's decoder for a sniffed format, where it has one.
 fn image_format(format: Format) -> Option<ImageFormat> {
     Some(match format {
         Format::Jpeg => ImageFormat::Jpeg,
@@ -24,9 +24,14 @@ fn image_format(format: Format) -> Option<ImageFormat> {
     })
 }
 
-/// Whether visionprep can decode (and so prepare) this format.
+/// Whether visionprep can decode (and so prepare) this format: HEIC and AVIF need the `heif`
+/// feature, the others are always built in.
 pub fn can_decode(format: Format) -> bool {
-    image_format(format).is_some()
+    match format {
+        Format::JpegXl => true,
+        Format::Heic | Format::Avif => cfg!(feature = "heif"),
+        other => image_format(other).is_some(),
+    }
 }
 
 /// Pixels as stored (not yet turned upright), possibly already reduced in size.
@@ -40,41 +45,219 @@ pub(crate) struct Decoded {
     pub(crate) icc: Option<Vec<u8>>,
     /// The pixels were already converted to sRGB through an embedded profile (CMYK).
     pub(crate) color_converted: bool,
+    /// The colour's CICP code points (colour primaries, transfer characteristics), where the
+    /// file gives them instead of an ICC profile (HEIF's `nclx`), still to apply.
+    pub(crate) cicp: Option<(u16, u16)>,
 }
 
 /// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
-/// that can be shrunk while decoding (scaled IDCT, 1/2 to 1/8) are, when `wanted` allows.
+/// are shrunk while decoding (DCT scaling, [`jpeg_dct_scale`]) when `wanted` allows. Damaged
+/// data is an error even where a decoder would carry on (libjpeg only warns about corrupt
+/// entropy data), unless the limits are lenient; so a decode with a tiny `wanted` is also the
+/// check that a file can be sent as it is ([`verify`]).
 pub(crate) fn decode(
     bytes: &[u8],
     probe: &Probe,
     wanted: Size,
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
-    // jpeg-decoder takes plain 8-bit Huffman JPEGs; a cut-off one (read leniently) goes to the
-    // general decoder, which keeps what it has.
-    if let Some(info) = probe
-        .jpeg
-        .filter(|i| !probe.truncated && i.precision == 8 && !i.arithmetic && !i.lossless)
-    {
-        let shrinks = wanted.width.saturating_mul(2) <= probe.stored.width
-            && wanted.height.saturating_mul(2) <= probe.stored.height;
-        let decoded = match info.components {
-            1 | 3 if shrinks => decode_jpeg_scaled(bytes, probe, wanted)?,
-            // Only Adobe CMYK carries a CMYK profile in practice (and is stored inverted, which
-            // jpeg-decoder undoes).
-            4 if info.adobe_transform.is_some() && probe.metadata.icc => {
-                decode_jpeg_cmyk(bytes, probe, wanted)?
+    match probe.format {
+        Format::Jpeg => {
+            #[cfg(feature = "libjpeg")]
+            if let Some(decoded) = decode_jpeg_native(bytes, probe, wanted, limits)? {
+                return Ok(decoded);
             }
-            _ => None,
-        };
-        if let Some(decoded) = decoded {
-            return Ok(decoded);
+            if let Some(decoded) = decode_jpeg_rust(bytes, probe, wanted)? {
+                return Ok(decoded);
+            }
         }
-    }
-    if probe.format == Format::Png {
-        return decode_png(bytes, probe, limits);
+        Format::Png => return decode_png(bytes, probe, limits),
+        #[cfg(feature = "libwebp")]
+        Format::Webp => return super::libwebp::decode(bytes, probe, limits),
+        Format::Gif => check_gif_frame(bytes, limits)?,
+        Format::JpegXl => return super::jxl::decode(bytes, limits),
+        #[cfg(feature = "heif")]
+        Format::Heic | Format::Avif => return super::heif::decode(bytes, probe, limits),
+        _ => {}
     }
     decode_full(bytes, probe, limits)
+}
+
+/// Decodes `bytes` completely and drops the pixels: an image is sent byte for byte only after
+/// this succeeded (a JPEG at 1/8 scale: every coefficient is still read, so damaged entropy
+/// data is still found, for a fraction of the work).
+pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
+    let decoded = decode(bytes, probe, Size::new(1, 1), limits)?;
+    if decoded.declared != probe.stored {
+        return Err(PrepareError::Corrupt {
+            format: probe.format,
+            reason: format!(
+                "the header says {} but the image decodes to {}",
+                probe.stored, decoded.declared
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// libjpeg-turbo, for 8-bit JPEGs (Huffman or arithmetic, baseline or progressive, cut off
+/// ones read leniently): DCT-scaled by [`jpeg_dct_scale`]. CMYK and YCCK files with a CMYK
+/// profile are decoded to ink and converted through it; `None` (the pure-Rust path) for those
+/// without, for 12-bit and for lossless files.
+#[cfg(feature = "libjpeg")]
+fn decode_jpeg_native(
+    bytes: &[u8],
+    probe: &Probe,
+    wanted: Size,
+    limits: &Limits,
+) -> Result<Option<Decoded>, PrepareError> {
+    let Some(info) = probe.jpeg.filter(|i| i.precision == 8 && !i.lossless) else {
+        return Ok(None);
+    };
+    let scale = jpeg_dct_scale(probe.stored, wanted);
+    let icc = jpeg_icc(bytes);
+    if info.components == 4 {
+        let Some(profile) = icc.as_deref().filter(|p| p.get(16..20) == Some(b"CMYK")) else {
+            return Ok(None);
+        };
+        let mut jpeg = super::libjpeg::decode(bytes, scale, true, limits)?;
+        if jpeg.components != 4 {
+            return Ok(None);
+        }
+        // Adobe writes CMYK inverted (0 = full ink); the transform wants 0 = no ink.
+        if info.adobe_transform.is_some() {
+            jpeg.data.iter_mut().for_each(|b| *b = 255 - *b);
+        }
+        let Some(data) = super::color::cmyk_to_srgb(&jpeg.data, profile) else {
+            return Ok(None);
+        };
+        return Ok(Some(Decoded {
+            pixels: Pixels {
+                width: jpeg.size.width,
+                height: jpeg.size.height,
+                layout: Layout::Rgb,
+                data,
+            },
+            declared: jpeg.declared,
+            orientation: probe.orientation,
+            icc: None,
+            color_converted: true,
+            cicp: None,
+        }));
+    }
+    let jpeg = super::libjpeg::decode(bytes, scale, false, limits)?;
+    let declared = jpeg.declared;
+    let Some(pixels) = jpeg.into_pixels() else {
+        return Ok(None);
+    };
+    Ok(Some(Decoded {
+        pixels,
+        declared,
+        orientation: probe.orientation,
+        icc,
+        color_converted: false,
+        cicp: None,
+    }))
+}
+
+/// The pure-Rust JPEG path: jpeg-decoder for plain 8-bit Huffman JPEGs (scaled by 1/2 to 1/8
+/// when `wanted` allows; CMYK ones with a CMYK profile through it); `None` leaves the rest
+/// (and cut-off files, read leniently) to the general decoder, which keeps what it has.
+fn decode_jpeg_rust(
+    bytes: &[u8],
+    probe: &Probe,
+    wanted: Size,
+) -> Result<Option<Decoded>, PrepareError> {
+    let Some(info) = probe
+        .jpeg
+        .filter(|i| !probe.truncated && i.precision == 8 && !i.arithmetic && !i.lossless)
+    else {
+        return Ok(None);
+    };
+    let shrinks = wanted.width.saturating_mul(2) <= probe.stored.width
+        && wanted.height.saturating_mul(2) <= probe.stored.height;
+    match info.components {
+        1 | 3 if shrinks => decode_jpeg_scaled(bytes, probe, wanted),
+        // Only Adobe CMYK carries a CMYK profile in practice (and is stored inverted, which
+        // jpeg-decoder undoes).
+        4 if info.adobe_transform.is_some() && probe.metadata.icc => {
+            decode_jpeg_cmyk(bytes, probe, wanted)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A GIF's first frame must lie within its logical screen: decoders disagree on what to do
+/// with one that does not (crop, grow, refuse), so it is damage, not something to send on.
+/// Read leniently, the general decoder makes what it can of it.
+fn check_gif_frame(bytes: &[u8], limits: &Limits) -> Result<(), PrepareError> {
+    if limits.lenient {
+        return Ok(());
+    }
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let corrupt = |reason: String| PrepareError::Corrupt {
+        format: Format::Gif,
+        reason,
+    };
+    let mut decoder = options
+        .read_info(Cursor::new(bytes))
+        .map_err(|e| corrupt(e.to_string()))?;
+    let (screen_w, screen_h) = (u32::from(decoder.width()), u32::from(decoder.height()));
+    let frame = match decoder.next_frame_info() {
+        Ok(Some(f)) => f,
+        Ok(None) => return Err(corrupt("no image in the file".into())),
+        Err(e) => return Err(corrupt(e.to_string())),
+    };
+    let (left, top) = (u32::from(frame.left), u32::from(frame.top));
+    let (w, h) = (u32::from(frame.width), u32::from(frame.height));
+    // A zero screen takes its size from the first frame (as the probe does).
+    if screen_w != 0 && screen_h != 0 && (left + w > screen_w || top + h > screen_h) {
+        return Err(corrupt(format!(
+            "the first frame ({w}x{h} at {left},{top}) is larger than the {screen_w}x{screen_h} \
+             screen"
+        )));
+    }
+    Ok(())
+}
+
+/// The ICC profile of a JPEG: its `ICC_PROFILE` APP2 segments (before the first scan) in
+/// sequence order, at most [`MAX_ICC`] bytes.
+pub(crate) fn jpeg_icc(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut parts: Vec<(u8, &[u8])> = Vec::new();
+    let mut pos = 2usize;
+    let mut total = 0usize;
+    loop {
+        // Markers: 0xFF, fill bytes, a code; stray bytes between segments are skipped.
+        while *bytes.get(pos)? != 0xFF {
+            pos += 1;
+        }
+        while *bytes.get(pos)? == 0xFF {
+            pos += 1;
+        }
+        let code = *bytes.get(pos)?;
+        pos += 1;
+        match code {
+            0xD8 | 0x01 | 0xD0..=0xD7 => continue,
+            0xDA | 0xD9 => break,
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]));
+        let body = bytes.get(pos + 2..pos + len.max(2))?;
+        if code == 0xE2 && body.len() > 14 && body.starts_with(b"ICC_PROFILE\0") {
+            total += body.len() - 14;
+            if total > MAX_ICC {
+                return None;
+            }
+            parts.push((body[12], &body[14..]));
+        }
+        pos += len.max(2);
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.sort_by_key(|(seq, _)| *seq);
+    Some(parts.iter().flat_map(|(_, p)| p.iter().copied()).collect())
 }
 
 /// What a jpeg-decoder error means here: `None` (leave the file to the general decoder) for
@@ -171,6 +354,7 @@ fn decode_jpeg_scaled(
         orientation: probe.orientation,
         icc: jpeg.icc,
         color_converted: false,
+        cicp: None,
     }))
 }
 
@@ -208,15 +392,28 @@ fn decode_jpeg_cmyk(
         orientation: probe.orientation,
         icc: None,
         color_converted: true,
+        cicp: None,
     }))
 }
 
-fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, PrepareError> {
+/// The image crate's decoder for the formats without a dedicated path.
+pub(crate) fn decode_full(
+    bytes: &[u8],
+    probe: &Probe,
+    limits: &Limits,
+) -> Result<Decoded, PrepareError> {
     let format = probe.format;
     let Some(fmt) = image_format(format) else {
+        let reason = match format {
+            Format::Heic | Format::Avif => {
+                "this build has no HEIF decoder: build visionprep with the `heif` feature \
+                 (libheif; the README says how)"
+            }
+            _ => "no decoder for this format is built into visionprep",
+        };
         return Err(PrepareError::Unsupported {
             format,
-            reason: "no decoder for this format is built into visionprep".into(),
+            reason: reason.into(),
         });
     };
     let mut reader = ImageReader::new(Cursor::new(bytes));
@@ -249,7 +446,7 @@ fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, 
     // fuzzing; tests/regression/prepare-webp-exif-size.webp).
     let orientation = probe.orientation;
     let icc = match format {
-        Format::Webp => chunk(bytes, probe.webp.and_then(|w| w.icc_chunk)).map(<[u8]>::to_vec),
+        Format::Webp => webp_icc(bytes, probe),
         _ => decoder.icc_profile().ok().flatten(),
     };
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, format))?;
@@ -259,6 +456,7 @@ fn decode_full(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, 
         orientation,
         icc,
         color_converted: false,
+        cicp: None,
     })
 }
 
@@ -368,7 +566,13 @@ fn decode_png(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, P
         orientation: probe.orientation,
         icc: chunk(bytes, probe.png.and_then(|p| p.icc_chunk)).and_then(png_icc),
         color_converted: false,
+        cicp: None,
     })
+}
+
+/// The ICC profile of a WebP: its ICCP chunk, as the probe located it.
+pub(crate) fn webp_icc(bytes: &[u8], probe: &Probe) -> Option<Vec<u8>> {
+    chunk(bytes, probe.webp.and_then(|w| w.icc_chunk)).map(<[u8]>::to_vec)
 }
 
 /// The body of a chunk the probe located (offset, length), within the bytes.

@@ -163,14 +163,29 @@ pub(crate) enum Codec {
     Jpeg,
     Png,
     WebpLossless,
+    /// Lossy WebP (libwebp), alpha kept; for a photograph without alpha, JPEG when that is
+    /// smaller.
+    #[cfg(feature = "libwebp")]
+    WebpLossy,
 }
 
 impl Codec {
+    /// Whether the codec's lossy encoding keeps transparency (no flattening needed).
+    pub(crate) const fn lossy_keeps_alpha(self) -> bool {
+        #[cfg(feature = "libwebp")]
+        if matches!(self, Codec::WebpLossy) {
+            return true;
+        }
+        false
+    }
+
     pub(crate) const fn media_type(self) -> MediaType {
         match self {
             Codec::Jpeg => MediaType::Jpeg,
             Codec::Png => MediaType::Png,
             Codec::WebpLossless => MediaType::Webp,
+            #[cfg(feature = "libwebp")]
+            Codec::WebpLossy => MediaType::Webp,
         }
     }
 }

@@ -21,12 +21,21 @@
 //! ICC profile to sRGB, apply the EXIF orientation, and encode by the [`OutputPolicy`],
 //! lowering the quality (or moving to JPEG) until the base64 text is under the profile's cap.
 
+mod codecs;
 mod color;
 mod decode;
 mod encode;
+#[cfg(feature = "heif")]
+mod heif;
+mod jxl;
+#[cfg(feature = "libjpeg")]
+mod libjpeg;
+#[cfg(feature = "libwebp")]
+mod libwebp;
 mod pixels;
 mod resize;
 
+pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
 pub use resize::{Filter, UnknownFilter};
 
@@ -347,18 +356,29 @@ impl Preparer {
         let input_size = probe.displayed();
         let target = fit_target(input_size, options.target.tier());
         if let Some(media_type) = ready_as_is(probe, target, bytes.len() as u64, options) {
-            let actions = Actions {
-                passed_through: true,
-                ..Actions::default()
-            };
-            return Ok(finish(
-                bytes.to_vec(),
-                media_type,
-                probe,
-                target,
-                actions,
-                options,
-            ));
+            // Kept byte for byte only once it decoded completely and cleanly: a file whose
+            // header is fine but whose data is damaged costs the user an API error (and, in a
+            // conversation, every later turn). Read leniently, a damaged one is re-encoded
+            // from what decodes instead.
+            match decode::verify(bytes, probe, &options.limits.with_lenient(false)) {
+                Ok(()) => {
+                    let actions = Actions {
+                        passed_through: true,
+                        ..Actions::default()
+                    };
+                    return Ok(finish(
+                        bytes.to_vec(),
+                        media_type,
+                        probe,
+                        target,
+                        actions,
+                        options,
+                    ));
+                }
+                Err(PrepareError::Corrupt { .. } | PrepareError::Truncated { .. })
+                    if options.limits.lenient => {}
+                Err(e) => return Err(e),
+            }
         }
         // Work in the stored orientation and turn the (smaller) result at the end.
         let stored_target = if probe.orientation.swaps_dimensions() {
@@ -367,6 +387,12 @@ impl Preparer {
             target
         };
         let decoded = decode::decode(bytes, probe, stored_target, &options.limits)?;
+        // Some decoders (JPEG XL, HEIF) turn the image upright themselves.
+        let stored_target = if decoded.orientation.swaps_dimensions() {
+            target.transposed()
+        } else {
+            target
+        };
         if decoded.declared != probe.stored {
             return Err(PrepareError::Corrupt {
                 format: probe.format,
@@ -377,7 +403,7 @@ impl Preparer {
             });
         }
         let mut actions = Actions {
-            oriented: !decoded.orientation.is_identity(),
+            oriented: !probe.orientation.is_identity(),
             resized: target != input_size,
             reencoded: true,
             metadata_stripped: probe.metadata.any(),
@@ -396,6 +422,8 @@ impl Preparer {
         actions.color_converted = decoded.color_converted;
         if let Some(icc) = &decoded.icc {
             actions.color_converted = color::to_srgb(&mut pixels, icc);
+        } else if let Some((primaries, transfer)) = decoded.cicp {
+            actions.color_converted = color::cicp_to_srgb(&mut pixels, primaries, transfer);
         }
         let pixels = pixels.oriented(decoded.orientation);
         let codec = choose_codec(probe, &pixels, options.output);
@@ -482,6 +510,10 @@ fn choose_codec(probe: &Probe, pixels: &Pixels, policy: OutputPolicy) -> Codec {
             Format::Jpeg => Codec::Jpeg,
             Format::Png | Format::Gif => Codec::Png,
             Format::Webp if probe.webp.is_some_and(|w| w.lossless) => Codec::WebpLossless,
+            // A lossy WebP stays lossy WebP where libwebp is built in: smaller than a JPEG of
+            // it as a rule (the encoder checks, for photographs), and alpha survives.
+            #[cfg(feature = "libwebp")]
+            Format::Webp if alpha || pixels.looks_photographic() => Codec::WebpLossy,
             Format::Webp if alpha || !pixels.looks_photographic() => Codec::Png,
             Format::Webp => Codec::Jpeg,
             _ if alpha || !pixels.looks_photographic() => Codec::Png,
@@ -490,8 +522,8 @@ fn choose_codec(probe: &Probe, pixels: &Pixels, policy: OutputPolicy) -> Codec {
     }
 }
 
-/// Encodes with `codec`; over the cap, a lossless codec moves to JPEG and JPEG lowers its
-/// quality in steps of 10 down to the options' minimum.
+/// Encodes with `codec`; over the cap, a lossless codec moves to JPEG and a lossy one lowers
+/// its quality in steps of 10 down to the options' minimum.
 fn encode_under_cap(
     pixels: &Pixels,
     codec: Codec,
@@ -499,18 +531,19 @@ fn encode_under_cap(
     actions: &mut Actions,
 ) -> Result<(Vec<u8>, MediaType), PrepareError> {
     let cap = |bytes: &[u8]| options.request.image_bytes_ok(bytes.len() as u64);
-    if codec != Codec::Jpeg {
-        let out = match codec {
-            Codec::Png => encode::png(pixels),
-            _ => encode::webp_lossless(pixels),
-        }?;
+    let lossless = match codec {
+        Codec::Png => Some(encode::png(pixels)),
+        Codec::WebpLossless => Some(encode::webp_lossless(pixels)),
+        _ => None,
+    };
+    if let Some(out) = lossless {
+        let out = out?;
         if cap(&out) {
             return Ok((out, codec.media_type()));
         }
     }
     let flat;
-    let opaque = if pixels.layout == Layout::Rgba {
-        actions.flattened = true;
+    let opaque = if pixels.layout == Layout::Rgba && !codec.lossy_keeps_alpha() {
         flat = pixels.flatten(options.background);
         &flat
     } else {
@@ -518,20 +551,46 @@ fn encode_under_cap(
     };
     let mut quality = options.quality.clamp(1, 100);
     loop {
-        let out = encode::jpeg(opaque, quality)?;
+        let (out, media_type) = encode_lossy(pixels, opaque, codec, quality)?;
         if cap(&out) {
             if quality < options.quality {
                 actions.quality_lowered_to = Some(quality);
             }
-            return Ok((out, MediaType::Jpeg));
+            actions.flattened = pixels.layout == Layout::Rgba && media_type == MediaType::Jpeg;
+            return Ok((out, media_type));
         }
         if quality <= options.min_quality {
             return Err(PrepareError::Encode(format!(
-                "{} bytes at JPEG quality {quality} is still over the {}-byte base64 limit",
+                "{} bytes at quality {quality} is still over the {}-byte base64 limit",
                 out.len(),
                 options.request.max_image_base64_bytes
             )));
         }
         quality = quality.saturating_sub(10).max(options.min_quality);
     }
+}
+
+/// One lossy encoding at `quality`: JPEG of the `opaque` pixels, or (lossy WebP) a WebP of the
+/// `pixels` with their alpha, or the JPEG when the image is opaque and that is smaller.
+fn encode_lossy(
+    pixels: &Pixels,
+    opaque: &Pixels,
+    codec: Codec,
+    quality: u8,
+) -> Result<(Vec<u8>, MediaType), PrepareError> {
+    #[cfg(feature = "libwebp")]
+    if codec == Codec::WebpLossy {
+        let webp = libwebp::encode_lossy(pixels, quality)?;
+        if pixels.layout == Layout::Rgba {
+            return Ok((webp, MediaType::Webp));
+        }
+        let jpeg = encode::jpeg(opaque, quality)?;
+        return Ok(if webp.len() <= jpeg.len() {
+            (webp, MediaType::Webp)
+        } else {
+            (jpeg, MediaType::Jpeg)
+        });
+    }
+    let _ = (pixels, codec);
+    Ok((encode::jpeg(opaque, quality)?, MediaType::Jpeg))
 }

@@ -1,0 +1,263 @@
+//! JPEG decoding with libjpeg-turbo (feature `libjpeg`), through the C bridge in
+//! `csrc/jpeg_shim.c`: the only place libjpeg is called. Errors come back as codes (libjpeg's
+//! error exit longjmps to the bridge, never through Rust frames), the size is checked against
+//! the limits before libjpeg allocates pixel memory, and damaged entropy data, which libjpeg
+//! only warns about, is an error unless the limits are lenient.
+
+// FFI to the bridge: each `unsafe` block below says why it holds.
+#![allow(unsafe_code)]
+
+use super::PrepareError;
+use super::pixels::{Layout, Pixels};
+use crate::limits::Limits;
+// The bridge calls into the static library mozjpeg-sys builds: link it even though no Rust
+// item of the crate is used.
+use mozjpeg_sys as _;
+use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_uint};
+use std::ptr::NonNull;
+use visionprep_core::{Format, Size};
+
+/// The bridge's opaque decoder handle.
+#[repr(C)]
+struct VpJpeg {
+    _private: [u8; 0],
+}
+
+const VP_OK: c_int = 0;
+const VP_LIMIT: c_int = 2;
+
+unsafe extern "C" {
+    fn vp_jpeg_new() -> *mut VpJpeg;
+    fn vp_jpeg_free(h: *mut VpJpeg);
+    fn vp_jpeg_message(h: *const VpJpeg) -> *const c_char;
+    fn vp_jpeg_first_warning(h: *const VpJpeg) -> *const c_char;
+    fn vp_jpeg_corrupt_warnings(h: *const VpJpeg) -> c_int;
+    fn vp_jpeg_header(
+        h: *mut VpJpeg,
+        data: *const c_uchar,
+        len: usize,
+        max_memory: c_long,
+        width: *mut c_uint,
+        height: *mut c_uint,
+        components: *mut c_int,
+        color_space: *mut c_int,
+    ) -> c_int;
+    fn vp_jpeg_start(
+        h: *mut VpJpeg,
+        scale_num: c_uint,
+        out_components: c_int,
+        out_width: *mut c_uint,
+        out_height: *mut c_uint,
+    ) -> c_int;
+    fn vp_jpeg_read(h: *mut VpJpeg, out: *mut c_uchar, stride: usize, rows: c_uint) -> c_int;
+    fn vp_jpeg_simd() -> c_int;
+    fn vp_jpeg_lib_version() -> c_int;
+}
+
+/// libjpeg's `J_COLOR_SPACE` values the decoder needs to tell apart.
+const JCS_CMYK: c_int = 4;
+const JCS_YCCK: c_int = 5;
+
+/// One decoder, freed on drop. Borrows the bytes it reads: libjpeg keeps a pointer to them
+/// from the header on.
+struct Handle<'a> {
+    ptr: NonNull<VpJpeg>,
+    _bytes: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl Drop for Handle<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from vp_jpeg_new and is freed exactly once, here.
+        unsafe { vp_jpeg_free(self.ptr.as_ptr()) }
+    }
+}
+
+impl Handle<'_> {
+    fn text(&self, f: unsafe extern "C" fn(*const VpJpeg) -> *const c_char) -> String {
+        // SAFETY: the bridge returns a pointer to a NUL-terminated buffer inside the live
+        // handle (zeroed at creation, filled by snprintf or libjpeg's format_message, both of
+        // which terminate it); it is copied before the handle can be freed.
+        unsafe { CStr::from_ptr(f(self.ptr.as_ptr())) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn fail(&self, code: c_int) -> PrepareError {
+        let reason = self.text(vp_jpeg_message);
+        if code == VP_LIMIT {
+            return PrepareError::MemoryLimit {
+                format: Format::Jpeg,
+                reason,
+            };
+        }
+        match reason.as_str() {
+            r if r.contains("Backing store not supported") || r.contains("Insufficient memory") => {
+                PrepareError::MemoryLimit {
+                    format: Format::Jpeg,
+                    reason: "the decoder needs more memory than the limit".into(),
+                }
+            }
+            r if r.contains("Unsupported") || r.contains("not supported") => {
+                PrepareError::Unsupported {
+                    format: Format::Jpeg,
+                    reason,
+                }
+            }
+            _ => PrepareError::Corrupt {
+                format: Format::Jpeg,
+                reason,
+            },
+        }
+    }
+}
+
+/// What libjpeg decoded.
+pub(crate) struct Decoded {
+    /// Grey, RGB, or (with `cmyk`) Adobe-inverted CMYK as four bytes a pixel.
+    pub(crate) data: Vec<u8>,
+    pub(crate) components: usize,
+    /// The size of `data`.
+    pub(crate) size: Size,
+    /// The stored size the header declared.
+    pub(crate) declared: Size,
+}
+
+impl Decoded {
+    /// Grey or RGB pixels (not for CMYK output).
+    pub(crate) fn into_pixels(self) -> Option<Pixels> {
+        let layout = match self.components {
+            1 => Layout::Gray,
+            3 => Layout::Rgb,
+            _ => return None,
+        };
+        Some(Pixels {
+            width: self.size.width,
+            height: self.size.height,
+            layout,
+            data: self.data,
+        })
+    }
+}
+
+/// Decodes `bytes` at `scale`/8 of the stored size (libjpeg rounds up), in grey (for
+/// single-component files), CMYK (when `cmyk` and the file is CMYK or YCCK) or RGB.
+pub(crate) fn decode(
+    bytes: &[u8],
+    scale: u8,
+    cmyk: bool,
+    limits: &Limits,
+) -> Result<Decoded, PrepareError> {
+    let format = Format::Jpeg;
+    // SAFETY: vp_jpeg_new takes no arguments and returns a fresh handle or NULL.
+    let ptr = NonNull::new(unsafe { vp_jpeg_new() }).ok_or(PrepareError::MemoryLimit {
+        format,
+        reason: "cannot allocate a decoder".into(),
+    })?;
+    let h = Handle {
+        ptr,
+        _bytes: std::marker::PhantomData::<&[u8]>,
+    };
+    let (mut width, mut height, mut components, mut space) = (0, 0, 0, 0);
+    // libjpeg's own allocations (coefficient buffers of progressive files, row buffers) are
+    // capped like the image crate's: 8 bytes a pixel of the limit.
+    let max_memory = c_long::try_from(limits.max_pixels.saturating_mul(8)).unwrap_or(c_long::MAX);
+    // SAFETY: the handle is live; `bytes` outlives `h` (it borrows them), so the source
+    // pointer libjpeg keeps stays valid; the out parameters are valid for writes.
+    let code = unsafe {
+        vp_jpeg_header(
+            h.ptr.as_ptr(),
+            bytes.as_ptr(),
+            bytes.len(),
+            max_memory,
+            &mut width,
+            &mut height,
+            &mut components,
+            &mut space,
+        )
+    };
+    if code != VP_OK {
+        return Err(h.fail(code));
+    }
+    let declared = Size::new(width, height);
+    if declared.is_empty() {
+        return Err(PrepareError::Corrupt {
+            format,
+            reason: "zero image size".into(),
+        });
+    }
+    // Checked before libjpeg allocates anything for the pixels.
+    if declared.area() > limits.max_pixels {
+        return Err(PrepareError::DimensionsTooLarge {
+            format,
+            size: declared,
+            limit: limits.max_pixels,
+        });
+    }
+    let out_components = if cmyk && (space == JCS_CMYK || space == JCS_YCCK) {
+        4
+    } else if components == 1 {
+        1
+    } else {
+        3
+    };
+    let (mut out_w, mut out_h) = (0, 0);
+    // SAFETY: the handle is live and its header was read; the out parameters are valid.
+    let code = unsafe {
+        vp_jpeg_start(
+            h.ptr.as_ptr(),
+            c_uint::from(scale.clamp(1, 8)),
+            out_components,
+            &mut out_w,
+            &mut out_h,
+        )
+    };
+    if code != VP_OK {
+        return Err(h.fail(code));
+    }
+    let size = Size::new(out_w, out_h);
+    let stride = out_w as usize * out_components as usize;
+    if size.is_empty() || size.area() > declared.area() {
+        return Err(PrepareError::Corrupt {
+            format,
+            reason: format!("the decoder gave {size} for a {declared} image"),
+        });
+    }
+    let mut data = vec![0u8; stride * out_h as usize];
+    // SAFETY: `data` holds `out_h` rows of `stride` bytes, the size the decoder announced,
+    // and the bridge checks both again before writing.
+    let code = unsafe { vp_jpeg_read(h.ptr.as_ptr(), data.as_mut_ptr(), stride, out_h) };
+    if code != VP_OK {
+        return Err(h.fail(code));
+    }
+    // SAFETY: the handle is live.
+    let damaged = unsafe { vp_jpeg_corrupt_warnings(h.ptr.as_ptr()) } > 0;
+    if damaged && !limits.lenient {
+        let warning = h.text(vp_jpeg_first_warning);
+        return Err(if warning.contains("Premature end") {
+            PrepareError::data_ends(format)
+        } else {
+            PrepareError::Corrupt {
+                format,
+                reason: warning,
+            }
+        });
+    }
+    Ok(Decoded {
+        data,
+        components: out_components as usize,
+        size,
+        declared,
+    })
+}
+
+/// Whether libjpeg runs its inverse DCT and colour conversion with SIMD on this machine.
+pub(crate) fn simd() -> bool {
+    // SAFETY: a pure query of the library's CPU detection; no arguments.
+    unsafe { vp_jpeg_simd() != 0 }
+}
+
+/// The libjpeg ABI version the library was built with (62, 70 or 80).
+pub(crate) fn abi_version() -> i32 {
+    // SAFETY: returns a compile-time constant.
+    unsafe { vp_jpeg_lib_version() }
+}

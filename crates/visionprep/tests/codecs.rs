@@ -1,0 +1,257 @@
+//! The decoders behind the features: HEIC and AVIF (`heif`), JPEG XL (always), and the check
+//! that nothing damaged is ever sent as it is.
+
+use crate::make::{self, JpegKind, png_chunk};
+use image::{DynamicImage, GenericImageView};
+use visionprep::core::{ErrorCode, Format, MediaType, Size};
+use visionprep::prepare::{OutputPolicy, PrepareOptions, Prepared, prepare};
+use visionprep::{Limits, probe_bytes};
+
+/// The colours of `tests/fixtures/quadrants-64x48.png`: red, green / blue, yellow.
+const FIXTURE_QUADRANTS: [[u8; 3]; 4] =
+    [[220, 30, 30], [30, 200, 40], [40, 60, 220], [230, 220, 40]];
+
+/// Lossless output, so that what is checked is the decoder's colour.
+fn png_out() -> PrepareOptions {
+    PrepareOptions {
+        output: OutputPolicy::Png,
+        ..PrepareOptions::default()
+    }
+}
+
+fn decoded(out: &Prepared) -> DynamicImage {
+    image::load_from_memory(&out.bytes).unwrap()
+}
+
+fn quadrant_colours(img: &DynamicImage) -> [[u8; 3]; 4] {
+    let (w, h) = img.dimensions();
+    let at = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        [p[0], p[1], p[2]]
+    };
+    [
+        at(w / 4, h / 4),
+        at(3 * w / 4, h / 4),
+        at(w / 4, 3 * h / 4),
+        at(3 * w / 4, 3 * h / 4),
+    ]
+}
+
+fn assert_quadrants(name: &str, img: &DynamicImage, want: [[u8; 3]; 4], tolerance: u8) {
+    let got = quadrant_colours(img);
+    for (q, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            g.iter().zip(w).all(|(a, b)| a.abs_diff(b) <= tolerance),
+            "{name}: quadrant {q} is {g:?}, want {w:?}"
+        );
+    }
+}
+
+/// The quadrants of the fixture turned 90 degrees anticlockwise (`irot` 1).
+#[cfg_attr(not(feature = "heif"), allow(dead_code))]
+fn turned_left(q: [[u8; 3]; 4]) -> [[u8; 3]; 4] {
+    [q[1], q[3], q[0], q[2]]
+}
+
+/// Decodes `name` through `prepare` and checks its size, what `cost` would say of it (the
+/// probe's displayed size), and its quadrants.
+fn check_fixture(name: &str, size: Size, want: [[u8; 3]; 4], tolerance: u8) -> Prepared {
+    let input = make::fixture(name);
+    let probe = probe_bytes(&input, &Limits::default()).unwrap();
+    let out = prepare(&input, &png_out()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(out.input_size, size, "{name}");
+    assert_eq!(probe.displayed(), size, "{name}: cost agrees with prepare");
+    assert_eq!(out.output_size, size, "{name}");
+    assert_eq!(out.media_type, MediaType::Png, "{name}");
+    let img = decoded(&out);
+    assert_eq!(Size::new(img.width(), img.height()), size, "{name}");
+    assert_quadrants(name, &img, want, tolerance);
+    // The default policy converts (the API takes none of these formats).
+    let auto = prepare(&input, &PrepareOptions::default()).unwrap();
+    assert!(auto.actions.converted && !auto.actions.passed_through, "{name}");
+    out
+}
+
+#[test]
+fn jpeg_xl_decodes_upright_in_srgb() {
+    let q = FIXTURE_QUADRANTS;
+    check_fixture("jxl-quad-64x48.jxl", Size::new(64, 48), q, 10);
+    // The orientation is in the codestream: the 64x48 original stored turned.
+    let input = make::fixture("jxl-exif6-64x48.jxl");
+    let out = prepare(&input, &png_out()).unwrap();
+    assert_eq!(out.output_size, Size::new(48, 64));
+    assert!(out.actions.oriented);
+    for name in ["jxl-64x48.jxl", "jxl-container-64x48.jxl"] {
+        let out = prepare(&make::fixture(name), &png_out()).unwrap();
+        assert_eq!(out.output_size, Size::new(64, 48), "{name}");
+    }
+}
+
+#[cfg(feature = "heif")]
+#[test]
+fn heic_and_avif_decode_upright_with_their_colours() {
+    let q = FIXTURE_QUADRANTS;
+    let (wide, tall) = (Size::new(64, 48), Size::new(48, 64));
+    check_fixture("heic-quad-64x48.heic", wide, q, 12);
+    check_fixture("avif-quad-64x48.avif", wide, q, 12);
+    check_fixture("avif-10bit-quad-64x48.avif", wide, q, 12);
+    let out = check_fixture("heic-irot1-quad-64x48.heic", tall, turned_left(q), 12);
+    assert!(out.actions.oriented);
+    check_fixture("avif-irot1-quad-64x48.avif", tall, turned_left(q), 12);
+    // The alpha plane: the left half is half transparent at the top.
+    let out = check_fixture("avif-alpha-quad-64x48.avif", wide, q, 12);
+    let img = decoded(&out).to_rgba8();
+    assert!(img.get_pixel(8, 8)[3].abs_diff(128) <= 8, "{:?}", img.get_pixel(8, 8));
+    assert_eq!(img.get_pixel(56, 40)[3], 255);
+    // The Exif block says 6, HEIF says nothing: HEIF wins, the image stays as stored.
+    let out = prepare(&make::fixture("heic-exif6-64x48.heic"), &png_out()).unwrap();
+    assert_eq!(out.output_size, wide);
+    for name in ["heic-64x48.heic", "avif-64x48.avif"] {
+        let out = prepare(&make::fixture(name), &png_out()).unwrap();
+        assert_eq!(out.output_size, wide, "{name}");
+    }
+}
+
+#[cfg(not(feature = "heif"))]
+#[test]
+fn heic_and_avif_need_the_heif_feature() {
+    for name in ["heic-quad-64x48.heic", "avif-quad-64x48.avif"] {
+        let err = prepare(&make::fixture(name), &png_out()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::UnsupportedFormat, "{name}: {err}");
+        assert!(err.to_string().contains("heif"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn every_prefix_of_the_new_formats_is_a_typed_error() {
+    let mut names = vec!["jxl-quad-64x48.jxl", "jxl-container-64x48.jxl"];
+    if cfg!(feature = "heif") {
+        names.extend(["heic-quad-64x48.heic", "avif-10bit-quad-64x48.avif"]);
+    }
+    for name in names {
+        let input = make::fixture(name);
+        for cut in 1..input.len() {
+            let err = prepare(&input[..cut], &png_out())
+                .err()
+                .unwrap_or_else(|| panic!("{name} cut at {cut} was prepared"));
+            assert!(err.format().is_some() || cut < 16, "{name} at {cut}: {err}");
+        }
+    }
+}
+
+/// Overwrites `len` bytes in the middle of a JPEG's entropy-coded data (never with 0xFF, so no
+/// marker appears).
+fn damage_jpeg(jpeg: &[u8]) -> Vec<u8> {
+    let sos = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+    let mut out = jpeg.to_vec();
+    let mid = sos + (jpeg.len() - sos) / 2;
+    for (i, b) in out[mid..mid + 200].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37) % 0xFE;
+    }
+    out
+}
+
+/// A PNG whose IDAT holds a damaged zlib stream under a correct CRC.
+fn damage_png_idat(png: &[u8]) -> Vec<u8> {
+    let idat = png.windows(4).position(|w| w == b"IDAT").unwrap() - 4;
+    let len = u32::from_be_bytes(png[idat..idat + 4].try_into().unwrap()) as usize;
+    let mut body = png[idat + 8..idat + 8 + len].to_vec();
+    let mid = body.len() / 2;
+    for b in &mut body[mid..mid + 16] {
+        *b ^= 0x5A;
+    }
+    let mut out = png[..idat].to_vec();
+    out.extend(png_chunk(b"IDAT", &body));
+    out.extend_from_slice(&png[idat + 12 + len..]);
+    out
+}
+
+/// A GIF whose first frame is larger than its logical screen.
+fn gif_frame_over_screen() -> Vec<u8> {
+    let mut gif = make::gif(64, 48, 1, false);
+    // The logical screen (bytes 6..10) shrinks to 32x24; the frame stays 64x48.
+    gif[6..8].copy_from_slice(&32u16.to_le_bytes());
+    gif[8..10].copy_from_slice(&24u16.to_le_bytes());
+    gif
+}
+
+/// A lossy WebP whose first partition claims more bytes than the frame holds.
+fn webp_bad_partition() -> Vec<u8> {
+    let mut webp = make::fixture("webp-lossy-64x48.webp");
+    let vp8 = webp.windows(4).position(|w| w == b"VP8 ").unwrap() + 8;
+    // The frame tag's 19-bit first-partition size: set it to its maximum.
+    let tag = u32::from(webp[vp8]) | u32::from(webp[vp8 + 1]) << 8 | u32::from(webp[vp8 + 2]) << 16;
+    let tag = tag | (0x7FFFF << 5);
+    webp[vp8..vp8 + 3].copy_from_slice(&tag.to_le_bytes()[..3]);
+    webp
+}
+
+#[test]
+fn damaged_files_that_fit_are_never_kept() {
+    let jpeg = make::jpeg(800, 600, JpegKind::Baseline, None);
+    let png = make::encode(
+        DynamicImage::ImageRgb8(make::rgb(300, 200)),
+        image::ImageFormat::Png,
+    );
+    // The intact ones would be sent as they are.
+    let opts = PrepareOptions::default();
+    assert!(prepare(&jpeg, &opts).unwrap().actions.passed_through);
+    assert!(prepare(&png, &opts).unwrap().actions.passed_through);
+    let damaged = [
+        ("jpeg", damage_jpeg(&jpeg), Format::Jpeg),
+        ("png", damage_png_idat(&png), Format::Png),
+        ("gif", gif_frame_over_screen(), Format::Gif),
+        ("webp", webp_bad_partition(), Format::Webp),
+    ];
+    for (name, bytes, format) in &damaged {
+        // The header still reads: cost sees nothing wrong.
+        let probe = probe_bytes(bytes, &Limits::default()).unwrap();
+        assert_eq!(probe.format, *format, "{name}");
+        let err = prepare(bytes, &opts).unwrap_err();
+        assert!(
+            matches!(err.code(), ErrorCode::Corrupt | ErrorCode::Truncated),
+            "{name}: {err}"
+        );
+        assert_eq!(err.format(), Some(*format), "{name}");
+        // Read leniently, what decodes is encoded anew, never kept.
+        let lenient = PrepareOptions {
+            limits: Limits::default().with_lenient(true),
+            ..PrepareOptions::default()
+        };
+        if let Ok(out) = prepare(bytes, &lenient) {
+            assert!(!out.actions.passed_through, "{name}");
+            image::load_from_memory(&out.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn lossy_webp_is_shrunk_into_the_smaller_format() {
+    let opts = PrepareOptions::default();
+    for name in ["webp-lossy-1300x1000.webp", "webp-lossy-alpha-1300x1000.webp"] {
+        let input = make::fixture(name);
+        let out = prepare(&input, &opts).unwrap();
+        assert!(out.actions.resized, "{name}");
+        let img = decoded(&out);
+        assert_eq!(Size::new(img.width(), img.height()), out.output_size, "{name}");
+        if cfg!(feature = "libwebp") {
+            // Lossy WebP in, lossy WebP out: a fraction of the JPEG the pure-Rust build
+            // writes, and the alpha survives.
+            assert_eq!(out.media_type, MediaType::Webp, "{name}");
+            assert_eq!(img.color().has_alpha(), name.contains("alpha"), "{name}");
+            let jpeg = prepare(
+                &input,
+                &PrepareOptions {
+                    output: OutputPolicy::Jpeg,
+                    ..PrepareOptions::default()
+                },
+            )
+            .unwrap();
+            assert!(out.bytes.len() < jpeg.bytes.len(), "{name}");
+        } else if name.contains("alpha") {
+            assert_eq!(out.media_type, MediaType::Png, "{name}");
+        } else {
+            assert_eq!(out.media_type, MediaType::Jpeg, "{name}");
+        }
+    }
+}
