@@ -106,6 +106,20 @@ pub(crate) enum Command {
     /// List the models visionprep knows: tier, price, context window, lifecycle status and
     /// dates, platform ids.
     Models(ModelsArgs),
+    /// Print the version; with --verbose, every decoder and encoder built in, its version and
+    /// whether its SIMD is in (a build without nasm lacks libjpeg-turbo's x86 SIMD).
+    Version(VersionArgs),
+}
+
+/// `visionprep version`.
+#[derive(Debug, Args)]
+pub(crate) struct VersionArgs {
+    /// List the codecs, their versions and SIMD.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// What every body says besides its images: shared by `request` and `batch`.

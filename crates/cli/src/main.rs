@@ -12,6 +12,7 @@ mod models;
 mod plan;
 mod prepare_cmd;
 mod request_cmd;
+mod version;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Batch(a) => batch_cmd::run(a, &mut out).map(failures),
         Command::BatchResults(a) => batch_cmd::results(a, &mut out).map(failures),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Version(a) => version::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -526,7 +526,13 @@ mod tests {
 
     #[test]
     fn dct_scale_never_decodes_below_the_target() {
-        for (w, h) in [(4032u32, 3024u32), (1600, 1200), (9, 9), (8000, 3), (12000, 9000)] {
+        for (w, h) in [
+            (4032u32, 3024u32),
+            (1600, 1200),
+            (9, 9),
+            (8000, 3),
+            (12000, 9000),
+        ] {
             let stored = Size::new(w, h);
             for tier in [S, TierLimits::HIGH_RESOLUTION] {
                 let wanted = fit_target(stored, tier);

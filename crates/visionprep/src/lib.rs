@@ -21,7 +21,10 @@
 
 // The pure-Rust build (no native codec features) has no unsafe code at all; with libjpeg or
 // libwebp, only their FFI modules (prepare::libjpeg, prepare::libwebp) allow it.
-#![cfg_attr(not(any(feature = "libjpeg", feature = "libwebp")), forbid(unsafe_code))]
+#![cfg_attr(
+    not(any(feature = "libjpeg", feature = "libwebp")),
+    forbid(unsafe_code)
+)]
 #![cfg_attr(any(feature = "libjpeg", feature = "libwebp"), deny(unsafe_code))]
 #![deny(missing_docs)]
 

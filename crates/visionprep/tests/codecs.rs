@@ -68,7 +68,10 @@ fn check_fixture(name: &str, size: Size, want: [[u8; 3]; 4], tolerance: u8) -> P
     assert_quadrants(name, &img, want, tolerance);
     // The default policy converts (the API takes none of these formats).
     let auto = prepare(&input, &PrepareOptions::default()).unwrap();
-    assert!(auto.actions.converted && !auto.actions.passed_through, "{name}");
+    assert!(
+        auto.actions.converted && !auto.actions.passed_through,
+        "{name}"
+    );
     out
 }
 
@@ -101,7 +104,11 @@ fn heic_and_avif_decode_upright_with_their_colours() {
     // The alpha plane: the left half is half transparent at the top.
     let out = check_fixture("avif-alpha-quad-64x48.avif", wide, q, 12);
     let img = decoded(&out).to_rgba8();
-    assert!(img.get_pixel(8, 8)[3].abs_diff(128) <= 8, "{:?}", img.get_pixel(8, 8));
+    assert!(
+        img.get_pixel(8, 8)[3].abs_diff(128) <= 8,
+        "{:?}",
+        img.get_pixel(8, 8)
+    );
     assert_eq!(img.get_pixel(56, 40)[3], 255);
     // The Exif block says 6, HEIF says nothing: HEIF wins, the image stays as stored.
     let out = prepare(&make::fixture("heic-exif6-64x48.heic"), &png_out()).unwrap();
@@ -228,12 +235,19 @@ fn damaged_files_that_fit_are_never_kept() {
 #[test]
 fn lossy_webp_is_shrunk_into_the_smaller_format() {
     let opts = PrepareOptions::default();
-    for name in ["webp-lossy-1300x1000.webp", "webp-lossy-alpha-1300x1000.webp"] {
+    for name in [
+        "webp-lossy-1300x1000.webp",
+        "webp-lossy-alpha-1300x1000.webp",
+    ] {
         let input = make::fixture(name);
         let out = prepare(&input, &opts).unwrap();
         assert!(out.actions.resized, "{name}");
         let img = decoded(&out);
-        assert_eq!(Size::new(img.width(), img.height()), out.output_size, "{name}");
+        assert_eq!(
+            Size::new(img.width(), img.height()),
+            out.output_size,
+            "{name}"
+        );
         if cfg!(feature = "libwebp") {
             // Lossy WebP in, lossy WebP out: a fraction of the JPEG the pure-Rust build
             // writes, and the alpha survives.
@@ -252,6 +266,31 @@ fn lossy_webp_is_shrunk_into_the_smaller_format() {
             assert_eq!(out.media_type, MediaType::Png, "{name}");
         } else {
             assert_eq!(out.media_type, MediaType::Jpeg, "{name}");
+        }
+    }
+}
+
+#[test]
+fn arithmetic_restart_and_progressive_jpegs_decode() {
+    let q = FIXTURE_QUADRANTS;
+    let opts = PrepareOptions::default();
+    // Restart markers in a progressive file: valid, kept once it decoded.
+    let input = make::fixture("jpeg-restart-progressive-quad-64x48.jpg");
+    let out = prepare(&input, &opts).unwrap();
+    assert!(out.actions.passed_through);
+    // Arithmetic coding: libjpeg-turbo decodes it; it is re-encoded as Huffman (few decoders
+    // take arithmetic coding), never kept.
+    let input = make::fixture("jpeg-arith-quad-64x48.jpg");
+    match prepare(&input, &opts) {
+        Ok(out) => {
+            assert!(cfg!(feature = "libjpeg"));
+            assert!(!out.actions.passed_through && out.actions.reencoded);
+            assert_eq!(out.media_type, MediaType::Jpeg);
+            assert_quadrants("arithmetic", &decoded(&out), q, 16);
+        }
+        Err(e) => {
+            assert!(!cfg!(feature = "libjpeg"), "{e}");
+            assert_eq!(e.code(), ErrorCode::UnsupportedFormat, "{e}");
         }
     }
 }

@@ -375,7 +375,10 @@ pub fn every_input() -> Vec<(String, Vec<u8>)> {
     let mut committed: Vec<std::path::PathBuf> = std::fs::read_dir(fixture_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e != "icc" && e != "md" && e != "py"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e != "icc" && e != "md" && e != "py")
+        })
         .collect();
     committed.sort();
     for path in committed {

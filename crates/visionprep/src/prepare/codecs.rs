@@ -73,7 +73,11 @@ pub fn codecs() -> Vec<CodecInfo> {
         roles: &["decode"],
         native: true,
         simd: if super::libjpeg::simd() {
-            "SSE2/AVX2 or NEON (detected at run time)".into()
+            if cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
+                "SSE2/AVX2 (assembled by nasm, picked at run time)".into()
+            } else {
+                "NEON".into()
+            }
         } else if cfg!(visionprep_jpeg_no_nasm) {
             "none: built without nasm (install nasm and rebuild)".into()
         } else {
@@ -88,13 +92,13 @@ pub fn codecs() -> Vec<CodecInfo> {
             locked!("ZUNE_JPEG")
         ),
         formats: &["JPEG"],
-        roles: &["decode"],
-        native: false,
-        simd: if cfg!(feature = "libjpeg") {
-            "fallback for 12-bit, lossless and profile-less CMYK files".into()
+        roles: if cfg!(feature = "libjpeg") {
+            &["decode (12-bit, lossless, CMYK without a profile)"]
         } else {
-            runtime_x86()
+            &["decode"]
         },
+        native: false,
+        simd: runtime_x86(),
     });
     list.push(CodecInfo {
         name: "jpeg-encoder",
@@ -242,12 +246,19 @@ mod tests {
         let missing = build_check::nasm_version(Some(std::ffi::OsStr::new("/nonexistent")));
         assert!(missing.is_err());
         let why = build_check::jpeg_simd_missing("x86_64", missing);
-        assert!(why.as_deref().is_some_and(|w| w.contains("apt-get install nasm")), "{why:?}");
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("apt-get install nasm")),
+            "{why:?}"
+        );
         // Outdated nasm too; a current one or another architecture gives no warning.
         let old = build_check::jpeg_simd_missing("x86_64", Ok("NASM version 0.98.39".into()));
         assert!(old.is_some());
         let current = build_check::jpeg_simd_missing("x86_64", Ok("NASM version 2.16.01".into()));
         assert_eq!(current, None);
-        assert_eq!(build_check::jpeg_simd_missing("aarch64", Err("no".into())), None);
+        assert_eq!(
+            build_check::jpeg_simd_missing("aarch64", Err("no".into())),
+            None
+        );
     }
 }

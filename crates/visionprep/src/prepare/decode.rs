@@ -633,3 +633,94 @@ fn ends_early(e: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+/// The native decoders against the pure-Rust ones on the same files: same sizes, and pixels
+/// within 40 dB PSNR of each other (both are exact decoders; they differ by IDCT and
+/// upsampling rounding).
+#[cfg(all(test, any(feature = "libjpeg", feature = "libwebp")))]
+mod native_vs_rust {
+    use super::*;
+    use crate::probe::probe_bytes;
+
+    fn psnr(a: &Pixels, b: &Pixels) -> f64 {
+        assert_eq!((a.width, a.height, a.layout), (b.width, b.height, b.layout));
+        let se: f64 = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum();
+        let mse = se / a.data.len() as f64;
+        10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
+    }
+
+    /// A photograph-like test card: smooth colour fields with some edges.
+    #[cfg(feature = "libjpeg")]
+    fn jpeg_photo(w: u16, h: u16) -> Vec<u8> {
+        let data: Vec<u8> = (0..u32::from(h))
+            .flat_map(|y| {
+                (0..u32::from(w)).flat_map(move |x| {
+                    let edge = if (x / 97 + y / 71) % 2 == 0 { 40 } else { 0 };
+                    [
+                        ((x * 255 / u32::from(w)) as u8).saturating_add(edge),
+                        (y * 255 / u32::from(h)) as u8,
+                        (((x + y) / 3) % 256) as u8,
+                    ]
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        let enc = jpeg_encoder::Encoder::new(&mut out, 90);
+        enc.encode(&data, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap_or_else(|e| panic!("{e}"));
+        out
+    }
+
+    #[cfg(feature = "libjpeg")]
+    #[test]
+    fn libjpeg_matches_the_rust_jpeg_decoders() {
+        let limits = Limits::DEFAULT;
+        let bytes = jpeg_photo(1600, 1200);
+        let probe = probe_bytes(&bytes, &limits).unwrap_or_else(|e| panic!("{e}"));
+        // Full size: libjpeg against the image crate's decoder.
+        let native = decode_jpeg_native(&bytes, &probe, probe.stored, &limits);
+        let native = native.ok().flatten().map(|d| d.pixels);
+        let rust = decode_full(&bytes, &probe, &limits).map(|d| d.pixels);
+        let (Some(native), Ok(rust)) = (native, rust) else {
+            panic!("a decoder failed")
+        };
+        let db = psnr(&native, &rust);
+        assert!(db >= 40.0, "full size: {db:.1} dB");
+        // Half size: libjpeg's 4/8 DCT scaling against jpeg-decoder's 1/2.
+        let half = Size::new(800, 600);
+        let native = decode_jpeg_native(&bytes, &probe, half, &limits);
+        let native = native.ok().flatten().map(|d| d.pixels);
+        let rust = decode_jpeg_rust(&bytes, &probe, half);
+        let rust = rust.ok().flatten().map(|d| d.pixels);
+        let (Some(native), Some(rust)) = (native, rust) else {
+            panic!("a scaled decoder failed")
+        };
+        assert_eq!((native.width, native.height), (800, 600));
+        let db = psnr(&native, &rust);
+        assert!(db >= 40.0, "half size: {db:.1} dB");
+    }
+
+    #[cfg(feature = "libwebp")]
+    #[test]
+    fn libwebp_matches_image_webp() {
+        let limits = Limits::DEFAULT;
+        for bytes in [
+            include_bytes!("../../tests/fixtures/webp-lossy-1300x1000.webp").as_slice(),
+            include_bytes!("../../tests/fixtures/webp-lossy-alpha-1300x1000.webp").as_slice(),
+        ] {
+            let probe = probe_bytes(bytes, &limits).unwrap_or_else(|e| panic!("{e}"));
+            let native = super::super::libwebp::decode(bytes, &probe, &limits).map(|d| d.pixels);
+            let rust = decode_full(bytes, &probe, &limits).map(|d| d.pixels);
+            let (Ok(native), Ok(rust)) = (native, rust) else {
+                panic!("a decoder failed")
+            };
+            let db = psnr(&native, &rust);
+            assert!(db >= 40.0, "{db:.1} dB");
+        }
+    }
+}

@@ -30,7 +30,11 @@ fn failed(format: Format, e: HeifError) -> PrepareError {
 }
 
 /// Decodes the primary image of a HEIC or AVIF file, upright.
-pub(crate) fn decode(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, PrepareError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    probe: &Probe,
+    limits: &Limits,
+) -> Result<Decoded, PrepareError> {
     let format = probe.format;
     let fail = |e| failed(format, e);
     let lib = LibHeif::new();

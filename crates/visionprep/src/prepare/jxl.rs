@@ -45,7 +45,9 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PrepareEr
     uninit.feed_bytes(bytes).map_err(failed)?;
     let mut image = match uninit.try_init().map_err(failed)? {
         jxl_oxide::InitializeResult::Initialized(image) => image,
-        jxl_oxide::InitializeResult::NeedMoreData(_) => return Err(PrepareError::data_ends(FORMAT)),
+        jxl_oxide::InitializeResult::NeedMoreData(_) => {
+            return Err(PrepareError::data_ends(FORMAT));
+        }
     };
     // Upright size, then the stored one (the orientation swaps it for 5-8).
     let upright = Size::new(image.width(), image.height());

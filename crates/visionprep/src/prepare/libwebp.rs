@@ -41,7 +41,11 @@ fn status_error(status: sys::VP8StatusCode) -> PrepareError {
 
 /// Decodes a still WebP (lossy, lossless, with or without alpha) with libwebp; animated ones
 /// with the pure-Rust decoder (their first frame).
-pub(crate) fn decode(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Decoded, PrepareError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    probe: &Probe,
+    limits: &Limits,
+) -> Result<Decoded, PrepareError> {
     if probe.animated {
         return super::decode::decode_full(bytes, probe, limits);
     }

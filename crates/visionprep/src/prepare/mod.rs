@@ -436,7 +436,7 @@ impl Preparer {
 /// Prepares one image held in memory with a fresh [`Preparer`].
 ///
 /// The input is returned byte for byte ([`Actions::passed_through`]) when all of these hold:
-/// it is JPEG, PNG, GIF or WebP; it is not animated; it has no EXIF orientation to apply; the
+/// it is JPEG (8-bit Huffman), PNG, GIF or WebP; it decodes completely without damage; it is not animated; it has no EXIF orientation to apply; the
 /// API would not resize it for the model's tier; its header carries no metadata (Exif, ICC,
 /// XMP, text); its base64 text is within the profile's cap; and the output policy is `Auto`
 /// or names its format. Anything else is decoded and encoded anew.
@@ -495,6 +495,10 @@ fn ready_as_is(
         && probe.orientation.is_identity()
         && target == probe.displayed()
         && !probe.metadata.any()
+        // Arithmetic-coded, lossless and 12-bit JPEGs are valid, but few decoders take them.
+        && !probe
+            .jpeg
+            .is_some_and(|j| j.arithmetic || j.lossless || j.precision != 8)
         && options.request.image_bytes_ok(len)
         && probe.displayed().long_edge() <= options.request.max_side;
     ready.then_some(media_type)
