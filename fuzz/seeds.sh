@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for t in sniff probe prepare; do
   mkdir -p "fuzz/corpus/$t"
-  cp crates/visionprep/tests/fixtures/*.{webp,heic,avif,jxl} "fuzz/corpus/$t/" 2>/dev/null || true
+  cp crates/visionprep/tests/fixtures/*.{webp,heic,avif,jxl,jpg,png} "fuzz/corpus/$t/" 2>/dev/null || true
   cp examples/images/chart-1092x1092.png examples/images/animation-480x360.gif "fuzz/corpus/$t/"
   cp crates/visionprep/tests/regression/* "fuzz/corpus/$t/"
 done

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end preparation throughput on real photographs: `visionprep prepare` against
 # vipsthumbnail (one process per file, as it is used from the shell) and Pillow
-# (Image.draft + resize(LANCZOS), one or two worker processes), to the same target sizes
+# (Image.draft + resize(LANCZOS), one or two worker processes; HEIC through pillow-heif, AVIF
+# through Pillow's own libavif), to the same target sizes
 # (visionprep's fit targets for claude-sonnet-4-6), JPEG q85. Prints images/s, input MP/s,
 # peak RSS and ratios, 1 and 2 workers each.
 #
 #   bash benches/compare/prepare.sh [REPS]      (default 3 timed runs each; medians)
 #
-# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use.
-# Needs: python3, libvips-tools (vipsthumbnail), GNU time, pip's Pillow (installed if missing).
+# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use (its
+# HEIC/AVIF/JPEG XL under modern/ when libheif-examples, libavif-bin and libjxl-tools are
+# installed). visionprep is built with the heif feature when cmake, libde265-dev and
+# libdav1d-dev are installed, and the HEIC and AVIF rows are measured then.
+# Needs: python3-venv, libvips-tools (vipsthumbnail), GNU time; Pillow and pillow-heif are
+# installed into target/bench-venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-3}
@@ -17,15 +22,26 @@ if [ ! -d "$corpus/photos" ]; then
   bash ../shared/corpus/make_photos.sh "$corpus"
 fi
 command -v vipsthumbnail >/dev/null || { echo "vipsthumbnail missing: apt-get install libvips-tools" >&2; exit 2; }
-python3 -c "import PIL" 2>/dev/null || pip install --quiet pillow
+py=target/bench-venv/bin/python
+if ! "$py" -c "import PIL, pillow_heif" 2>/dev/null; then
+  python3 -m venv target/bench-venv
+  "$py" -m pip install --quiet pillow pillow-heif
+fi
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
-cargo build --release --quiet -p visionprep-cli
+heif=""
+if command -v cmake >/dev/null && pkg-config --exists libde265 dav1d 2>/dev/null; then
+  heif="--features heif"
+fi
+cargo build --release --quiet -p visionprep-cli $heif
 work=target/bench-prepare
 rm -rf "$work" && mkdir -p "$work"
 # The images of the corpus that every tool reads (Pillow and vips lack none of these formats).
 find "$corpus/photos" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' -o -name '*.gif' \) | sort > "$work/list"
+if [ -n "$heif" ] && [ -d "$corpus/modern" ]; then
+  find "$corpus/modern" -maxdepth 1 -type f \( -name '*.heic' -o -name '*.avif' \) | sort >> "$work/list"
+fi
 target/release/visionprep cost $(cat "$work/list") --format csv > "$work/targets.csv" || true
-python3 - "$work" "$reps" <<'PY'
+"$py" - "$work" "$reps" <<'PY'
 import csv, os, subprocess, sys
 sys.path.insert(0, "benches/compare")
 from harness import measure, report
@@ -44,6 +60,8 @@ pillow = r'''
 import sys
 from multiprocessing import Pool
 from PIL import Image, ImageOps
+import pillow_heif
+pillow_heif.register_heif_opener()
 def one(line):
     src, w, h, dst = line.split("\t")
     w, h = int(w), int(h)
@@ -75,10 +93,15 @@ for r in results:
 # JPEG and lossy WebP above all), so each kind is measured on its own.
 from PIL import Image
 def kind(path):
+    if path.endswith((".heic", ".avif")):
+        return "HEIC and AVIF"
     im = Image.open(path)
     if im.format == "JPEG":
         return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
-    return {"WEBP": "WebP"}.get(im.format, "PNG and GIF")
+    if im.format == "WEBP":
+        head = open(path, "rb").read(64)
+        return "lossless WebP" if b"VP8L" in head else "lossy WebP"
+    return "PNG and GIF"
 kinds = {}
 for i, r in enumerate(rows):
     kinds.setdefault(kind(r["path"]), []).append(i)

@@ -13,9 +13,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo::rustc-check-cfg=cfg(visionprep_jpeg_no_nasm)");
     locked_versions();
-    if std::env::var_os("CARGO_FEATURE_LIBJPEG").is_some() {
-        libjpeg();
-    }
+    #[cfg(feature = "libjpeg")]
+    libjpeg();
 }
 
 /// The versions of the codec crates, from the workspace's Cargo.lock, for `codecs()` (the
@@ -62,6 +61,7 @@ fn locked_versions() {
     }
 }
 
+#[cfg(feature = "libjpeg")]
 fn libjpeg() {
     println!("cargo:rerun-if-changed=csrc/jpeg_shim.c");
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();

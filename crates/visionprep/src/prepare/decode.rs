@@ -6,7 +6,9 @@ use crate::limits::Limits;
 use crate::probe::Probe;
 use image::{ImageDecoder, ImageError, ImageFormat, ImageReader};
 use std::io::Cursor;
-use visionprep_core::{Format, Orientation, Size, jpeg_dct_scale};
+#[cfg(feature = "libjpeg")]
+use visionprep_core::jpeg_dct_scale;
+use visionprep_core::{Format, Orientation, Size};
 
 /// The image crate's decoder for a sniffed format, where it has one.
 fn image_format(format: Format) -> Option<ImageFormat> {
@@ -51,10 +53,10 @@ pub(crate) struct Decoded {
 }
 
 /// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
-/// are shrunk while decoding (DCT scaling, [`jpeg_dct_scale`]) when `wanted` allows. Damaged
-/// data is an error even where a decoder would carry on (libjpeg only warns about corrupt
-/// entropy data), unless the limits are lenient; so a decode with a tiny `wanted` is also the
-/// check that a file can be sent as it is ([`verify`]).
+/// are shrunk while decoding (DCT scaling, [`visionprep_core::jpeg_dct_scale`]) when `wanted`
+/// allows. Damaged data is an error even where a decoder would carry on (libjpeg only warns
+/// about corrupt entropy data), unless the limits are lenient; so a decode with a tiny
+/// `wanted` is also the check that a file can be sent as it is ([`verify`]).
 pub(crate) fn decode(
     bytes: &[u8],
     probe: &Probe,
@@ -223,6 +225,7 @@ fn check_gif_frame(bytes: &[u8], limits: &Limits) -> Result<(), PrepareError> {
 
 /// The ICC profile of a JPEG: its `ICC_PROFILE` APP2 segments (before the first scan) in
 /// sequence order, at most [`MAX_ICC`] bytes.
+#[cfg(feature = "libjpeg")]
 pub(crate) fn jpeg_icc(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut parts: Vec<(u8, &[u8])> = Vec::new();
     let mut pos = 2usize;
