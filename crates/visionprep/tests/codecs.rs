@@ -281,15 +281,16 @@ fn arithmetic_restart_and_progressive_jpegs_decode() {
     // Arithmetic coding: libjpeg-turbo decodes it; it is re-encoded as Huffman (few decoders
     // take arithmetic coding), never kept.
     let input = make::fixture("jpeg-arith-quad-64x48.jpg");
+    let libjpeg = cfg!(feature = "libjpeg");
     match prepare(&input, &opts) {
         Ok(out) => {
-            assert!(cfg!(feature = "libjpeg"));
+            assert!(libjpeg, "decoded without libjpeg");
             assert!(!out.actions.passed_through && out.actions.reencoded);
             assert_eq!(out.media_type, MediaType::Jpeg);
             assert_quadrants("arithmetic", &decoded(&out), q, 16);
         }
         Err(e) => {
-            assert!(!cfg!(feature = "libjpeg"), "{e}");
+            assert!(!libjpeg, "{e}");
             assert_eq!(e.code(), ErrorCode::UnsupportedFormat, "{e}");
         }
     }

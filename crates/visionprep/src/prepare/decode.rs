@@ -641,6 +641,7 @@ fn ends_early(e: &(dyn std::error::Error + 'static)) -> bool {
 /// within 40 dB PSNR of each other (both are exact decoders; they differ by IDCT and
 /// upsampling rounding).
 #[cfg(all(test, any(feature = "libjpeg", feature = "libwebp")))]
+#[allow(clippy::panic)]
 mod native_vs_rust {
     use super::*;
     use crate::probe::probe_bytes;
