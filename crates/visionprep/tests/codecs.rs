@@ -1,8 +1,8 @@
 //! The decoders behind the features: HEIC and AVIF (`heif`), JPEG XL (always), and the check
 //! that nothing damaged is ever sent as it is.
 
-use crate::make::{self, JpegKind, png_chunk};
-use image::{DynamicImage, GenericImageView};
+use crate::make::{self, JpegKind, png_chunk, quadrant_colours};
+use image::DynamicImage;
 use visionprep::core::{ErrorCode, Format, MediaType, Size};
 use visionprep::prepare::{OutputPolicy, PrepareOptions, Prepared, prepare};
 use visionprep::{Limits, probe_bytes};
@@ -21,20 +21,6 @@ fn png_out() -> PrepareOptions {
 
 fn decoded(out: &Prepared) -> DynamicImage {
     image::load_from_memory(&out.bytes).unwrap()
-}
-
-fn quadrant_colours(img: &DynamicImage) -> [[u8; 3]; 4] {
-    let (w, h) = img.dimensions();
-    let at = |x: u32, y: u32| {
-        let p = img.get_pixel(x, y);
-        [p[0], p[1], p[2]]
-    };
-    [
-        at(w / 4, h / 4),
-        at(3 * w / 4, h / 4),
-        at(w / 4, 3 * h / 4),
-        at(3 * w / 4, 3 * h / 4),
-    ]
 }
 
 fn assert_quadrants(name: &str, img: &DynamicImage, want: [[u8; 3]; 4], tolerance: u8) {

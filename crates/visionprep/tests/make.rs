@@ -34,6 +34,22 @@ pub fn jpeg(w: u32, h: u32, kind: JpegKind, orientation: Option<(u16, bool)>) ->
 /// Four flat colours, one per quadrant: red, green / blue, yellow.
 pub const QUADRANTS: [[u8; 3]; 4] = [[220, 30, 30], [30, 200, 30], [30, 30, 220], [230, 220, 40]];
 
+/// The colour at the centre of each quadrant of `img`.
+pub fn quadrant_colours(img: &image::DynamicImage) -> [[u8; 3]; 4] {
+    use image::GenericImageView;
+    let (w, h) = img.dimensions();
+    let at = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        [p[0], p[1], p[2]]
+    };
+    [
+        at(w / 4, h / 4),
+        at(3 * w / 4, h / 4),
+        at(w / 4, 3 * h / 4),
+        at(3 * w / 4, 3 * h / 4),
+    ]
+}
+
 pub fn quadrants(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
         image::Rgb(QUADRANTS[usize::from(x >= w / 2) + 2 * usize::from(y >= h / 2)])

@@ -1,6 +1,6 @@
 //! `prepare`: every output is Claude-ready, upright, with the right colours and quality.
 
-use crate::make::{self, JpegKind, QUADRANTS};
+use crate::make::{self, JpegKind, QUADRANTS, quadrant_colours};
 use image::{DynamicImage, GenericImageView, ImageFormat, RgbImage};
 use visionprep::core::{ErrorCode, Format, MediaType, Size, TierLimits, fit_target, fits, sniff};
 use visionprep::prepare::{OutputPolicy, PrepareOptions, Prepared, prepare};
@@ -207,21 +207,6 @@ fn ready_images_pass_through_byte_for_byte() {
     let out = prepare(&png, &o).unwrap();
     assert_eq!(out.media_type, MediaType::Jpeg);
     assert!(out.actions.converted);
-}
-
-/// Where a quadrant's centre lands, and its colour there.
-fn quadrant_colours(img: &DynamicImage) -> [[u8; 3]; 4] {
-    let (w, h) = img.dimensions();
-    let at = |x: u32, y: u32| {
-        let p = img.get_pixel(x, y);
-        [p[0], p[1], p[2]]
-    };
-    [
-        at(w / 4, h / 4),
-        at(3 * w / 4, h / 4),
-        at(w / 4, 3 * h / 4),
-        at(3 * w / 4, 3 * h / 4),
-    ]
 }
 
 fn assert_close(name: &str, got: [[u8; 3]; 4], want: [[u8; 3]; 4], tolerance: u8) {

@@ -35,9 +35,13 @@ pub(crate) fn to_srgb(pixels: &mut Pixels, profile: &[u8]) -> bool {
     if input.is_sRGB() {
         return false;
     }
+    apply(pixels, data_type, &input)
+}
+
+/// Converts `pixels` (of `data_type`) from the `input` profile to sRGB in place.
+fn apply(pixels: &mut Pixels, data_type: qcms::DataType, input: &qcms::Profile) -> bool {
     let output = qcms::Profile::new_sRGB();
-    let Some(transform) =
-        qcms::Transform::new(&input, &output, data_type, qcms::Intent::Perceptual)
+    let Some(transform) = qcms::Transform::new(input, &output, data_type, qcms::Intent::Perceptual)
     else {
         return false;
     };
@@ -101,12 +105,5 @@ pub(crate) fn cicp_to_srgb(pixels: &mut Pixels, primaries: u16, transfer: u16) -
     let Some(input) = qcms::Profile::new_rgb_with_table(white, triple, &table) else {
         return false;
     };
-    let output = qcms::Profile::new_sRGB();
-    let Some(transform) =
-        qcms::Transform::new(&input, &output, data_type, qcms::Intent::Perceptual)
-    else {
-        return false;
-    };
-    transform.apply(&mut pixels.data);
-    true
+    apply(pixels, data_type, &input)
 }

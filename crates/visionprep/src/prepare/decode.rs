@@ -85,11 +85,31 @@ pub(crate) fn decode(
     decode_full(bytes, probe, limits)
 }
 
-/// Decodes `bytes` completely and drops the pixels: an image is sent byte for byte only after
-/// this succeeded (a JPEG at 1/8 scale: every coefficient is still read, so damaged entropy
-/// data is still found, for a fraction of the work).
-pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
-    let decoded = decode(bytes, probe, Size::new(1, 1), limits)?;
+/// Checks a size a decoder declared before it allocates pixels for it: not empty, within the
+/// pixel limit.
+pub(crate) fn check_declared(
+    format: Format,
+    size: Size,
+    limits: &Limits,
+) -> Result<(), PrepareError> {
+    if size.is_empty() {
+        return Err(PrepareError::Corrupt {
+            format,
+            reason: "zero image size".into(),
+        });
+    }
+    if size.area() > limits.max_pixels {
+        return Err(PrepareError::DimensionsTooLarge {
+            format,
+            size,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// The decoded image must be the one the header described.
+pub(crate) fn check_decoded(decoded: &Decoded, probe: &Probe) -> Result<(), PrepareError> {
     if decoded.declared != probe.stored {
         return Err(PrepareError::Corrupt {
             format: probe.format,
@@ -100,6 +120,13 @@ pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// Decodes `bytes` completely and drops the pixels: an image is sent byte for byte only after
+/// this succeeded (a JPEG at 1/8 scale: every coefficient is still read, so damaged entropy
+/// data is still found, for a fraction of the work).
+pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
+    check_decoded(&decode(bytes, probe, Size::new(1, 1), limits)?, probe)
 }
 
 /// libjpeg-turbo, for 8-bit JPEGs (Huffman or arithmetic, baseline or progressive, cut off
@@ -426,19 +453,7 @@ pub(crate) fn decode_full(
     // of pixel memory is allocated.
     let (w, h) = decoder.dimensions();
     let size = Size::new(w, h);
-    if size.is_empty() {
-        return Err(PrepareError::Corrupt {
-            format,
-            reason: "zero image size".into(),
-        });
-    }
-    if size.area() > limits.max_pixels {
-        return Err(PrepareError::DimensionsTooLarge {
-            format,
-            size,
-            limit: limits.max_pixels,
-        });
-    }
+    check_declared(format, size, limits)?;
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
     decoder

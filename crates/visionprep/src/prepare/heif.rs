@@ -54,19 +54,7 @@ pub(crate) fn decode(
     } else {
         upright
     };
-    if upright.is_empty() {
-        return Err(PrepareError::Corrupt {
-            format,
-            reason: "zero image size".into(),
-        });
-    }
-    if upright.area() > limits.max_pixels {
-        return Err(PrepareError::DimensionsTooLarge {
-            format,
-            size: declared,
-            limit: limits.max_pixels,
-        });
-    }
+    super::decode::check_declared(format, declared, limits)?;
     let alpha = handle.has_alpha_channel();
     let (chroma, layout, channels) = if alpha {
         (RgbChroma::Rgba, Layout::Rgba, 4usize)

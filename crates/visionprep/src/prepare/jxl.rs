@@ -58,19 +58,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PrepareEr
     } else {
         upright
     };
-    if declared.is_empty() {
-        return Err(PrepareError::Corrupt {
-            format: FORMAT,
-            reason: "zero image size".into(),
-        });
-    }
-    if declared.area() > limits.max_pixels {
-        return Err(PrepareError::DimensionsTooLarge {
-            format: FORMAT,
-            size: declared,
-            limit: limits.max_pixels,
-        });
-    }
+    super::decode::check_declared(FORMAT, declared, limits)?;
     // The whole file is here: a keyframe still loading means the data ends early.
     if image.feed_bytes(&[]).is_err() || image.num_loaded_keyframes() == 0 {
         if !image.is_loading_done() {

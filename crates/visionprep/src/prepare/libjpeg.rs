@@ -179,20 +179,8 @@ pub(crate) fn decode(
         return Err(h.fail(code));
     }
     let declared = Size::new(width, height);
-    if declared.is_empty() {
-        return Err(PrepareError::Corrupt {
-            format,
-            reason: "zero image size".into(),
-        });
-    }
     // Checked before libjpeg allocates anything for the pixels.
-    if declared.area() > limits.max_pixels {
-        return Err(PrepareError::DimensionsTooLarge {
-            format,
-            size: declared,
-            limit: limits.max_pixels,
-        });
-    }
+    super::decode::check_declared(format, declared, limits)?;
     let out_components = if cmyk && (space == JCS_CMYK || space == JCS_YCCK) {
         4
     } else if components == 1 {

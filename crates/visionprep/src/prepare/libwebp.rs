@@ -68,20 +68,8 @@ pub(crate) fn decode(
         u32::try_from(features.height).unwrap_or(0),
     );
     let declared = Size::new(w, h);
-    if declared.is_empty() {
-        return Err(PrepareError::Corrupt {
-            format: FORMAT,
-            reason: "zero image size".into(),
-        });
-    }
     // Checked before libwebp allocates anything for the pixels.
-    if declared.area() > limits.max_pixels {
-        return Err(PrepareError::DimensionsTooLarge {
-            format: FORMAT,
-            size: declared,
-            limit: limits.max_pixels,
-        });
-    }
+    super::decode::check_declared(FORMAT, declared, limits)?;
     let alpha = features.has_alpha != 0;
     let (layout, mode, channels) = if alpha {
         (Layout::Rgba, sys::WEBP_CSP_MODE::MODE_RGBA, 4usize)

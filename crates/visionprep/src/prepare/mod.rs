@@ -393,15 +393,7 @@ impl Preparer {
         } else {
             target
         };
-        if decoded.declared != probe.stored {
-            return Err(PrepareError::Corrupt {
-                format: probe.format,
-                reason: format!(
-                    "the header says {} but the image decodes to {}",
-                    probe.stored, decoded.declared
-                ),
-            });
-        }
+        decode::check_decoded(&decoded, probe)?;
         let mut actions = Actions {
             oriented: !probe.orientation.is_identity(),
             resized: target != input_size,
