@@ -57,8 +57,10 @@ use visionprep_core::{
 pub enum OutputPolicy {
     /// Keep the input's format where the API takes it and a good encoder exists: JPEG stays
     /// JPEG, PNG stays PNG (screenshots and text stay lossless), lossless WebP stays WebP; GIF
-    /// becomes PNG (its first frame); lossy WebP becomes JPEG when photographic (PNG with
-    /// transparency or drawn content: screenshots, charts, scanned pages);
+    /// becomes PNG (its first frame); lossy WebP stays lossy WebP with the `libwebp` feature
+    /// when photographic or transparent (JPEG instead for an opaque photograph when that is
+    /// smaller), and becomes PNG when drawn (screenshots, charts, scanned pages); without
+    /// libwebp, JPEG when photographic, PNG with transparency or drawn content;
     /// formats the API refuses become PNG when they have transparency or look drawn, JPEG when
     /// they look photographic. Default.
     #[default]
