@@ -64,6 +64,13 @@ pub(crate) fn decode(
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
     match probe.format {
+        #[cfg(not(feature = "libjpeg"))]
+        Format::Jpeg if probe.jpeg.is_some_and(|j| j.arithmetic) => {
+            return Err(PrepareError::Unsupported {
+                format: Format::Jpeg,
+                reason: "arithmetic-coded JPEG needs the `libjpeg` feature".into(),
+            });
+        }
         Format::Jpeg => {
             #[cfg(feature = "libjpeg")]
             if let Some(decoded) = decode_jpeg_native(bytes, probe, wanted, limits)? {
@@ -126,6 +133,8 @@ pub(crate) fn check_decoded(decoded: &Decoded, probe: &Probe) -> Result<(), Prep
 /// this succeeded (a JPEG at 1/8 scale: every coefficient is still read, so damaged entropy
 /// data is still found, for a fraction of the work).
 pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
+    // Without libjpeg, damaged JPEG entropy data that still ends cleanly goes unnoticed:
+    // neither pure-Rust decoder (jpeg-decoder, zune-jpeg) reports it.
     check_decoded(&decode(bytes, probe, Size::new(1, 1), limits)?, probe)
 }
 
