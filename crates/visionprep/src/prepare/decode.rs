@@ -52,6 +52,33 @@ pub(crate) struct Decoded {
     pub(crate) cicp: Option<(u16, u16)>,
 }
 
+impl Decoded {
+    /// Pixels of `width` x `height` in `layout` from a decoder that turns images upright
+    /// itself (JPEG XL, HEIF) or needs the probe's `orientation`, with the colour still to
+    /// convert.
+    pub(crate) fn new(
+        (width, height, layout): (u32, u32, Layout),
+        data: Vec<u8>,
+        declared: Size,
+        orientation: Orientation,
+        icc: Option<Vec<u8>>,
+    ) -> Decoded {
+        Decoded {
+            pixels: Pixels {
+                width,
+                height,
+                layout,
+                data,
+            },
+            declared,
+            orientation,
+            icc,
+            color_converted: false,
+            cicp: None,
+        }
+    }
+}
+
 /// Decodes the first frame of `bytes`, at least `wanted` in size (stored orientation). JPEGs
 /// are shrunk while decoding (DCT scaling, [`visionprep_core::jpeg_dct_scale`]) when `wanted`
 /// allows. Damaged data is an error even where a decoder would carry on (libjpeg only warns

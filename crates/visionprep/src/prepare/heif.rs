@@ -6,7 +6,7 @@
 
 use super::PrepareError;
 use super::decode::Decoded;
-use super::pixels::{Layout, Pixels};
+use super::pixels::Layout;
 use crate::limits::Limits;
 use crate::probe::Probe;
 use libheif_rs::{
@@ -121,20 +121,16 @@ pub(crate) fn decode(
         )),
         _ => None,
     };
-    Ok(Decoded {
-        pixels: Pixels {
-            width: plane.width,
-            height: plane.height,
-            layout,
-            data,
-        },
+    // libheif applied irot and imir.
+    let mut decoded = Decoded::new(
+        (plane.width, plane.height, layout),
+        data,
         declared,
-        // libheif applied irot and imir.
-        orientation: Orientation::Normal,
+        Orientation::Normal,
         icc,
-        color_converted: false,
-        cicp,
-    })
+    );
+    decoded.cicp = cicp;
+    Ok(decoded)
 }
 
 /// libheif's version, as "major.minor.patch".

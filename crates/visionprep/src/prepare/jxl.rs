@@ -4,7 +4,7 @@
 
 use super::PrepareError;
 use super::decode::Decoded;
-use super::pixels::{Layout, Pixels};
+use super::pixels::Layout;
 use crate::limits::Limits;
 use jxl_oxide::{AllocTracker, EnumColourEncoding, JxlImage, JxlThreadPool, RenderingIntent};
 use visionprep_core::{Format, Orientation, Size};
@@ -110,18 +110,12 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PrepareEr
     } else {
         raw
     };
-    Ok(Decoded {
-        pixels: Pixels {
-            width: w,
-            height: h,
-            layout,
-            data,
-        },
+    // The stream is already upright.
+    Ok(Decoded::new(
+        (w, h, layout),
+        data,
         declared,
-        // The stream is already upright.
-        orientation: Orientation::Normal,
+        Orientation::Normal,
         icc,
-        color_converted: false,
-        cicp: None,
-    })
+    ))
 }

@@ -97,19 +97,13 @@ pub(crate) fn decode(
     if status != sys::VP8StatusCode::VP8_STATUS_OK {
         return Err(status_error(status));
     }
-    Ok(Decoded {
-        pixels: Pixels {
-            width: w,
-            height: h,
-            layout,
-            data,
-        },
+    Ok(Decoded::new(
+        (w, h, layout),
+        data,
         declared,
-        orientation: probe.orientation,
-        icc: super::decode::webp_icc(bytes, probe),
-        color_converted: false,
-        cicp: None,
-    })
+        probe.orientation,
+        super::decode::webp_icc(bytes, probe),
+    ))
 }
 
 /// Encodes RGB or RGBA pixels as a lossy WebP at `quality` (1-100; alpha kept, losslessly
