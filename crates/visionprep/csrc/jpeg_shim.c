@@ -23,7 +23,8 @@
 #define VP_OK 0
 #define VP_ERROR 1 /* libjpeg failed; the message says why */
 #define VP_LIMIT 2 /* a visionprep limit (scans) was exceeded */
-#define VP_NOMEM 3 /* the handle could not be allocated */
+#define VP_NOMEM 3 /* libjpeg ran out of its memory limit (or the handle could not be made) */
+#define VP_UNSUPPORTED 4 /* valid JPEG this build of libjpeg cannot decode */
 
 /* Progressive JPEGs may hold any number of scans, each a full pass over the coefficients: a
  * small file can make libjpeg work for minutes. Real encoders write at most a few dozen. */
@@ -38,6 +39,7 @@ struct vp_jpeg {
     int started;
     int corrupt_warnings;
     int scan_limit_hit;
+    int error_code;
     char message[JMSG_LENGTH_MAX];
     char first_warning[JMSG_LENGTH_MAX];
 };
@@ -45,7 +47,27 @@ struct vp_jpeg {
 static void vp_error_exit(j_common_ptr cinfo) {
     struct vp_jpeg *h = (struct vp_jpeg *)cinfo->client_data;
     (*cinfo->err->format_message)(cinfo, h->message);
+    h->error_code = cinfo->err->msg_code;
     longjmp(h->jump, 1);
+}
+
+/* What kind of failure the last error exit was, by libjpeg's message code. */
+static int vp_failure(const struct vp_jpeg *h) {
+    if (h->scan_limit_hit) {
+        return VP_LIMIT;
+    }
+    switch (h->error_code) {
+    case JERR_OUT_OF_MEMORY:
+    case JERR_NO_BACKING_STORE:
+        return VP_NOMEM;
+    case JERR_ARITH_NOTIMPL:
+    case JERR_BAD_PRECISION:
+    case JERR_CONVERSION_NOTIMPL:
+    case JERR_NOT_COMPILED:
+        return VP_UNSUPPORTED;
+    default:
+        return VP_ERROR;
+    }
 }
 
 static int vp_is_corrupt_warning(int code) {
@@ -141,7 +163,7 @@ int vp_jpeg_corrupt_warnings(const struct vp_jpeg *h) { return h->corrupt_warnin
 int vp_jpeg_header(struct vp_jpeg *h, const unsigned char *data, size_t len, long max_memory,
                    unsigned *width, unsigned *height, int *components, int *color_space) {
     if (setjmp(h->jump)) {
-        return h->scan_limit_hit ? VP_LIMIT : VP_ERROR;
+        return vp_failure(h);
     }
     h->cinfo.mem->max_memory_to_use = max_memory;
     jpeg_mem_src(&h->cinfo, data, (unsigned long)len);
@@ -157,7 +179,7 @@ int vp_jpeg_header(struct vp_jpeg *h, const unsigned char *data, size_t len, lon
 int vp_jpeg_start(struct vp_jpeg *h, unsigned scale_num, int out_components, unsigned *out_width,
                   unsigned *out_height) {
     if (setjmp(h->jump)) {
-        return h->scan_limit_hit ? VP_LIMIT : VP_ERROR;
+        return vp_failure(h);
     }
     switch (out_components) {
     case 1:
@@ -186,7 +208,7 @@ int vp_jpeg_start(struct vp_jpeg *h, unsigned scale_num, int out_components, uns
  * libjpeg fills them (grey) and counts a warning. */
 int vp_jpeg_read(struct vp_jpeg *h, unsigned char *out, size_t stride, unsigned rows) {
     if (setjmp(h->jump)) {
-        return h->scan_limit_hit ? VP_LIMIT : VP_ERROR;
+        return vp_failure(h);
     }
     if (!h->started || rows != h->cinfo.output_height ||
         stride < (size_t)h->cinfo.output_width * (size_t)h->cinfo.output_components) {

@@ -180,7 +180,8 @@ fn decode_jpeg_native(
         return Ok(None);
     };
     let scale = jpeg_dct_scale(probe.stored, wanted);
-    let icc = jpeg_icc(bytes);
+    // The probe saw the APP2 markers: most files have none, and are not walked again.
+    let icc = probe.metadata.icc.then(|| jpeg_icc(bytes)).flatten();
     if info.components == 4 {
         let Some(profile) = icc.as_deref().filter(|p| p.get(16..20) == Some(b"CMYK")) else {
             return Ok(None);

@@ -25,6 +25,8 @@ struct VpJpeg {
 
 const VP_OK: c_int = 0;
 const VP_LIMIT: c_int = 2;
+const VP_NOMEM: c_int = 3;
+const VP_UNSUPPORTED: c_int = 4;
 
 unsafe extern "C" {
     fn vp_jpeg_new() -> *mut VpJpeg;
@@ -84,29 +86,16 @@ impl Handle<'_> {
 
     fn fail(&self, code: c_int) -> PrepareError {
         let reason = self.text(vp_jpeg_message);
-        if code == VP_LIMIT {
-            return PrepareError::MemoryLimit {
-                format: Format::Jpeg,
-                reason,
-            };
-        }
-        match reason.as_str() {
-            r if r.contains("Backing store not supported") || r.contains("Insufficient memory") => {
-                PrepareError::MemoryLimit {
-                    format: Format::Jpeg,
-                    reason: "the decoder needs more memory than the limit".into(),
-                }
-            }
-            r if r.contains("Unsupported") || r.contains("not supported") => {
-                PrepareError::Unsupported {
-                    format: Format::Jpeg,
-                    reason,
-                }
-            }
-            _ => PrepareError::Corrupt {
-                format: Format::Jpeg,
-                reason,
+        let format = Format::Jpeg;
+        // The bridge classifies by libjpeg's message code, never by its text.
+        match code {
+            VP_LIMIT => PrepareError::MemoryLimit { format, reason },
+            VP_NOMEM => PrepareError::MemoryLimit {
+                format,
+                reason: format!("the decoder needs more memory than the limit ({reason})"),
             },
+            VP_UNSUPPORTED => PrepareError::Unsupported { format, reason },
+            _ => PrepareError::Corrupt { format, reason },
         }
     }
 }
