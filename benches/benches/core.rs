@@ -1,12 +1,13 @@
-//! The pure core per call: fit rule + tokens + cost (target: under 100 ns).
+//! The pure core per call: fit rule + tokens + cost (target: under 100 ns); budgets (under
+//! 200 ns an image; a folder budget over 1,000,000 sizes under 1 s) and tile plans.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use visionprep::core::{
-    CostOptions, Estimator, PriceTable, Size, TierLimits, TokenRule, fit_target,
-    normalize_model_name,
+    CostOptions, Estimator, MinScale, PriceTable, Size, SizeSet, TierLimits, TokenRule,
+    budget_target, fit_target, folder_budget, normalize_model_name, plan_tiles,
 };
 
 fn bench(c: &mut Criterion) {
@@ -50,6 +51,56 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("PriceTable::builtin (parse TOML)", |b| {
         b.iter(PriceTable::builtin)
+    });
+    // Budgets (target: under 200 ns per image) and tiles.
+    for (name, rule) in [
+        ("area750", TokenRule::Area750),
+        ("patch28", TokenRule::Patch28),
+    ] {
+        g.bench_function(format!("budget_target 4032x3024 at 800 ({name})"), |b| {
+            b.iter(|| {
+                budget_target(
+                    black_box(Size::new(4032, 3024)),
+                    TierLimits::STANDARD,
+                    rule,
+                    black_box(800),
+                )
+            })
+        });
+    }
+    g.bench_function("plan_tiles 1170x8000", |b| {
+        b.iter(|| {
+            plan_tiles(
+                black_box(Size::new(1170, 8000)),
+                TierLimits::STANDARD,
+                TokenRule::Area750,
+                MinScale::HALF,
+                64,
+            )
+        })
+    });
+    g.finish();
+    // A folder budget over a million probed sizes, all different-ish (target: under 1 s):
+    // building the set (sort, dedupe) and the search.
+    let mut seed = 0x2545_f491_u64;
+    let sizes: Vec<Size> = (0..1_000_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            Size::new(
+                200 + (seed % 7800) as u32,
+                200 + ((seed >> 20) % 7800) as u32,
+            )
+        })
+        .collect();
+    let mut g = c.benchmark_group("folder budget");
+    g.sample_size(10);
+    g.bench_function("1,000,000 sizes: SizeSet + folder_budget", |b| {
+        b.iter(|| {
+            let set = SizeSet::new(black_box(&sizes).iter().copied());
+            folder_budget(&set, TierLimits::STANDARD, TokenRule::Area750, 400_000_000)
+        })
     });
     g.finish();
 }

@@ -73,6 +73,47 @@ impl fmt::Display for Size {
     }
 }
 
+/// A rectangle of an image in pixels: `x`, `y` of its top-left corner, its width and height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Rect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+impl Rect {
+    /// The whole of an image of `size`.
+    pub const fn whole(size: Size) -> Rect {
+        Rect {
+            x: 0,
+            y: 0,
+            width: size.width,
+            height: size.height,
+        }
+    }
+
+    /// The rectangle's size.
+    pub const fn size(&self) -> Size {
+        Size::new(self.width, self.height)
+    }
+
+    /// One past the right edge.
+    pub const fn right(&self) -> u64 {
+        self.x as u64 + self.width as u64
+    }
+
+    /// One past the bottom edge.
+    pub const fn bottom(&self) -> u64 {
+        self.y as u64 + self.height as u64
+    }
+}
+
 /// A model family's resolution class, which decides the numbers of the fit rule.
 ///
 /// SPEC section 3: the guide's models and all others are `Standard`; Claude 4.7 and later are
@@ -291,7 +332,7 @@ const fn div_round_half_even(n: u64, d: u64) -> u64 {
 
 /// The short edge the rule pairs with a long edge of `long`, for an original of
 /// `orig_long` x `orig_short`: `max(round(long * orig_short / orig_long), 1)`.
-const fn short_for(long: u32, orig_long: u32, orig_short: u32) -> u32 {
+pub(crate) const fn short_for(long: u32, orig_long: u32, orig_short: u32) -> u32 {
     let s = div_round_half_even(long as u64 * orig_short as u64, orig_long as u64);
     // s <= long because orig_short <= orig_long, so it fits in u32.
     if s == 0 { 1 } else { s as u32 }
@@ -335,7 +376,7 @@ pub const fn fit_target(size: Size, limits: TierLimits) -> Size {
     oriented(lo, orig_long, orig_short, landscape)
 }
 
-const fn oriented(long: u32, orig_long: u32, orig_short: u32, landscape: bool) -> Size {
+pub(crate) const fn oriented(long: u32, orig_long: u32, orig_short: u32, landscape: bool) -> Size {
     let short = short_for(long, orig_long, orig_short);
     if landscape {
         Size::new(long, short)
@@ -344,43 +385,67 @@ const fn oriented(long: u32, orig_long: u32, orig_short: u32, landscape: bool) -
     }
 }
 
-/// Maps coordinates between an original image and the size the model saw.
+/// Maps coordinates between an original image and the image the model saw.
 ///
 /// The model answers (bounding boxes, clicks for computer use) in the frame of the image after
 /// the API's resize, without the padding. To act on the original, scale back with
 /// [`CoordMap::to_original`]. Coordinates are continuous: `(0, 0)` is the top-left corner and
 /// `(width, height)` the bottom-right corner of the frame, so pixel centres map to pixel centres.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// An image sent whole shows the whole original (`region`); a tile shows part of it
+/// ([`crate::Tile::coord_map`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CoordMap {
     /// The size of the original image (as displayed, after orientation).
     pub original: Size,
+    /// The part of the original the image shows: all of it, or a tile's rectangle.
+    pub region: Rect,
     /// The size the model saw.
     pub resized: Size,
 }
 
 impl CoordMap {
-    /// The map for an image of `original` size sent to a tier with `limits`.
+    /// The map for an image of `original` size sent whole to a tier with `limits`.
     pub const fn for_tier(original: Size, limits: TierLimits) -> Self {
         Self {
             original,
+            region: Rect::whole(original),
             resized: fit_target(original, limits),
         }
     }
 
-    /// A point in the model's frame, in the original's frame. Empty sizes map to `(0, 0)`.
+    /// The map for an image of `original` size sent whole at `resized` (a budget's size, say).
+    pub const fn whole(original: Size, resized: Size) -> Self {
+        Self {
+            original,
+            region: Rect::whole(original),
+            resized,
+        }
+    }
+
+    /// A point in the model's frame, in the original's frame. Empty sizes map to the region's
+    /// corner.
     pub fn to_original(&self, x: f64, y: f64) -> (f64, f64) {
         (
-            scale(x, self.resized.width, self.original.width),
-            scale(y, self.resized.height, self.original.height),
+            f64::from(self.region.x) + scale(x, self.resized.width, self.region.width),
+            f64::from(self.region.y) + scale(y, self.resized.height, self.region.height),
         )
     }
 
-    /// A point in the original's frame, in the model's frame. Empty sizes map to `(0, 0)`.
+    /// A point in the original's frame, in the model's frame (points outside the region map
+    /// outside the frame). Empty sizes map to `(0, 0)`.
     pub fn to_resized(&self, x: f64, y: f64) -> (f64, f64) {
         (
-            scale(x, self.original.width, self.resized.width),
-            scale(y, self.original.height, self.resized.height),
+            scale(
+                x - f64::from(self.region.x),
+                self.region.width,
+                self.resized.width,
+            ),
+            scale(
+                y - f64::from(self.region.y),
+                self.region.height,
+                self.resized.height,
+            ),
         )
     }
 }
@@ -518,10 +583,7 @@ mod tests {
         assert!((x - 960.0).abs() < 1e-9 && (y - 540.0).abs() < 1e-9);
         let (rx, ry) = map.to_resized(x, y);
         assert!((rx - 728.0).abs() < 1e-9 && (ry - 409.5).abs() < 1e-9);
-        let empty = CoordMap {
-            original: Size::new(0, 0),
-            resized: Size::new(0, 0),
-        };
+        let empty = CoordMap::whole(Size::new(0, 0), Size::new(0, 0));
         assert_eq!(empty.to_original(3.0, 4.0), (0.0, 0.0));
     }
 

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod body;
+mod budget;
 mod geometry;
 pub mod json;
 mod limits;
@@ -47,11 +48,15 @@ mod pricing;
 mod report;
 #[cfg(feature = "serde")]
 pub mod request;
+mod tiles;
 mod tokens;
 
+pub use budget::{
+    FolderBudget, SizeDistribution, SizeSet, budget_target, folder_budget, sensible_floor,
+};
 pub use geometry::{
-    CoordMap, JPEG_DCT_SCALES, PATCH_SIZE, Size, Tier, TierLimits, TierLimitsError, UnknownTier,
-    fit_target, fits, jpeg_dct_scale, patches,
+    CoordMap, JPEG_DCT_SCALES, PATCH_SIZE, Rect, Size, Tier, TierLimits, TierLimitsError,
+    UnknownTier, fit_target, fits, jpeg_dct_scale, patches,
 };
 pub use limits::{BatchLimits, Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
 pub use media::{Format, MediaType, SNIFF_LEN, sniff};
@@ -63,7 +68,11 @@ pub use pricing::{
     PriceTable, normalize_model_name,
 };
 pub use report::{
-    ErrorCode, Estimator, FileReport, ImageFacts, ModelEstimate, ModelMap, ModelTotals, PathText,
-    ProblemCode, ReportError, SMALL_EDGE, TierTable, Totals, size_problems,
+    Allowance, Amount, ErrorCode, Estimator, FileReport, ImageFacts, ModelBudget, ModelEstimate,
+    ModelMap, ModelTotals, PathText, ProblemCode, ReportError, SMALL_EDGE, Sized, TierTable,
+    TileEstimate, Totals, size_problems,
+};
+pub use tiles::{
+    MAX_TILES, MinScale, Tile, TileError, TileMode, TileOptions, TilePlan, plan_tiles,
 };
 pub use tokens::{AREA_PER_TOKEN, TokenRule, UnknownTokenRule};

@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 use visionprep_core::{
-    CostOptions, PriceTable, Size, TierLimits, TokenRule, Usd, fit_target, fits, patches,
+    CostOptions, MinScale, PriceTable, Size, TierLimits, TokenRule, Usd, budget_target, fit_target,
+    fits, patches, plan_tiles,
 };
 
 /// Sizes over the whole `u32` range, biased towards the interesting small and huge ones.
@@ -178,6 +179,136 @@ proptest! {
             prop_assert_eq!(visionprep_core::PathText::unescape(&t.text), Some(bytes));
         } else {
             prop_assert_eq!(t.text.as_bytes(), &bytes[..]);
+        }
+    }
+}
+
+/// The tier's token cap under `rule`: what the largest image that fits can cost.
+fn tier_cap(tier: TierLimits, rule: TokenRule) -> u64 {
+    match rule {
+        TokenRule::Patch28 => u64::from(tier.max_patches()),
+        TokenRule::Area750 => {
+            let edge = u64::from(tier.max_edge());
+            let area = (edge * edge).min(u64::from(tier.max_patches()) * 784);
+            area.div_ceil(750)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The budget size costs at most N, is maximal (one more pixel on the long edge breaks
+    /// the budget, the tier or the original), keeps the aspect within rounding and fits.
+    #[test]
+    fn budget_size_is_the_largest_within_budget(
+        size in any_size(),
+        tier in prop_oneof![Just(TierLimits::STANDARD), Just(TierLimits::HIGH_RESOLUTION)],
+        patch in any::<bool>(),
+        frac in 0.0f64..=1.0,
+    ) {
+        let rule = if patch { TokenRule::Patch28 } else { TokenRule::Area750 };
+        let n = ((tier_cap(tier, rule) as f64 * frac) as u64).max(1);
+        let b = budget_target(size, tier, rule, n);
+        let fit = fit_target(size, tier);
+        prop_assert!(rule.tokens(b, tier) <= n, "{size} at {n}: {b}");
+        prop_assert!(fits(b, tier));
+        prop_assert!(b.width >= 1 && b.height >= 1);
+        prop_assert!(b.width <= fit.width && b.height <= fit.height);
+        prop_assert_eq!(b, with_long(b.long_edge(), size), "aspect kept: {} -> {}", size, b);
+        if b != fit {
+            let next = with_long(b.long_edge() + 1, size);
+            prop_assert!(
+                rule.tokens(next, tier) > n || !fits(next, tier) || b.long_edge() >= size.long_edge(),
+                "{size} at {n}: {b}, yet {next} is within budget"
+            );
+        }
+    }
+}
+
+#[test]
+fn budget_of_every_cap_on_a_few_sizes() {
+    // Exhaustive over N for a few shapes: the size never shrinks as N grows.
+    for size in [
+        Size::new(4032, 3024),
+        Size::new(1170, 8000),
+        Size::new(640, 480),
+    ] {
+        for tier in [TierLimits::STANDARD, TierLimits::HIGH_RESOLUTION] {
+            for rule in [TokenRule::Area750, TokenRule::Patch28] {
+                let mut last = Size::new(0, 0);
+                for n in 1..=tier_cap(tier, rule) {
+                    let b = budget_target(size, tier, rule, n);
+                    assert!(b.long_edge() >= last.long_edge(), "{size} {rule} {n}");
+                    assert!(rule.tokens(b, tier) <= n);
+                    last = b;
+                }
+                assert_eq!(last, fit_target(size, tier));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Tiles cover the image exactly (every pixel in a tile, none outside), neighbours overlap
+    /// by at least the overlap asked, each fits the tier, none is shrunk more than the minimum
+    /// scale, and points map back to within 1 px.
+    #[test]
+    fn tiles_cover_fit_and_map_back(
+        w in 1u32..=8000,
+        h in 1u32..=8000,
+        tier in prop_oneof![Just(TierLimits::STANDARD), Just(TierLimits::HIGH_RESOLUTION)],
+        scale in 100u16..=1000,
+        overlap in prop_oneof![Just(0u32), 0u32..=200],
+    ) {
+        let size = Size::new(w, h);
+        let min_scale = MinScale::from_thousandths(scale).unwrap();
+        // Within 8000 px no grid needs more than 100 tiles (8000 / (1092 - 200) < 10).
+        let plan = plan_tiles(size, tier, TokenRule::Area750, min_scale, overlap);
+        prop_assert!(plan.is_ok(), "{size} refused at {min_scale}: {plan:?}");
+        let plan = plan.unwrap();
+        prop_assert_eq!(plan.tiles.len() as u32, plan.columns * plan.rows);
+        for t in &plan.tiles {
+            prop_assert!(fits(t.output, tier));
+            prop_assert_eq!(t.output, fit_target(t.region.size(), tier));
+            prop_assert!(t.region.right() <= u64::from(w) && t.region.bottom() <= u64::from(h));
+            if plan.is_tiled() {
+                prop_assert!(min_scale.allows_size(t.region.size(), t.output), "{t:?}");
+            }
+            let map = t.coord_map(size);
+            for (x, y) in [(0.0, 0.0), (f64::from(t.output.width), f64::from(t.output.height)),
+                           (f64::from(t.output.width) / 3.0, f64::from(t.output.height) / 2.0)] {
+                let (ox, oy) = map.to_original(x, y);
+                let ex = f64::from(t.region.x) + x * f64::from(t.region.width) / f64::from(t.output.width);
+                let ey = f64::from(t.region.y) + y * f64::from(t.region.height) / f64::from(t.output.height);
+                prop_assert!((ox - ex).abs() <= 1.0 && (oy - ey).abs() <= 1.0);
+                let (rx, ry) = map.to_resized(ox, oy);
+                prop_assert!((rx - x).abs() <= 1e-6 * (1.0 + x) && (ry - y).abs() <= 1e-6 * (1.0 + y));
+            }
+        }
+        // Columns and rows: each starts where the last one ended, less an overlap of at least
+        // `overlap`; the first starts at 0, the last ends at the edge.
+        for (n, starts, span, total) in [
+            (plan.columns, plan.tiles.iter().take(plan.columns as usize).map(|t| t.region.x).collect::<Vec<_>>(), plan.tiles[0].region.width, w),
+            (plan.rows, plan.tiles.iter().step_by(plan.columns as usize).map(|t| t.region.y).collect::<Vec<_>>(), plan.tiles[0].region.height, h),
+        ] {
+            prop_assert_eq!(starts.len() as u32, n);
+            prop_assert_eq!(starts[0], 0);
+            prop_assert_eq!(starts[starts.len() - 1] + span, total);
+            for pair in starts.windows(2) {
+                prop_assert!(pair[1] > pair[0], "tiles advance");
+                prop_assert!(pair[0] + span >= pair[1] + overlap, "overlap {} asked, {:?} span {}", overlap, pair, span);
+            }
+        }
+        // Exact cover, checked on a grid of sample points (every pixel of small images).
+        let step = (w.max(h) / 97).max(1);
+        for y in (0..h).step_by(step as usize).chain([h - 1]) {
+            for x in (0..w).step_by(step as usize).chain([w - 1]) {
+                prop_assert!(plan.tiles.iter().any(|t| x >= t.region.x && u64::from(x) < t.region.right()
+                    && y >= t.region.y && u64::from(y) < t.region.bottom()), "({x},{y}) uncovered");
+            }
         }
     }
 }

@@ -6,17 +6,21 @@ mod path;
 mod problems;
 mod rows;
 
-pub use estimate::{Estimator, ModelEstimate, SMALL_EDGE, TierTable};
+pub use estimate::{
+    Allowance, Estimator, ModelBudget, ModelEstimate, SMALL_EDGE, Sized, TierTable, TileEstimate,
+};
 pub use path::PathText;
 pub use problems::{ErrorCode, ImageFacts, ProblemCode, size_problems};
-pub use rows::{FileReport, ModelMap, ModelTotals, ReportError, Totals};
+pub use rows::{Amount, FileReport, ModelMap, ModelTotals, ReportError, Totals};
 
+use crate::budget::{FolderBudget, SizeDistribution, SizeSet, budget_target, folder_budget};
 use crate::geometry::{Size, Tier, TierLimits, fit_target};
 use crate::limits::{RequestLimits, base64_len};
 use crate::media::Format;
 use crate::money::Usd;
 use crate::orientation::Orientation;
 use crate::pricing::{CostOptions, ModelPrice, PriceError, PriceTable};
+use crate::tiles::{MinScale, TilePlan, plan_tiles};
 use crate::tokens::TokenRule;
 use std::fmt;
 

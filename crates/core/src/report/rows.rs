@@ -56,6 +56,16 @@ pub struct FileReport {
     pub error: Option<ReportError>,
 }
 
+impl FileReport {
+    /// The size as displayed of an image that was read (`None` for a file that failed).
+    pub fn size(&self) -> Option<Size> {
+        match (self.error.as_ref(), self.width, self.height) {
+            (None, Some(w), Some(h)) => Some(Size::new(w, h)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(feature = "serde")]
 fn is_false(b: &bool) -> bool {
     !*b
@@ -68,6 +78,28 @@ pub struct ModelTotals {
     pub tokens: u64,
     /// Cost over all images.
     pub usd: Usd,
+    /// Tokens and cost with every image at the per-image budget, when one is set.
+    pub budget: Option<Amount>,
+    /// Tokens and cost with images sent as tiles, when tiles are estimated.
+    pub tiles: Option<Amount>,
+}
+
+/// A number of tokens and their cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Amount {
+    /// Tokens.
+    pub tokens: u64,
+    /// Their cost.
+    pub usd: Usd,
+}
+
+impl Amount {
+    fn add(slot: &mut Option<Amount>, tokens: u64, usd: Usd) {
+        let a = slot.get_or_insert_with(Amount::default);
+        a.tokens = a.tokens.saturating_add(tokens);
+        a.usd += usd;
+    }
 }
 
 /// The totals of a report. Serialised with each model's `usd_per_1000_images` (the average
@@ -112,6 +144,12 @@ impl Totals {
         for ((_, total), (_, est)) in self.models.0.iter_mut().zip(&file.models.0) {
             total.tokens = total.tokens.saturating_add(est.tokens);
             total.usd += est.usd;
+            if let Some(b) = est.budget {
+                Amount::add(&mut total.budget, b.tokens, b.usd);
+            }
+            if let Some(t) = est.tiles {
+                Amount::add(&mut total.tiles, t.tokens, t.usd);
+            }
         }
     }
 
@@ -130,7 +168,24 @@ impl serde::Serialize for Totals {
             tokens: u64,
             usd: Usd,
             usd_per_1000_images: Usd,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            budget: Option<Part>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tiles: Option<Part>,
         }
+        #[derive(serde::Serialize)]
+        struct Part {
+            tokens: u64,
+            usd: Usd,
+            usd_per_1000_images: Usd,
+        }
+        let part = |a: Option<Amount>| {
+            a.map(|a| Part {
+                tokens: a.tokens,
+                usd: a.usd,
+                usd_per_1000_images: a.usd.times(1000).divided_by(self.images),
+            })
+        };
         let models = ModelMap(
             self.models
                 .0
@@ -143,6 +198,8 @@ impl serde::Serialize for Totals {
                             tokens: m.tokens,
                             usd: m.usd,
                             usd_per_1000_images,
+                            budget: part(m.budget),
+                            tiles: part(m.tiles),
                         },
                     )
                 })
