@@ -17,3 +17,4 @@ mod probe;
 mod regression;
 mod request;
 mod session;
+mod tiles;

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
+use visionprep_core::TileMode;
 
 /// The manifest's file name inside an output folder.
 pub const MANIFEST_NAME: &str = ".visionprep-manifest.json";
@@ -49,6 +50,16 @@ pub struct OutputKey {
     pub lenient: bool,
     /// The visionprep version that made the output: a new release may encode differently.
     pub version: String,
+    /// The per-image token budget, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_budget: Option<u64>,
+    /// Tiling: `never`, or the mode, minimum scale and overlap (`auto 0.5 40px`).
+    #[serde(default = "never")]
+    pub tiles: String,
+}
+
+fn never() -> String {
+    "never".to_owned()
 }
 
 impl OutputKey {
@@ -69,13 +80,26 @@ impl OutputKey {
             background: format!("#{r:02x}{g:02x}{b:02x}"),
             lenient: options.limits.lenient,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            token_budget: options.token_budget,
+            tiles: match options.tiles.mode {
+                TileMode::Never => never(),
+                mode => format!(
+                    "{mode} {} {}px",
+                    options.tiles.min_scale, options.tiles.overlap
+                ),
+            },
         }
     }
 
     /// The first option that differs from `earlier`, named as a reason (`stale: tier changed`).
     pub fn change_from(&self, earlier: &OutputKey) -> Option<&'static str> {
-        let checks: [(bool, &'static str); 8] = [
+        let checks: [(bool, &'static str); 10] = [
             (self.tier != earlier.tier, "stale: tier changed"),
+            (
+                self.token_budget != earlier.token_budget,
+                "stale: token budget changed",
+            ),
+            (self.tiles != earlier.tiles, "stale: tiling changed"),
             (
                 self.byte_limit != earlier.byte_limit,
                 "stale: byte limit changed",
@@ -119,6 +143,57 @@ pub struct Entry {
     pub input_mtime_ns: u128,
     /// The options it was prepared with.
     pub key: OutputKey,
+    /// The tiles the input was cut into, in order, when it was (`output` is then the name
+    /// they derive from, not a file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiles: Vec<TileFile>,
+}
+
+/// One tile's output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TileFile {
+    /// Its path below the output folder.
+    pub output: PathBuf,
+    /// Its size in bytes when it was written.
+    pub bytes: u64,
+}
+
+impl Entry {
+    /// The files the entry's outputs are: its tiles, or its one output.
+    pub fn files(&self) -> Vec<(&Path, u64)> {
+        if self.tiles.is_empty() {
+            vec![(self.output.as_path(), self.output_bytes)]
+        } else {
+            self.tiles
+                .iter()
+                .map(|t| (t.output.as_path(), t.bytes))
+                .collect()
+        }
+    }
+}
+
+/// The name of tile `index` (from 0) of `count` cut from the output named `base`:
+/// `page.png` -> `page.tile-02-of-06.png`.
+///
+/// ```
+/// use visionprep::folder::tile_name;
+/// use std::path::Path;
+/// assert_eq!(tile_name(Path::new("a/page.png"), 1, 6), Path::new("a/page.tile-02-of-06.png"));
+/// ```
+pub fn tile_name(base: &Path, index: u32, count: u32) -> PathBuf {
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    let name = match base.extension() {
+        Some(ext) => format!(
+            "{stem}.tile-{:02}-of-{count:02}.{}",
+            index + 1,
+            ext.to_string_lossy()
+        ),
+        None => format!("{stem}.tile-{:02}-of-{count:02}", index + 1),
+    };
+    base.with_file_name(name)
 }
 
 /// Why an input must be prepared again although an output for it may exist.
@@ -198,7 +273,9 @@ impl Manifest {
             .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
             .filter(|m| m.version == Self::VERSION)
             .unwrap_or_default();
-        manifest.entries.retain(|_, e| inside(&e.output));
+        manifest
+            .entries
+            .retain(|_, e| inside(&e.output) && e.tiles.iter().all(|t| inside(&t.output)));
         manifest
     }
 
@@ -216,11 +293,9 @@ impl Manifest {
             Freshness::InputChanged
         } else if let Some(reason) = key.change_from(&entry.key) {
             Freshness::OptionChanged(reason)
-        } else if std::fs::metadata(out_dir.join(&entry.output))
-            .map(|m| m.len())
-            .ok()
-            != Some(entry.output_bytes)
-        {
+        } else if entry.files().iter().any(|(file, bytes)| {
+            std::fs::metadata(out_dir.join(file)).map(|m| m.len()).ok() != Some(*bytes)
+        }) {
             Freshness::OutputChanged
         } else {
             Freshness::UpToDate
@@ -427,6 +502,7 @@ mod tests {
                 input_bytes,
                 input_mtime_ns,
                 key: key.clone(),
+                tiles: Vec::new(),
             },
         );
         m.save(&out).unwrap();

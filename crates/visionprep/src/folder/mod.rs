@@ -47,14 +47,15 @@ mod walk;
 
 pub use assess::{Assessor, Outcome, error_report};
 pub use manifest::{
-    Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, input_key, stamp,
+    Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, TileFile,
+    input_key, stamp, tile_name,
 };
 pub use output::{
     OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
 };
 pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
 pub use run::{
-    Orphan, PrepareRow, PrepareSummary, PrepareTotals, RunError, RunOptions, Step,
-    WINDOW_PER_THREAD, assess_folder, prepare_folder,
+    Orphan, PrepareRow, PrepareSummary, PrepareTotals, RunError, RunOptions, Step, TileRow,
+    WINDOW_PER_THREAD, assess_folder, budget_folder, prepare_folder,
 };
 pub use walk::{Item, path_text, walk};

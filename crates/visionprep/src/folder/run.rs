@@ -3,17 +3,21 @@
 //! caller, which renders them (the CLI as a table, JSON or CSV; a binding as objects).
 
 use super::assess::{Assessor, Outcome};
-use super::manifest::{Entry, Freshness, Manifest, Namer, OutputKey, stamp};
+use super::manifest::{Entry, Freshness, Manifest, Namer, OutputKey, TileFile, stamp, tile_name};
 use super::output::{
     OutputFolderError, is_disk_full, output_folder, remove_stale_temps, write_temp,
 };
 use super::parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
 use super::walk::{Item, path_text, walk};
 use crate::prepare::{PrepareOptions, Prepared, Preparer};
+use crate::report::FolderBudgetReport;
 use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
-use visionprep_core::{ErrorCode, FileReport, ModelStatus, ReportError, Totals, Usd};
+use visionprep_core::{
+    Allowance, ErrorCode, FileReport, ModelStatus, Rect, ReportError, SizeSet, Totals, Usd,
+    plan_tiles,
+};
 
 /// Files assessed per parallel batch by [`assess_folder`]: large enough to keep every core
 /// busy, small enough that memory stays flat whatever the folder size.
@@ -96,6 +100,29 @@ pub fn assess_folder<E: From<RunError>>(
     Ok((totals, skipped))
 }
 
+/// The folder budget of the images under `paths` ([`FolderBudgetReport`]): their headers
+/// probed as [`assess_folder`] does, only their sizes kept (8 bytes an image), the largest
+/// per-image cap within `allowance` found per model. Files that cannot be read are left out.
+pub fn budget_folder<E: From<RunError>>(
+    paths: &[PathBuf],
+    assessor: &Assessor,
+    run: &RunOptions,
+    allowance: Allowance,
+) -> Result<FolderBudgetReport, E> {
+    let mut sizes = Vec::new();
+    assess_folder::<E>(paths, assessor, run, |step| {
+        if let Step::Row(report) = step {
+            sizes.extend(report.size());
+        }
+        Ok(())
+    })?;
+    Ok(FolderBudgetReport::new(
+        &assessor.estimator,
+        &SizeSet::new(sizes),
+        allowance,
+    ))
+}
+
 /// One line of a prepare report: the cost fields of the input and what was written. Its JSON
 /// form is the `files` entries of `visionprep prepare --format json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -123,6 +150,43 @@ pub struct PrepareRow {
     pub output_usd: Option<Usd>,
     /// What was done (`resized`, `reencoded`, ...; `up-to-date`; `stale: tier changed`).
     pub actions: Vec<&'static str>,
+    /// The tiles written, in order, when the input was cut into tiles: `output_bytes`,
+    /// `output_tokens` and `output_usd` are then their sums, `output_width` and
+    /// `output_height` one tile's size, `output_path` the first tile's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiles: Vec<TileRow>,
+    /// Tokens of the input sent whole instead, when it was cut into tiles: the price of
+    /// legibility is `output_tokens` less this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whole_tokens: Option<u64>,
+    /// What `whole_tokens` cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whole_usd: Option<Usd>,
+}
+
+/// One tile of a [`PrepareRow`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct TileRow {
+    /// The tile's path (escaped when not UTF-8).
+    pub output_path: String,
+    /// Whether `output_path` is escaped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub output_path_escaped: bool,
+    /// Its size in bytes.
+    pub output_bytes: u64,
+    /// Its media type.
+    pub output_media_type: &'static str,
+    /// Its width.
+    pub output_width: u32,
+    /// Its height.
+    pub output_height: u32,
+    /// Its tokens.
+    pub output_tokens: u64,
+    /// What those cost.
+    pub output_usd: Usd,
+    /// The part of the input it shows.
+    pub region: Rect,
 }
 
 impl PrepareRow {
@@ -138,7 +202,41 @@ impl PrepareRow {
             output_tokens: None,
             output_usd: None,
             actions: Vec::new(),
+            tiles: Vec::new(),
+            whole_tokens: None,
+            whole_usd: None,
         }
+    }
+
+    fn tiled(input: FileReport, parts: &[(Prepared, PathBuf)], whole: (u64, Usd)) -> PrepareRow {
+        let tiles: Vec<TileRow> = parts
+            .iter()
+            .map(|(p, target)| {
+                let text = path_text(target);
+                TileRow {
+                    output_path: text.text,
+                    output_path_escaped: text.escaped,
+                    output_bytes: p.bytes.len() as u64,
+                    output_media_type: p.media_type.as_str(),
+                    output_width: p.output_size.width,
+                    output_height: p.output_size.height,
+                    output_tokens: p.tokens,
+                    output_usd: p.usd,
+                    region: p.tile.map_or(Rect::whole(p.input_size), |t| t.region),
+                }
+            })
+            .collect();
+        let Some((first, target)) = parts.first() else {
+            return PrepareRow::plain(input);
+        };
+        let mut row = PrepareRow::written(input, first, target);
+        row.output_bytes = Some(tiles.iter().map(|t| t.output_bytes).sum());
+        row.output_tokens = Some(tiles.iter().map(|t| t.output_tokens).sum());
+        row.output_usd = Some(tiles.iter().map(|t| t.output_usd).sum());
+        row.tiles = tiles;
+        row.whole_tokens = Some(whole.0);
+        row.whole_usd = Some(whole.1);
+        row
     }
 
     fn written(input: FileReport, p: &Prepared, target: &Path) -> PrepareRow {
@@ -233,8 +331,8 @@ impl<E> From<WorkerPanicked> for Stop<E> {
 enum Done {
     Written {
         report: FileReport,
-        prepared: Prepared,
-        temp: NamedTempFile,
+        /// One image, or the tiles of one, each in its temporary file.
+        parts: Vec<(Prepared, NamedTempFile)>,
         input: PathBuf,
         rel: PathBuf,
         reason: Option<&'static str>,
@@ -245,7 +343,10 @@ enum Done {
     UpToDate {
         report: FileReport,
         output: PathBuf,
+        /// The name the input holds (its tiles' names derive from it).
+        base: PathBuf,
         bytes: u64,
+        tiled: bool,
     },
     NotAnImage,
     Failed {
@@ -317,20 +418,23 @@ pub fn prepare_folder<E: From<RunError>>(
                 Done::UpToDate {
                     report,
                     output,
+                    base,
                     bytes,
+                    tiled,
                 } => {
                     totals.files += 1;
                     totals.up_to_date += 1;
                     totals.bytes_in += report.bytes;
                     totals.bytes_out += bytes;
                     if let Some((_, m)) = report.models.0.first() {
-                        // The output is at the size the estimate assumes: the same tokens.
-                        totals.tokens += m.tokens;
-                        totals.usd += m.usd;
+                        // The output is at the size the options give for this input.
+                        let (tokens, usd) = planned(options, &report, tiled);
+                        totals.tokens += tokens;
+                        totals.usd += usd;
                         totals.tokens_as_is += m.tokens;
                         totals.usd_as_is += m.usd;
                     }
-                    namer.keep(&output);
+                    namer.keep(&base);
                     let text = path_text(&out_dir.join(output));
                     PrepareRow {
                         output_path: Some(text.text),
@@ -342,58 +446,105 @@ pub fn prepare_folder<E: From<RunError>>(
                 }
                 Done::Written {
                     report,
-                    prepared,
-                    temp,
+                    parts,
                     input,
                     rel,
                     reason,
                     stamp: input_stamp,
                 } => {
-                    let name = namer.name(&input, &rel, prepared.media_type.extension());
-                    let target = out_dir.join(&name);
+                    let ext = parts
+                        .first()
+                        .map_or("png", |(p, _)| p.media_type.extension());
+                    let name = namer.name(&input, &rel, ext);
                     totals.files += 1;
                     totals.bytes_in += report.bytes;
-                    match temp.persist(&target) {
-                        Ok(_) => {
-                            // The output this input had under another name (another format)
-                            // is superseded: the namer reserved that name for this input.
-                            if let Some(old) = previous.entry(&input)
-                                && old.output != name
-                            {
-                                let _ = std::fs::remove_file(out_dir.join(&old.output));
+                    let count = parts.len() as u32;
+                    let tiled = parts.iter().any(|(p, _)| p.tile.is_some());
+                    let mut placed: Vec<(Prepared, PathBuf)> = Vec::new();
+                    let mut failure: Option<(String, bool)> = None;
+                    for (i, (prepared, temp)) in parts.into_iter().enumerate() {
+                        let rel_name = if tiled {
+                            tile_name(&name, i as u32, count)
+                        } else {
+                            name.clone()
+                        };
+                        let target = out_dir.join(&rel_name);
+                        match temp.persist(&target) {
+                            Ok(_) => placed.push((prepared, target)),
+                            Err(e) => {
+                                let message =
+                                    format!("cannot write {}: {}", target.display(), e.error);
+                                failure = Some((message, is_disk_full(&e.error)));
+                                break;
                             }
-                            if let Some((input_bytes, input_mtime_ns)) = input_stamp {
-                                manifest.record(
-                                    &input,
-                                    Entry {
-                                        output: name,
-                                        output_bytes: prepared.bytes.len() as u64,
-                                        input_bytes,
-                                        input_mtime_ns,
-                                        key: key.clone(),
-                                    },
-                                );
-                            }
-                            totals.prepared += 1;
-                            totals.bytes_out += prepared.bytes.len() as u64;
-                            totals.tokens += prepared.tokens;
-                            totals.usd += prepared.usd;
-                            if let Some((_, m)) = report.models.0.first() {
-                                totals.tokens_as_is += m.tokens;
-                                totals.usd_as_is += m.usd;
-                            }
-                            let mut row = PrepareRow::written(report, &prepared, &target);
-                            row.actions.extend(reason);
-                            row
                         }
-                        Err(e) => {
-                            totals.errors += 1;
-                            let message = format!("cannot write {}: {}", target.display(), e.error);
-                            if is_disk_full(&e.error) {
-                                disk_full = Some(message.clone());
-                            }
-                            PrepareRow::plain(with_error(report, ErrorCode::Io, message))
+                    }
+                    if let Some((message, full)) = failure {
+                        // A tiled input is all its tiles or nothing.
+                        for (_, target) in &placed {
+                            let _ = std::fs::remove_file(target);
                         }
+                        totals.errors += 1;
+                        if full {
+                            disk_full = Some(message.clone());
+                        }
+                        PrepareRow::plain(with_error(report, ErrorCode::Io, message))
+                    } else {
+                        // The outputs this input had under other names (another format, other
+                        // tiles) are superseded: the namer reserved that name for this input.
+                        if let Some(old) = previous.entry(&input) {
+                            for (file, _) in old.files() {
+                                if !placed.iter().any(|(_, t)| *t == out_dir.join(file)) {
+                                    let _ = std::fs::remove_file(out_dir.join(file));
+                                }
+                            }
+                        }
+                        let out_bytes: u64 = placed.iter().map(|(p, _)| p.bytes.len() as u64).sum();
+                        if let Some((input_bytes, input_mtime_ns)) = input_stamp {
+                            let tiles = if tiled {
+                                placed
+                                    .iter()
+                                    .map(|(p, t)| TileFile {
+                                        output: t.strip_prefix(&out_dir).unwrap_or(t).to_path_buf(),
+                                        bytes: p.bytes.len() as u64,
+                                    })
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
+                            manifest.record(
+                                &input,
+                                Entry {
+                                    output: name,
+                                    output_bytes: out_bytes,
+                                    input_bytes,
+                                    input_mtime_ns,
+                                    key: key.clone(),
+                                    tiles,
+                                },
+                            );
+                        }
+                        totals.prepared += 1;
+                        totals.bytes_out += out_bytes;
+                        for (p, _) in &placed {
+                            totals.tokens += p.tokens;
+                            totals.usd += p.usd;
+                        }
+                        if let Some((_, m)) = report.models.0.first() {
+                            totals.tokens_as_is += m.tokens;
+                            totals.usd_as_is += m.usd;
+                        }
+                        let mut row = if tiled {
+                            let whole = planned(options, &report, false);
+                            PrepareRow::tiled(report, &placed, whole)
+                        } else {
+                            match placed.first() {
+                                Some((p, target)) => PrepareRow::written(report, p, target),
+                                None => PrepareRow::plain(report),
+                            }
+                        };
+                        row.actions.extend(reason);
+                        row
                     }
                 }
             };
@@ -411,13 +562,19 @@ pub fn prepare_folder<E: From<RunError>>(
         Err(Stop::Panicked(p)) => return Err(RunError::from(p).into()),
     }
     summary.disk_full = disk_full;
-    let orphans: Vec<(String, PathBuf)> = manifest
+    let orphans: Vec<(String, Vec<PathBuf>)> = manifest
         .orphans()
-        .map(|(input, e)| (input.to_owned(), e.output.clone()))
+        .map(|(input, e)| {
+            let files = e.files().iter().map(|f| out_dir.join(f.0)).collect();
+            (input.to_owned(), files)
+        })
         .collect();
-    for (input, output) in orphans {
-        let output = out_dir.join(output);
-        let pruned = run.prune && (std::fs::remove_file(&output).is_ok() || !output.exists());
+    for (input, files) in orphans {
+        let pruned = run.prune
+            && files
+                .iter()
+                .all(|f| std::fs::remove_file(f).is_ok() || !f.exists());
+        let output = files.into_iter().next().unwrap_or_default();
         if pruned {
             manifest.forget(&input);
         } else {
@@ -457,45 +614,76 @@ fn prepare_one(
         Some((Freshness::UpToDate, Some(entry))) => {
             return Done::UpToDate {
                 report,
-                output: entry.output.clone(),
+                output: entry
+                    .files()
+                    .first()
+                    .map_or_else(|| entry.output.clone(), |f| f.0.to_path_buf()),
+                base: entry.output.clone(),
                 bytes: entry.output_bytes,
+                tiled: !entry.tiles.is_empty(),
             };
         }
         Some((Freshness::New, _)) | None => None,
         Some((f, _)) => Some(f.describe()),
     };
     let input_stamp = stamp(item.path());
-    let prepared = match preparer.prepare_file(item.path(), &probe, options) {
+    let prepared = match preparer.prepare_file_parts(item.path(), &probe, options) {
         Ok(p) => p,
         Err(e) => {
             let code = e.code();
             return failed(with_error(report, code, e.to_string()));
         }
     };
-    // The temporary file goes in the folder the output will be in; its name is decided when
-    // it is renamed into place, in input order.
-    let placeholder = out_dir
-        .join(&rel)
-        .with_extension(prepared.media_type.extension());
-    match write_temp(&placeholder, &prepared.bytes) {
-        Ok(temp) => Done::Written {
-            report,
-            prepared,
-            temp,
-            input: item.path().to_path_buf(),
-            rel,
-            reason,
-            stamp: input_stamp,
-        },
-        Err(e) => Done::Failed {
-            disk_full: is_disk_full(&e),
-            report: with_error(
-                report,
-                ErrorCode::Io,
-                format!("cannot write under {}: {e}", out_dir.display()),
-            ),
-        },
+    // Each temporary file goes in the folder its output will be in; the names are decided
+    // when they are renamed into place, in input order.
+    let mut parts: Vec<(Prepared, NamedTempFile)> = Vec::new();
+    for p in prepared {
+        let placeholder = out_dir.join(&rel).with_extension(p.media_type.extension());
+        match write_temp(&placeholder, &p.bytes) {
+            Ok(temp) => parts.push((p, temp)),
+            Err(e) => {
+                return Done::Failed {
+                    disk_full: is_disk_full(&e),
+                    report: with_error(
+                        report,
+                        ErrorCode::Io,
+                        format!("cannot write under {}: {e}", out_dir.display()),
+                    ),
+                };
+            }
+        }
     }
+    Done::Written {
+        report,
+        parts,
+        input: item.path().to_path_buf(),
+        rel,
+        reason,
+        stamp: input_stamp,
+    }
+}
+
+/// Tokens and cost of an input's output(s) under `options`, from its report's size alone:
+/// its tiles when it was `tiled`, else the one image ([`PrepareOptions::output_size`]).
+fn planned(options: &PrepareOptions, report: &FileReport, tiled: bool) -> (u64, Usd) {
+    let Some(displayed) = report.size() else {
+        return (0, Usd::ZERO);
+    };
+    let tier = options.target.tier();
+    let rule = options.token_rule;
+    let tokens = if tiled {
+        plan_tiles(
+            displayed,
+            tier,
+            rule,
+            options.tiles.min_scale,
+            options.tiles.overlap,
+        )
+        .map_or(0, |plan| plan.tokens(tier, rule))
+    } else {
+        rule.tokens(options.output_size(displayed), tier)
+    };
+    (tokens, options.target.token_price().times(tokens))
 }
 
 fn with_error(mut report: FileReport, code: ErrorCode, message: String) -> FileReport {

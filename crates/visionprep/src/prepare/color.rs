@@ -19,6 +19,22 @@ pub(crate) fn cmyk_to_srgb(cmyk: &[u8], profile: &[u8]) -> Option<Vec<u8>> {
     Some(rgb)
 }
 
+/// Converts decoded `pixels` to sRGB from what the file said of its colour: its ICC profile,
+/// else its CICP code points; `already` when the decoder converted them itself (CMYK).
+/// Whether the pixels are (now) converted.
+pub(crate) fn convert(
+    pixels: &mut Pixels,
+    icc: Option<&[u8]>,
+    cicp: Option<(u16, u16)>,
+    already: bool,
+) -> bool {
+    match (icc, cicp) {
+        (Some(icc), _) => to_srgb(pixels, icc),
+        (None, Some((primaries, transfer))) => cicp_to_srgb(pixels, primaries, transfer),
+        (None, None) => already,
+    }
+}
+
 /// Converts RGB(A) pixels described by the ICC `profile` to sRGB in place. Returns whether
 /// anything was converted: not for sRGB itself, grey pixels, non-RGB profiles (a CMYK
 /// profile describes data the decoder already turned into RGB), or a profile that cannot be

@@ -34,10 +34,12 @@ mod libjpeg;
 mod libwebp;
 mod pixels;
 mod resize;
+mod tiles;
 
 pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
 pub use resize::{Filter, UnknownFilter};
+pub use tiles::TilePart;
 
 use crate::limits::Limits;
 use crate::probe::{Probe, ProbeError, probe_bytes};
@@ -48,7 +50,7 @@ use std::fmt;
 use std::str::FromStr;
 use visionprep_core::{
     CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, Profile, RequestLimits,
-    Size, TierLimits, TokenRule, Usd, fit_target,
+    Size, TierLimits, TileOptions, TokenRule, Usd, budget_target, fit_target,
 };
 
 /// What format prepared images are written in.
@@ -155,6 +157,14 @@ pub struct PrepareOptions {
     pub background: [u8; 3],
     /// Decode limits. Default [`Limits::DEFAULT`].
     pub limits: Limits,
+    /// A per-image token budget: images are prepared at the largest size whose tokens under
+    /// `token_rule` are within it ([`budget_target`]) instead of the largest size the API
+    /// keeps. Default none. Tiles ([`Preparer::prepare_parts`]) are not held to it: they exist
+    /// to spend tokens on legibility.
+    pub token_budget: Option<u64>,
+    /// Tiling of images the API would shrink too much ([`Preparer::prepare_parts`]; the
+    /// one-image calls, [`prepare`] and [`Preparer::prepare`], never tile). Default: never.
+    pub tiles: TileOptions,
 }
 
 impl PrepareOptions {
@@ -176,6 +186,33 @@ impl PrepareOptions {
             output: OutputPolicy::default(),
             background: [255, 255, 255],
             limits: Limits::DEFAULT,
+            token_budget: None,
+            tiles: TileOptions::default(),
+        }
+    }
+
+    /// Refuses options that contradict each other: a token budget with tiling (tiles keep
+    /// resolution, a budget gives it up).
+    pub fn check(&self) -> Result<(), String> {
+        self.tiles.check_budget(self.token_budget)
+    }
+
+    /// The size an image displayed at `displayed` is prepared at when sent whole: the largest
+    /// size the API keeps ([`fit_target`]), or within the token budget ([`budget_target`]).
+    ///
+    /// ```
+    /// use visionprep::core::Size;
+    /// use visionprep::prepare::PrepareOptions;
+    /// let mut options = PrepareOptions::default();
+    /// assert_eq!(options.output_size(Size::new(4032, 3024)), Size::new(1270, 952));
+    /// options.token_budget = Some(800);
+    /// assert_eq!(options.output_size(Size::new(4032, 3024)), Size::new(894, 670));
+    /// ```
+    pub fn output_size(&self, displayed: Size) -> Size {
+        let tier = self.target.tier();
+        match self.token_budget {
+            Some(n) => budget_target(displayed, tier, self.token_rule, n),
+            None => fit_target(displayed, tier),
         }
     }
 }
@@ -227,6 +264,8 @@ pub struct Actions {
     pub metadata_stripped: bool,
     /// The JPEG quality the byte cap forced, when lower than asked.
     pub quality_lowered_to: Option<u8>,
+    /// One tile of an image cut into several ([`Prepared::tile`]).
+    pub tiled: bool,
 }
 
 impl Actions {
@@ -243,6 +282,7 @@ impl Actions {
             (self.flattened, "flattened"),
             (self.metadata_stripped, "metadata-stripped"),
             (self.quality_lowered_to.is_some(), "quality-lowered"),
+            (self.tiled, "tiled"),
         ];
         v.extend(flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
         v
@@ -272,6 +312,9 @@ pub struct Prepared {
     /// The input ended early and was read anyway ([`Limits::lenient`]): part of the image may
     /// be grey or black.
     pub truncated: bool,
+    /// Which tile of the input this is, when it was cut into tiles
+    /// ([`Preparer::prepare_parts`]).
+    pub tile: Option<TilePart>,
 }
 
 /// Why an image could not be prepared: the library's one [`Error`](crate::Error) (header,
@@ -316,15 +359,7 @@ impl Preparer {
         probe: &Probe,
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
-        if probe.bytes > options.limits.max_file_bytes {
-            return Err(PrepareError::MemoryLimit {
-                format: probe.format,
-                reason: format!(
-                    "the file is {} bytes, over the {}-byte limit for reading it whole",
-                    probe.bytes, options.limits.max_file_bytes
-                ),
-            });
-        }
+        check_file_size(probe, options)?;
         let bytes = std::fs::read(path.as_ref()).map_err(ProbeError::Io)?;
         self.prepare_probed(&bytes, probe, options)
     }
@@ -348,15 +383,10 @@ impl Preparer {
         probe: &Probe,
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
-        let fresh;
-        let probe = if probe.bytes == bytes.len() as u64 {
-            probe
-        } else {
-            fresh = probe_bytes(bytes, &options.limits)?;
-            &fresh
-        };
+        let mut fresh = None;
+        let probe = probe_of(bytes, probe, options, &mut fresh)?;
         let input_size = probe.displayed();
-        let target = fit_target(input_size, options.target.tier());
+        let target = options.output_size(input_size);
         if let Some(media_type) = ready_as_is(probe, target, bytes.len() as u64, options) {
             // Kept byte for byte only once it decoded completely and cleanly: a file whose
             // header is fine but whose data is damaged costs the user an API error (and, in a
@@ -413,17 +443,15 @@ impl Preparer {
                 options.filter,
             )?;
         }
-        actions.color_converted = decoded.color_converted;
-        if let Some(icc) = &decoded.icc {
-            actions.color_converted = color::to_srgb(&mut pixels, icc);
-        } else if let Some((primaries, transfer)) = decoded.cicp {
-            actions.color_converted = color::cicp_to_srgb(&mut pixels, primaries, transfer);
-        }
+        actions.color_converted = color::convert(
+            &mut pixels,
+            decoded.icc.as_deref(),
+            decoded.cicp,
+            decoded.color_converted,
+        );
         let pixels = pixels.oriented(decoded.orientation);
         let codec = choose_codec(probe, &pixels, options.output);
-        let (out, media_type) = encode_under_cap(&pixels, codec, options, &mut actions)?;
-        actions.converted = probe.format.media_type() != Some(media_type);
-        Ok(finish(out, media_type, probe, target, actions, options))
+        encode_finish(&pixels, codec, probe, target, actions, options)
     }
 }
 
@@ -447,6 +475,48 @@ pub fn prepare_path(
     Preparer::new().prepare_path(path, options)
 }
 
+/// `probe` when it describes `bytes` (same length), else a fresh probe of them kept in `slot`.
+fn probe_of<'a>(
+    bytes: &[u8],
+    probe: &'a Probe,
+    options: &PrepareOptions,
+    slot: &'a mut Option<Probe>,
+) -> Result<&'a Probe, PrepareError> {
+    if probe.bytes == bytes.len() as u64 {
+        return Ok(probe);
+    }
+    Ok(slot.insert(probe_bytes(bytes, &options.limits)?))
+}
+
+/// Encodes `pixels` (upright, at `target`) by `codec` under the byte cap and completes the
+/// result: the last step of every prepared image, whole or tile.
+fn encode_finish(
+    pixels: &Pixels,
+    codec: Codec,
+    probe: &Probe,
+    target: Size,
+    mut actions: Actions,
+    options: &PrepareOptions,
+) -> Result<Prepared, PrepareError> {
+    let (out, media_type) = encode_under_cap(pixels, codec, options, &mut actions)?;
+    actions.converted = probe.format.media_type() != Some(media_type);
+    Ok(finish(out, media_type, probe, target, actions, options))
+}
+
+/// Refuses a file over [`Limits::max_file_bytes`] before it is read whole.
+fn check_file_size(probe: &Probe, options: &PrepareOptions) -> Result<(), PrepareError> {
+    if probe.bytes > options.limits.max_file_bytes {
+        return Err(PrepareError::MemoryLimit {
+            format: probe.format,
+            reason: format!(
+                "the file is {} bytes, over the {}-byte limit for reading it whole",
+                probe.bytes, options.limits.max_file_bytes
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn finish(
     bytes: Vec<u8>,
     media_type: MediaType,
@@ -466,6 +536,7 @@ fn finish(
         usd: options.target.token_price().times(tokens),
         actions,
         truncated: probe.truncated,
+        tile: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Resizing with fast_image_resize (runtime SIMD dispatch inside it).
 
 use super::pixels::{Layout, Pixels};
-use fast_image_resize::images::Image;
+use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use std::fmt;
 use std::str::FromStr;
@@ -88,19 +88,35 @@ pub(crate) fn resize(
     height: u32,
     filter: Filter,
 ) -> Result<Pixels, super::PrepareError> {
+    let whole = (0.0, 0.0, f64::from(src.width), f64::from(src.height));
+    resize_region(resizer, &src, whole, width, height, filter)
+}
+
+/// Resizes the part `region` (x, y, width, height in `src`'s pixels, fractional) of `src` to
+/// `width` x `height` with `filter`, without copying `src`: a tile.
+pub(crate) fn resize_region(
+    resizer: &mut Resizer,
+    src: &Pixels,
+    region: (f64, f64, f64, f64),
+    width: u32,
+    height: u32,
+    filter: Filter,
+) -> Result<Pixels, super::PrepareError> {
     let fail = |e: &dyn std::fmt::Display| super::PrepareError::Encode(format!("resize: {e}"));
     let pt = pixel_type(src.layout);
-    let layout = src.layout;
-    let src_view = Image::from_vec_u8(src.width, src.height, src.data, pt).map_err(|e| fail(&e))?;
+    let src_view = ImageRef::new(src.width, src.height, &src.data, pt).map_err(|e| fail(&e))?;
     let mut dst = Image::new(width, height, pt);
-    let options = ResizeOptions::new().resize_alg(filter.algorithm());
+    let (x, y, w, h) = region;
+    let options = ResizeOptions::new()
+        .resize_alg(filter.algorithm())
+        .crop(x, y, w, h);
     resizer
         .resize(&src_view, &mut dst, &options)
         .map_err(|e| fail(&e))?;
     Ok(Pixels {
         width,
         height,
-        layout,
+        layout: src.layout,
         data: dst.into_vec(),
     })
 }

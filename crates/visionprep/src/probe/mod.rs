@@ -214,6 +214,9 @@ pub enum Error {
     /// Encoding failed, or no encoding fits the byte cap.
     #[error("cannot encode: {0}")]
     Encode(String),
+    /// The image cannot be cut into tiles as asked (too many would be needed).
+    #[error("cannot tile: {0}")]
+    Tiles(#[from] visionprep_core::TileError),
 }
 
 /// The error of the header probe: [`Error`].
@@ -240,7 +243,8 @@ impl Error {
             | Error::NotAFile(_)
             | Error::Empty
             | Error::NotAnImage(_)
-            | Error::Encode(_) => None,
+            | Error::Encode(_)
+            | Error::Tiles(_) => None,
         }
     }
 
@@ -256,6 +260,7 @@ impl Error {
             Error::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
             Error::MemoryLimit { .. } => ErrorCode::MemoryLimit,
             Error::Encode(_) => ErrorCode::EncodeFailed,
+            Error::Tiles(_) => ErrorCode::DimensionsTooLarge,
         }
     }
 }

@@ -6,7 +6,7 @@ mod cost;
 mod models;
 mod prepare;
 
-pub use cost::{CostReport, CostTotals, cost_report, model_status};
+pub use cost::{CostReport, CostTotals, FolderBudgetReport, cost_report, model_status};
 pub use models::{ListedModel, ModelListing};
 pub use prepare::PrepareReport;
 

@@ -116,7 +116,20 @@ impl<'w> PrepareReport<'w> {
                     r.output_usd.map(|u| money(u, 6)).unwrap_or_default(),
                 )?;
                 let dest = r.output_path.as_deref().unwrap_or("?");
-                writeln!(out, "  {} -> {}  [{}]", f.path, dest, r.actions.join(", "))?;
+                let tiles = match (r.tiles.len(), r.whole_tokens) {
+                    (0, _) => String::new(),
+                    (n, Some(whole)) => {
+                        format!(" and {} more tiles (sent whole: {whole} tokens)", n - 1)
+                    }
+                    (n, None) => format!(" and {} more tiles", n - 1),
+                };
+                writeln!(
+                    out,
+                    "  {} -> {}{tiles}  [{}]",
+                    f.path,
+                    dest,
+                    r.actions.join(", ")
+                )?;
             }
         }
         Ok(())

@@ -67,6 +67,18 @@ pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
 pub struct PackImage {
     source: ImageSource,
     size: Option<Size>,
+    part: Option<Part>,
+}
+
+/// Where a tile sits in the image it was cut from: its label says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Its place, from 0.
+    pub index: u32,
+    /// How many tiles the image was cut into.
+    pub count: u32,
+    /// What of the image it shows: `rows 1092-2184` (`, columns 0-1170`).
+    pub region: String,
 }
 
 impl PackImage {
@@ -78,7 +90,26 @@ impl PackImage {
                 data: base64_encode(&p.bytes),
             },
             size: Some(p.output_size),
+            part: p.tile.map(|t| Part {
+                index: t.index,
+                count: t.count,
+                region: t.region_text(),
+            }),
         }
+    }
+
+    /// The same image as tile `part` of a larger one: labelled `Image N, part 2 of 6: rows
+    /// 1092-2184` in a body, kept with its sibling tiles where the limits allow
+    /// ([`Packer::push_group`]).
+    #[must_use]
+    pub fn with_part(mut self, part: Part) -> PackImage {
+        self.part = Some(part);
+        self
+    }
+
+    /// The tile this image is, if it is one.
+    pub fn part(&self) -> Option<&Part> {
+        self.part.as_ref()
     }
 
     /// Bytes already base64-encoded, with their media type and size.
@@ -89,6 +120,7 @@ impl PackImage {
                 data: data.into(),
             },
             size: Some(size),
+            part: None,
         }
     }
 
@@ -97,6 +129,7 @@ impl PackImage {
         PackImage {
             source: ImageSource::Url { url: url.into() },
             size: None,
+            part: None,
         }
     }
 
@@ -107,6 +140,7 @@ impl PackImage {
                 file_id: file_id.into(),
             },
             size: None,
+            part: None,
         }
     }
 
@@ -133,6 +167,7 @@ impl PackImage {
         PackImage {
             source: source.clone(),
             size: source_size(source),
+            part: None,
         }
     }
 
@@ -218,17 +253,38 @@ fn json_len<T: serde::Serialize>(value: &T) -> usize {
     serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
-fn label(number: usize) -> ContentBlock {
-    ContentBlock::text(format!("Image {number}:"))
+/// The label of an image numbered `number`: `Image 3:`, or for a tile `Image 3, part 2 of 6:
+/// rows 1092-2184`.
+fn label(number: usize, part: Option<&Part>) -> ContentBlock {
+    ContentBlock::text(match part {
+        None => format!("Image {number}:"),
+        Some(p) => format!(
+            "Image {number}, part {} of {}: {}",
+            p.index + 1,
+            p.count,
+            p.region
+        ),
+    })
 }
 
-/// The content of a user turn: `images` (labelled `Image {first}:` on, when `labelled`), then
-/// the prompt.
+/// Whether `image`, coming after others in a body, starts a new image number (tiles after
+/// the first of their image keep its number).
+fn starts_image(image: &PackImage) -> bool {
+    image.part.as_ref().is_none_or(|p| p.index == 0)
+}
+
+/// The content of a user turn: `images` (labelled `Image {first}:` on, when `labelled` or
+/// when any is a tile), then the prompt. Tiles of one image share its number.
 fn user_turn(images: &[PackImage], first: usize, labelled: bool, prompt: &str) -> Message {
+    let labelled = labelled || images.iter().any(|i| i.part.is_some());
     let mut content = Vec::new();
+    let mut number = first.saturating_sub(1);
     for (i, image) in images.iter().enumerate() {
+        if i == 0 || starts_image(image) {
+            number += 1;
+        }
         if labelled {
-            content.push(label(first + i));
+            content.push(label(number, image.part.as_ref()));
         }
         content.push(image.block());
     }
@@ -455,5 +511,73 @@ mod tests {
         );
         let err = pack(&[image(9000, 4)], &options()).unwrap_err();
         assert!(err.to_string().contains("8000"), "{err}");
+    }
+
+    fn tile(index: u32, count: u32) -> PackImage {
+        image(800, 8).with_part(Part {
+            index,
+            count,
+            region: format!("rows {}-{}", index * 100, index * 100 + 120),
+        })
+    }
+
+    fn labels(body: &MessagesRequest) -> Vec<String> {
+        let json = serde_json::to_value(body).unwrap();
+        json["messages"][0]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn tiles_share_their_image_number_and_stay_together() {
+        // claude.ai takes 20 images a message: 18 photos, then a page of 4 tiles, which would
+        // not fit beside them but fits a body of its own.
+        let mut o = options();
+        o.limits = visionprep_core::Profile::ClaudeAi.limits();
+        let mut packer = Packer::new(&o).unwrap();
+        let mut bodies = Vec::new();
+        for _ in 0..18 {
+            bodies.extend(packer.push(image(800, 8)).unwrap());
+        }
+        bodies.extend(
+            packer
+                .push_group((0..4).map(|i| tile(i, 4)).collect())
+                .unwrap(),
+        );
+        bodies.extend(packer.push(image(800, 8)).unwrap());
+        bodies.extend(packer.finish());
+        let counts: Vec<usize> = bodies.iter().map(|b| b.images().count()).collect();
+        assert_eq!(counts, [18, 5]);
+        assert_eq!(
+            labels(&bodies[1]),
+            [
+                "Image 1, part 1 of 4: rows 0-120",
+                "Image 1, part 2 of 4: rows 100-220",
+                "Image 1, part 3 of 4: rows 200-320",
+                "Image 1, part 4 of 4: rows 300-420",
+                "Image 2:",
+                "Compare these images."
+            ]
+        );
+        // A page of more tiles than a body holds is split, its parts keeping their numbers; a
+        // body holding one tile alone still says which part it is.
+        let mut packer = Packer::new(&o).unwrap();
+        let mut bodies = packer
+            .push_group((0..21).map(|i| tile(i, 21)).collect())
+            .unwrap();
+        bodies.extend(packer.finish());
+        let counts: Vec<usize> = bodies.iter().map(|b| b.images().count()).collect();
+        assert_eq!(counts, [20, 1]);
+        assert_eq!(
+            labels(&bodies[1])[0],
+            "Image 1, part 21 of 21: rows 2000-2120"
+        );
+        // The packer's size arithmetic matches the bodies it writes.
+        for b in &bodies {
+            assert!((serde_json::to_vec(b).unwrap().len() as u64) <= o.limits.max_request_bytes);
+        }
     }
 }

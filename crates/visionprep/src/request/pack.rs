@@ -102,13 +102,11 @@ impl Held {
     }
 }
 
-/// The exact serialised length of a body: history, then a user turn of `n` new images.
+/// The exact serialised length of a body: history, then a user turn of new images.
 #[derive(Debug)]
 struct Sizer {
     skeleton: usize,
     held: usize,
-    /// `labels[n]`: the serialised length of the labels of the first `n` new images.
-    labels: Vec<usize>,
 }
 
 impl Sizer {
@@ -116,22 +114,58 @@ impl Sizer {
         Sizer {
             skeleton: json_len(&body(options, &[], held)),
             held,
-            labels: vec![0],
         }
     }
 
-    /// Length with `n` new images whose blocks total `image_bytes`; labels when the body holds
-    /// several images, a comma before each new block (the prompt block is in the skeleton).
-    fn len(&mut self, n: usize, image_bytes: usize) -> usize {
-        while self.labels.len() <= n {
-            let i = self.labels.len();
-            let total = self.labels[i - 1] + json_len(&label(self.held + i));
-            self.labels.push(total);
+    /// Length of a body whose new images are `open`: labels when it holds several images or a
+    /// tile, a comma before each new block (the prompt block is in the skeleton).
+    fn len(&self, open: &Open) -> usize {
+        let labelled = self.held + open.count >= 2 || open.tiles;
+        let labels = if labelled { open.label_bytes } else { 0 };
+        let blocks = if labelled { 2 * open.count } else { open.count };
+        self.skeleton + open.bytes + labels + blocks
+    }
+}
+
+/// The state of the open body: its new images' count, limits, block and label bytes.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    count: usize,
+    state: Held,
+    bytes: usize,
+    label_bytes: usize,
+    /// The number of the last image label.
+    number: usize,
+    tiles: bool,
+}
+
+impl Open {
+    fn empty(held: Held) -> Open {
+        Open {
+            count: 0,
+            state: held,
+            bytes: 0,
+            label_bytes: 0,
+            number: held.count,
+            tiles: false,
         }
-        let labelled = self.held + n >= 2;
-        let labels = if labelled { self.labels[n] } else { 0 };
-        let blocks = if labelled { 2 * n } else { n };
-        self.skeleton + image_bytes + labels + blocks
+    }
+
+    /// The state with `image` added (not yet checked against the limits).
+    fn with(&self, image: &PackImage) -> Open {
+        let number = if self.count == 0 || starts_image(image) {
+            self.number + 1
+        } else {
+            self.number
+        };
+        Open {
+            count: self.count + 1,
+            state: self.state.with(image),
+            bytes: self.bytes + image.block_len(),
+            label_bytes: self.label_bytes + json_len(&label(number, image.part.as_ref())),
+            number,
+            tiles: self.tiles || image.part.is_some(),
+        }
     }
 }
 
@@ -207,12 +241,9 @@ pub struct Packer<'o> {
     options: &'o PackOptions,
     held: Held,
     sizer: Sizer,
-    /// The open body's images, their state and block bytes.
+    /// The open body's images (`pack` does not fill it).
     images: Vec<PackImage>,
-    /// How many images the open body holds (`images` is not filled by [`pack`]).
-    open: usize,
-    state: Held,
-    bytes: usize,
+    open: Open,
     pushed: usize,
 }
 
@@ -243,9 +274,7 @@ impl<'o> Packer<'o> {
             held,
             sizer,
             images: Vec::new(),
-            open: 0,
-            state: held,
-            bytes: 0,
+            open: Open::empty(held),
             pushed: 0,
         })
     }
@@ -266,44 +295,98 @@ impl<'o> Packer<'o> {
         Ok(closed)
     }
 
-    /// Checks `image` and counts it in: `true` when it opens a new body (the open one is full).
-    fn place(&mut self, image: &PackImage) -> Result<bool, PackError> {
+    /// Adds the tiles of one image, kept in one body where the limits allow: when they do not
+    /// all fit in the open body but do in a new one, the open body is closed first. Returns
+    /// the bodies closed.
+    ///
+    /// # Errors
+    ///
+    /// [`PackError::ImageTooLarge`] for a tile that can go in no body even alone: then no
+    /// tile is kept and the packer is as it was.
+    pub fn push_group(
+        &mut self,
+        images: Vec<PackImage>,
+    ) -> Result<Vec<MessagesRequest>, PackError> {
+        for (i, image) in images.iter().enumerate() {
+            if let Some(reason) = self.refusal(image) {
+                return Err(PackError::ImageTooLarge {
+                    index: self.pushed + i,
+                    reason,
+                });
+            }
+        }
+        let mut closed = Vec::new();
+        if self.open.count > 0
+            && !self.all_fit(self.open, &images)
+            && self.all_fit(Open::empty(self.held), &images)
+        {
+            closed.push(body(self.options, &self.images, self.held.count));
+            self.images.clear();
+            self.open = Open::empty(self.held);
+        }
+        for image in images {
+            closed.extend(self.push(image)?);
+        }
+        Ok(closed)
+    }
+
+    /// Whether `images` all fit, in order, in a body in state `open`.
+    fn all_fit(&self, mut open: Open, images: &[PackImage]) -> bool {
+        for image in images {
+            match self.add(open, image) {
+                Some(next) => open = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// The state with `image` added, if the body stays within every limit.
+    fn add(&self, open: Open, image: &PackImage) -> Option<Open> {
         let limits = self.options.limits;
-        let index = self.pushed;
-        self.pushed += 1;
-        let len = image.block_len();
-        let reason = match image.base64_len() {
+        let next = open.with(image);
+        (next.state.breaks(&limits).is_none()
+            && self.sizer.len(&next) as u64 <= limits.max_request_bytes)
+            .then_some(next)
+    }
+
+    /// Why `image` can go in no body even alone, if it cannot.
+    fn refusal(&self, image: &PackImage) -> Option<String> {
+        let limits = self.options.limits;
+        let alone = Open::empty(self.held).with(image);
+        match image.base64_len() {
             Some(b64) if b64 as u64 > limits.max_image_base64_bytes => Some(format!(
                 "its base64 text is {b64} bytes, over the {}-byte limit",
                 limits.max_image_base64_bytes
             )),
-            _ => self.held.with(image).breaks(&limits).or_else(|| {
-                (self.sizer.len(1, len) as u64 > limits.max_request_bytes).then(|| {
+            _ => alone.state.breaks(&limits).or_else(|| {
+                (self.sizer.len(&alone) as u64 > limits.max_request_bytes).then(|| {
                     format!(
                         "with it a body is over {} bytes, even alone",
                         limits.max_request_bytes
                     )
                 })
             }),
-        };
-        if let Some(reason) = reason {
+        }
+    }
+
+    /// Checks `image` and counts it in: `true` when it opens a new body (the open one is full).
+    fn place(&mut self, image: &PackImage) -> Result<bool, PackError> {
+        let index = self.pushed;
+        self.pushed += 1;
+        if let Some(reason) = self.refusal(image) {
             return Err(PackError::ImageTooLarge { index, reason });
         }
-        let next = self.state.with(image);
-        let fits = self.open == 0
-            || (next.breaks(&limits).is_none()
-                && self.sizer.len(self.open + 1, self.bytes + len) as u64
-                    <= limits.max_request_bytes);
-        if fits {
-            self.state = next;
-            self.bytes += len;
-            self.open += 1;
+        let alone = Open::empty(self.held).with(image);
+        if self.open.count > 0
+            && let Some(next) = self.add(self.open, image)
+        {
+            self.open = next;
             return Ok(false);
         }
-        self.state = self.held.with(image);
-        self.bytes = len;
-        self.open = 1;
-        Ok(true)
+        let opens = self.open.count > 0;
+        self.open = alone;
+        Ok(opens)
     }
 
     /// Images waiting in the open body.
