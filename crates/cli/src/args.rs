@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use visionprep::core::{Profile, Tier, TokenRule, Usd};
+use visionprep::core::{MinScale, Profile, Tier, TileMode, TileOptions, TokenRule, Usd};
 use visionprep::prepare::{Filter, OutputPolicy};
 use visionprep::request::InputFormat;
 
@@ -341,7 +341,45 @@ pub(crate) struct PipelineArgs {
     #[arg(long, value_name = "COLOR", default_value = "white", value_parser = parse_color)]
     pub(crate) background: [u8; 3],
     #[command(flatten)]
+    pub(crate) sizing: SizingArgs,
+    #[command(flatten)]
     pub(crate) walk: WalkArgs,
+}
+
+/// How much resolution each image keeps: a token budget, or tiles. Shared by `plan`, `cost`,
+/// `prepare`, `request` and `batch`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct SizingArgs {
+    /// Spend at most N tokens per image: each is sized to the largest size with its aspect
+    /// ratio whose tokens (under --token-rule) are within N, instead of the largest size the
+    /// API keeps. Reports show the tokens at the budget beside those as sent. Not with --tiles.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) token_budget: Option<u64>,
+    /// Cut an image the API would shrink by more than --min-scale into tiles instead, each
+    /// shrunk no more than that: auto (only drawn content: screenshots, scanned pages, charts;
+    /// photographs go whole), always, or never. `cost` reads headers only, so it estimates
+    /// tiles for `always` alone.
+    #[arg(long, value_name = "MODE", default_value = "never", value_parser = parse_tiles)]
+    pub(crate) tiles: TileMode,
+    /// The least scale a tile may be shown at (0.5: shrunk to half at most; 1: full
+    /// resolution).
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = parse_min_scale)]
+    pub(crate) min_scale: MinScale,
+    /// The least overlap between neighbouring tiles, in pixels of the original, so that a
+    /// line of text cut by one border is whole in the next tile.
+    #[arg(long, value_name = "PX", default_value_t = TileOptions::DEFAULT_OVERLAP)]
+    pub(crate) tile_overlap: u32,
+}
+
+impl SizingArgs {
+    /// The tiling asked for.
+    pub(crate) fn tile_options(&self) -> TileOptions {
+        TileOptions {
+            mode: self.tiles,
+            min_scale: self.min_scale,
+            overlap: self.tile_overlap,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -442,6 +480,9 @@ pub(crate) struct EstimateArgs {
     pub(crate) prompt_tokens: Option<u64>,
 
     #[command(flatten)]
+    pub(crate) sizing: SizingArgs,
+
+    #[command(flatten)]
     pub(crate) choice: ChoiceArgs,
 }
 
@@ -506,6 +547,14 @@ pub(crate) struct CostArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: OutputFormat,
+    /// Find the largest per-image token budget at which the whole set costs at most this many
+    /// US dollars on each model (with --batch, --cache, ... applied), and print it with the
+    /// sizes it gives; `prepare --token-budget` with that number spends exactly that total.
+    #[arg(long, value_name = "USD", value_parser = parse_budget_usd, conflicts_with_all = ["total_token_budget", "token_budget"])]
+    pub(crate) budget_usd: Option<Usd>,
+    /// As --budget-usd, for a total number of image tokens.
+    #[arg(long, value_name = "N", conflicts_with = "token_budget")]
+    pub(crate) total_token_budget: Option<u64>,
     #[command(flatten)]
     pub(crate) walk: WalkArgs,
 }
@@ -527,6 +576,20 @@ pub(crate) struct WalkArgs {
     /// missing part grey or black).
     #[arg(long)]
     pub(crate) lenient: bool,
+}
+
+fn parse_tiles(s: &str) -> Result<TileMode, String> {
+    s.parse()
+}
+
+fn parse_min_scale(s: &str) -> Result<MinScale, String> {
+    s.parse()
+}
+
+fn parse_budget_usd(s: &str) -> Result<Usd, String> {
+    s.trim_start_matches('$')
+        .parse::<Usd>()
+        .map_err(|e| e.to_string())
 }
 
 fn parse_rule(s: &str) -> Result<TokenRule, String> {

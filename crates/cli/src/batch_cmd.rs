@@ -13,6 +13,12 @@ use visionprep::request::batches::{BatchOptions, CustomIds, MAP_NAME, batch_fold
 /// Writes the batch files; returns how many images failed.
 pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
+    if p.sizing.tiles != visionprep::core::TileMode::Never {
+        anyhow::bail!(
+            "batch sends each image whole (a request holds --per-request images): --tiles is for \
+             prepare and request; --token-budget works here"
+        );
+    }
     let (options, assessor, table, model) = pipeline(p)?;
     let mut batch = BatchOptions::new(&table, &model, &args.text.prompt, &options);
     batch.pack.max_tokens = args.text.max_tokens;

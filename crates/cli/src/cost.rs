@@ -1,15 +1,16 @@
 //! `visionprep cost`: probe every file in parallel and report in input order.
 
-use crate::args::{CacheArg, ChoiceArgs, CostArgs, EstimateArgs};
+use crate::args::{CacheArg, ChoiceArgs, CostArgs, EstimateArgs, OutputFormat};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use visionprep::Limits;
 use visionprep::core::{
-    CacheUse, CostOptions, Estimator, ModelChoice, ModelPrice, PriceError, PriceTable, Totals,
+    Allowance, CacheUse, CostOptions, Estimator, ModelChoice, ModelPrice, PriceError, PriceTable,
+    Size, SizeSet, TileMode, Totals,
 };
 use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
-use visionprep::report::cost_report;
+use visionprep::report::{FolderBudgetReport, cost_report};
 
 /// The price table: built-in, extended by `--prices`.
 pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
@@ -80,13 +81,27 @@ pub(crate) fn estimator(
         prompt_tokens: args.prompt_tokens,
     };
     let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
-    Ok(Estimator::with_options(
-        table,
-        &ids,
-        args.token_rule,
-        Default::default(),
-        &options,
-    )?)
+    let tiles = args.sizing.tile_options();
+    tiles
+        .check_budget(args.sizing.token_budget)
+        .map_err(anyhow::Error::msg)?;
+    let estimated_tiles = match tiles.mode {
+        TileMode::Always => Some((tiles.min_scale, tiles.overlap)),
+        TileMode::Auto => {
+            eprintln!(
+                "visionprep: note: --tiles auto tiles drawn images only, which takes their \
+                 pixels: estimates from headers show no tiles (`prepare --tiles auto` reports \
+                 them; --tiles always estimates tiles for every image)"
+            );
+            None
+        }
+        TileMode::Never => None,
+    };
+    Ok(
+        Estimator::with_options(table, &ids, args.token_rule, Default::default(), &options)?
+            .with_budget(args.sizing.token_budget)
+            .with_tiles(estimated_tiles),
+    )
 }
 
 /// Runs the report; returns the totals, whose error count decides the exit status.
@@ -104,14 +119,34 @@ pub(crate) fn run(args: &CostArgs, out: &mut dyn std::io::Write) -> Result<Total
     };
     let progress = progress_bar(args.walk.no_progress);
     let mut renderer = cost_report(args.format.into(), out, &table, &assessor.estimator)?;
+    let allowance = match (args.budget_usd, args.total_token_budget) {
+        (Some(usd), _) => Some(Allowance::Usd(usd)),
+        (None, Some(tokens)) => Some(Allowance::Tokens(tokens)),
+        (None, None) => None,
+    };
+    // The sizes (as displayed) of the images read, for a folder budget: 8 bytes an image.
+    let mut sizes: Vec<Size> = Vec::new();
     let (totals, skipped) = assess_folder::<anyhow::Error>(&args.paths, &assessor, &run, |step| {
         progress.inc(1);
         match step {
-            Step::Row(report) => Ok(renderer.file(report)?),
+            Step::Row(report) => {
+                if allowance.is_some() {
+                    sizes.extend(report.size());
+                }
+                Ok(renderer.file(report)?)
+            }
             Step::Skipped => Ok(()),
         }
     })?;
     progress.finish_and_clear();
+    if let Some(allowance) = allowance {
+        let budget = FolderBudgetReport::new(&assessor.estimator, &SizeSet::new(sizes), allowance);
+        if args.format == OutputFormat::Csv {
+            // CSV holds rows only: the answer goes to stderr.
+            budget.write_text(&mut std::io::stderr().lock())?;
+        }
+        renderer.budget(budget);
+    }
     renderer.finish(&totals, skipped)?;
     Ok(totals)
 }

@@ -55,6 +55,42 @@ pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
             money(e.usd, 6),
             money(e.usd.times(1000), 2)
         )?;
+        if let (Some(b), Some(n)) = (&e.budget, est.budget) {
+            writeln!(
+                out,
+                "  {:<28} at the {} token budget: {}x{}, {} tokens  {}  ({} per 1,000)",
+                "",
+                group(n),
+                b.width,
+                b.height,
+                group(b.tokens),
+                money(b.usd, 6),
+                money(b.usd.times(1000), 2)
+            )?;
+        }
+        if let Some(t) = &e.tiles {
+            if t.count > 1 {
+                writeln!(
+                    out,
+                    "  {:<28} as {} tiles ({} x {}) of {}x{}: {} tokens  {}  (one image: {} tokens)",
+                    "",
+                    t.count,
+                    t.columns,
+                    t.rows,
+                    t.tile_width,
+                    t.tile_height,
+                    group(t.tokens),
+                    money(t.usd, 6),
+                    group(e.tokens)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  {:<28} no tiles: the API shrinks it by no more than the minimum scale",
+                    ""
+                )?;
+            }
+        }
     }
     for p in &report.problems {
         writeln!(out, "  warning: {}", p.description())?;

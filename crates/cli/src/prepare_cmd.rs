@@ -23,6 +23,9 @@ pub(crate) fn pipeline(
     options.output = p.output_format;
     options.background = p.background;
     options.limits = options.limits.with_lenient(p.walk.lenient);
+    options.tiles = p.sizing.tile_options();
+    options.token_budget = p.sizing.token_budget;
+    options.check().map_err(anyhow::Error::msg)?;
     let assessor = Assessor::for_prepare(&table, &options)?;
     let model = model.clone();
     Ok((options, assessor, table, model))

@@ -74,7 +74,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         };
         Some(
             preparer
-                .prepare_file(item.path(), &probe, &options)
+                .prepare_file_parts(item.path(), &probe, &options)
                 .map_err(|e| format!("{}: {e}", item.path().display())),
         )
     };
@@ -88,14 +88,14 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
             progress.inc(1);
             match done {
                 None => {}
-                Some(Ok(prepared)) => {
-                    let image = PackImage::from_prepared(&prepared);
-                    let name = item.path().display().to_string();
+                Some(Ok(parts)) => {
+                    let images = parts.iter().map(PackImage::from_prepared).collect();
+                    let tokens = parts.iter().map(|p| Some((p.tokens, p.usd)));
                     bodies.add(
                         &mut packer,
-                        image,
-                        Some((prepared.tokens, prepared.usd)),
-                        &name,
+                        images,
+                        tokens,
+                        &item.path().display().to_string(),
                     )?;
                 }
                 Some(Err(message)) => {
@@ -108,10 +108,10 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     )?;
     progress.finish_and_clear();
     for url in &args.url {
-        bodies.add(&mut packer, PackImage::url(url), None, url)?;
+        bodies.add(&mut packer, vec![PackImage::url(url)], [None], url)?;
     }
     for id in &args.file_id {
-        bodies.add(&mut packer, PackImage::file(id), None, id)?;
+        bodies.add(&mut packer, vec![PackImage::file(id)], [None], id)?;
     }
     if let Some(last) = packer.finish() {
         bodies.write(&last)?;
@@ -135,21 +135,22 @@ struct Bodies<'a> {
 }
 
 impl Bodies<'_> {
-    /// Packs one image, writing the body it closes; an image that fits no body is named and
-    /// counted as failed.
+    /// Packs one image, or the tiles of one (together where the limits allow), writing the
+    /// bodies they close; an image that fits no body is named and counted as failed.
     fn add(
         &mut self,
         packer: &mut Packer<'_>,
-        image: PackImage,
-        tokens: Option<(u64, Usd)>,
+        images: Vec<PackImage>,
+        tokens: impl IntoIterator<Item = Option<(u64, Usd)>>,
         name: &str,
     ) -> Result<()> {
-        match packer.push(image) {
+        match packer.push_group(images) {
             Ok(closed) => {
-                if let Some(body) = closed {
+                // Bodies close in order, each taking its images' entries from the front.
+                self.waiting.extend(tokens);
+                for body in closed {
                     self.write(&body)?;
                 }
-                self.waiting.push_back(tokens);
             }
             Err(PackError::ImageTooLarge { reason, .. }) => {
                 self.failed += 1;

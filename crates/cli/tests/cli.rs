@@ -1680,3 +1680,257 @@ fn batch_writes_files_a_rerun_reuses_and_results_join() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn plan_with_a_token_budget_and_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(
+        &["plan", "4032", "3024", "--token-budget", "800", "--json"],
+        dir.path(),
+        0,
+    );
+    let b = &v["models"]["claude-sonnet-4-6"]["budget"];
+    assert_eq!(
+        (
+            b["width"].as_u64(),
+            b["height"].as_u64(),
+            b["tokens"].as_u64()
+        ),
+        (Some(894), Some(670), Some(799))
+    );
+    assert_eq!(v["models"]["claude-sonnet-4-6"]["tokens"], 1613);
+    let text = succeeds(
+        &["plan", "4032", "3024", "--token-budget", "800"],
+        dir.path(),
+    );
+    assert!(
+        text.contains("at the 800 token budget: 894x670, 799 tokens"),
+        "{text}"
+    );
+    let v = json(
+        &["plan", "1170", "8000", "--tiles", "always", "--json"],
+        dir.path(),
+        0,
+    );
+    let t = &v["models"]["claude-sonnet-4-6"]["tiles"];
+    assert_eq!(
+        (t["columns"].as_u64(), t["rows"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert!(t["tokens"].as_u64() > v["models"]["claude-sonnet-4-6"]["tokens"].as_u64());
+    // A budget and tiles contradict each other; a budget of 0 is no budget.
+    for args in [
+        &["plan", "10", "10", "--token-budget", "5", "--tiles", "auto"][..],
+        &["plan", "10", "10", "--token-budget", "0"],
+        &["plan", "10", "10", "--min-scale", "1.5"],
+        &[
+            "cost",
+            ".",
+            "--budget-usd",
+            "1",
+            "--total-token-budget",
+            "5",
+        ],
+        &["batch", ".", "--prompt", "x", "-o", "b", "--tiles", "auto"],
+    ] {
+        let out = visionprep(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+/// 500 images of mixed sizes: `cost --budget-usd` finds the largest cap within the budget
+/// (one more token per image is over it), and `prepare --token-budget` at that cap spends
+/// exactly the predicted total.
+#[test]
+fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
+    use visionprep::core::{Size, SizeSet, TierLimits, TokenRule};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = |n: u32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed % n
+    };
+    let mut sizes = Vec::new();
+    for i in 0..500 {
+        let (w, h) = match i % 10 {
+            0 => (60 + next(200), 40 + next(200)),
+            1 => (150 + next(200), 700 + next(300)),
+            _ => (100 + next(800), 100 + next(800)),
+        };
+        let img = image::GrayImage::from_pixel(w, h, image::Luma([(i % 250) as u8]));
+        img.save(input.join(format!("{i:03}.png"))).unwrap();
+        sizes.push(Size::new(w, h));
+    }
+    let set = SizeSet::new(sizes);
+    let (tier, rule) = (TierLimits::STANDARD, TokenRule::Area750);
+    let uncapped = set.tokens_at(None, tier, rule);
+    // $3 per million tokens: 40% of the uncapped total.
+    let usd = format!("{:.6}", uncapped as f64 * 0.4 * 3e-6);
+    let v = json(
+        &["cost", "in", "--budget-usd", &usd, "--format", "json"],
+        dir.path(),
+        0,
+    );
+    let b = &v["budget"]["models"]["claude-sonnet-4-6"];
+    let cap = b["cap"].as_u64().unwrap();
+    let allowed = b["allowed_tokens"].as_u64().unwrap();
+    let predicted = b["tokens"].as_u64().unwrap();
+    assert_eq!(b["uncapped_tokens"].as_u64(), Some(uncapped));
+    assert_eq!(set.tokens_at(Some(cap), tier, rule), predicted);
+    assert!(predicted <= allowed);
+    assert!(
+        set.tokens_at(Some(cap + 1), tier, rule) > allowed,
+        "cap + 1 is over"
+    );
+    assert!(b["met"].as_bool().unwrap());
+    let text = succeeds(&["cost", "in", "--budget-usd", &usd], dir.path());
+    assert!(text.contains(&format!("--token-budget {cap} ->")), "{text}");
+    let v = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "--token-budget",
+            &cap.to_string(),
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+        dir.path(),
+        0,
+    );
+    assert_eq!(v["totals"]["prepared"], 500);
+    assert_eq!(
+        v["totals"]["tokens"].as_u64(),
+        Some(predicted),
+        "to the token"
+    );
+    assert_eq!(v["totals"]["tokens_as_is"].as_u64(), Some(uncapped));
+    for row in v["files"].as_array().unwrap() {
+        assert!(row["output_tokens"].as_u64().unwrap() <= cap);
+    }
+    // A rerun keeps every output, and the totals still agree.
+    let v = json(
+        &[
+            "prepare",
+            "in",
+            "-o",
+            "out",
+            "--token-budget",
+            &cap.to_string(),
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        0,
+    );
+    assert_eq!(v["totals"]["up_to_date"], 500);
+    assert_eq!(v["totals"]["tokens"].as_u64(), Some(predicted));
+    // A budget too small for 200 px images says so; one no cap can meet says so too.
+    let v = json(
+        &[
+            "cost",
+            "in",
+            "--total-token-budget",
+            "20000",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+        0,
+    );
+    assert_eq!(
+        v["budget"]["models"]["claude-sonnet-4-6"]["sensible"],
+        false
+    );
+    let text = succeeds(&["cost", "in", "--total-token-budget", "499"], dir.path());
+    assert!(text.contains("cannot be met"), "{text}");
+}
+
+#[test]
+fn tiles_are_written_named_labelled_and_superseded() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/images");
+    let scan = examples.join("scan-a4-2480x3508.webp");
+    let photo = examples.join("camera-4032x3024.jpg");
+    let (scan, photo) = (scan.to_str().unwrap(), photo.to_str().unwrap());
+    let args = [
+        "prepare", scan, photo, "-o", "out", "--tiles", "auto", "--format", "json",
+    ];
+    let v = json(&args, dir.path(), 0);
+    let rows = v["files"].as_array().unwrap();
+    let tiles = rows[0]["tiles"].as_array().unwrap();
+    let n = tiles.len();
+    assert!(n >= 2, "the scan is tiled");
+    assert!(rows[1].get("tiles").is_none(), "the photograph is not");
+    let mut bottom = 0;
+    for (i, t) in tiles.iter().enumerate() {
+        let name = format!("scan-a4-2480x3508.tile-{:02}-of-{n:02}.png", i + 1);
+        assert!(t["output_path"].as_str().unwrap().ends_with(&name));
+        assert!(dir.path().join("out").join(&name).exists());
+        let y = t["region"]["y"].as_u64().unwrap();
+        assert!(y < bottom + 1 || i == 0, "tiles overlap or touch");
+        bottom = y + t["region"]["height"].as_u64().unwrap();
+    }
+    assert_eq!(bottom, 3508);
+    let sum: u64 = tiles
+        .iter()
+        .map(|t| t["output_tokens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows[0]["output_tokens"].as_u64(), Some(sum));
+    assert!(rows[0]["whole_tokens"].as_u64().unwrap() < sum);
+    // A rerun keeps them; without tiles the image is one output again and the tiles go.
+    let v = json(&args, dir.path(), 0);
+    assert_eq!(v["totals"]["up_to_date"], 2);
+    assert_eq!(
+        v["totals"]["tokens"].as_u64(),
+        Some(sum + rows[1]["output_tokens"].as_u64().unwrap())
+    );
+    let v = json(
+        &["prepare", scan, "-o", "out", "--format", "json"],
+        dir.path(),
+        0,
+    );
+    assert_eq!(
+        v["files"][0]["actions"].as_array().unwrap().last().unwrap(),
+        "stale: tiling changed"
+    );
+    let left: Vec<String> = files_under(&dir.path().join("out"))
+        .into_iter()
+        .filter(|f| f.contains("tile-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // request: the tiles go in order, labelled with the rows they show, in one body.
+    let out = succeeds(
+        &[
+            "request", scan, photo, "--tiles", "auto", "--prompt", "Read it.", "-o", "req",
+        ],
+        dir.path(),
+    );
+    assert!(out.contains("1 body"), "{out}");
+    let body: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("req/request-001.json")).unwrap())
+            .unwrap();
+    let texts: Vec<&str> = body["messages"][0]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["text"].as_str())
+        .collect();
+    assert!(
+        texts[0].starts_with(&format!("Image 1, part 1 of {n}: rows 0-")),
+        "{texts:?}"
+    );
+    assert!(
+        texts[n - 1].starts_with(&format!("Image 1, part {n} of {n}: rows ")),
+        "{texts:?}"
+    );
+    assert!(texts[n - 1].ends_with("-3508"), "{texts:?}");
+    assert_eq!(texts[n], "Image 2:");
+    assert_eq!(texts[n + 1], "Read it.");
+}
