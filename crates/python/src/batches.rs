@@ -95,7 +95,8 @@ fn write_batches<'py>(
         Ok(p) => vec![p],
         Err(_) => paths.extract()?,
     };
-    let options = PrepareArgs::from_kwargs("write_batches", options)?.options(py)?;
+    let options =
+        PrepareArgs::from_kwargs("write_batches", options)?.options_whole(py, "write_batches")?;
     let assessor =
         Assessor::for_prepare(table(), &options).map_err(|e| crate::errors::model_error(py, &e))?;
     let batch = batch_options(
@@ -183,7 +184,7 @@ impl BatchRequests {
                  image at a time do not know: use {stem}, {parent} and {hash}",
             ));
         }
-        let options = args.options(py)?;
+        let options = args.options_whole(py, "BatchRequests")?;
         let batch = batch_options(py, &options, prompt, max_tokens, system, 1, custom_id)?;
         Ok(BatchRequests {
             preparer: Preparer::new(),

@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::OnceLock;
 use visionprep::Limits;
-use visionprep::core::{ModelChoice, ModelPrice, PriceTable, Profile, TokenRule};
+use visionprep::core::{
+    MinScale, ModelChoice, ModelPrice, PriceTable, Profile, TileMode, TileOptions, TokenRule,
+};
 use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions};
 
 /// The built-in model data, parsed once per process.
@@ -54,6 +56,10 @@ pub(crate) struct PrepareArgs {
     pub(crate) filter: String,
     pub(crate) background: (u8, u8, u8),
     pub(crate) allow_retired: bool,
+    pub(crate) token_budget: Option<u64>,
+    pub(crate) tiles: String,
+    pub(crate) min_scale: f64,
+    pub(crate) tile_overlap: u32,
 }
 
 impl Default for PrepareArgs {
@@ -68,6 +74,10 @@ impl Default for PrepareArgs {
             filter: "lanczos3".into(),
             background: (255, 255, 255),
             allow_retired: false,
+            token_budget: None,
+            tiles: "never".into(),
+            min_scale: 0.5,
+            tile_overlap: TileOptions::DEFAULT_OVERLAP,
         }
     }
 }
@@ -92,6 +102,10 @@ impl PrepareArgs {
                 "filter" => args.filter = value.extract()?,
                 "background" => args.background = value.extract()?,
                 "allow_retired" => args.allow_retired = value.extract()?,
+                "token_budget" => args.token_budget = value.extract()?,
+                "tiles" => args.tiles = value.extract()?,
+                "min_scale" => args.min_scale = value.extract()?,
+                "tile_overlap" => args.tile_overlap = value.extract()?,
                 other => {
                     return Err(PyTypeError::new_err(format!(
                         "{function}() got an unexpected keyword argument '{other}'"
@@ -100,6 +114,18 @@ impl PrepareArgs {
             }
         }
         Ok(args)
+    }
+
+    /// [`PrepareArgs::options`] for an entry point that sends each image whole: `tiles` other
+    /// than `"never"` is a `ValueError` naming `prepare_tiles`.
+    pub(crate) fn options_whole(&self, py: Python<'_>, function: &str) -> PyResult<PrepareOptions> {
+        let options = self.options(py)?;
+        if options.tiles.mode != TileMode::Never {
+            return Err(PyValueError::new_err(format!(
+                "{function}() sends each image whole: tiles are made by prepare_tiles()"
+            )));
+        }
+        Ok(options)
     }
 
     /// The library's options for these arguments: the same as the CLI's `prepare` with the
@@ -123,6 +149,14 @@ impl PrepareArgs {
         options.filter = parse::<Filter>("filter", &self.filter)?;
         options.background = [self.background.0, self.background.1, self.background.2];
         options.limits = Limits::default().with_lenient(self.lenient);
+        options.token_budget = self.token_budget;
+        options.tiles = TileOptions {
+            mode: parse::<TileMode>("tiles", &self.tiles)?,
+            min_scale: MinScale::try_from(self.min_scale)
+                .map_err(|e| PyValueError::new_err(format!("min_scale: {e}")))?,
+            overlap: self.tile_overlap,
+        };
+        options.check().map_err(PyValueError::new_err)?;
         Ok(options)
     }
 }

@@ -11,14 +11,15 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
-use visionprep::core::Usd;
-use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer};
+use visionprep::core::{CoordMap, TileMode, Usd};
+use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer, TilePart};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Prepared>()?;
     m.add_class::<Preparer>()?;
     m.add_class::<PrepareMany>()?;
     m.add_function(wrap_pyfunction!(prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(prepare_tiles, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_many, m)?)?;
     Ok(())
 }
@@ -51,6 +52,7 @@ pub(crate) struct Prepared {
     truncated: bool,
     #[pyo3(get)]
     path: Option<String>,
+    tile: Option<TilePart>,
 }
 
 impl Prepared {
@@ -69,6 +71,7 @@ impl Prepared {
             actions: done.actions.names(),
             quality_lowered_to: done.actions.quality_lowered_to,
             truncated: done.truncated,
+            tile: done.tile,
             path,
         }
     }
@@ -107,6 +110,40 @@ impl Prepared {
     #[getter]
     fn actions(&self) -> Vec<&'static str> {
         self.actions.clone()
+    }
+
+    /// Which tile of its input this image is (`prepare_tiles`): a dict with `index` (from 0),
+    /// `count`, `columns`, `rows`, the region `x`, `y`, `width`, `height` it shows, and the
+    /// `label` a request introduces it with; `None` for an image sent whole.
+    #[getter]
+    fn tile<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(t) = &self.tile else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("index", t.index)?;
+        d.set_item("count", t.count)?;
+        d.set_item("columns", t.columns)?;
+        d.set_item("rows", t.rows)?;
+        d.set_item("x", t.region.x)?;
+        d.set_item("y", t.region.y)?;
+        d.set_item("width", t.region.width)?;
+        d.set_item("height", t.region.height)?;
+        d.set_item("label", t.label(1))?;
+        Ok(Some(d))
+    }
+
+    /// A point the model names in this image (its pixels, as sent) in the input's pixels (as
+    /// displayed): scaled back, and offset by the tile's place for a tile.
+    fn to_original(&self, x: f64, y: f64) -> (f64, f64) {
+        let map = match &self.tile {
+            Some(t) => t.map,
+            None => CoordMap::whole(
+                visionprep::core::Size::new(self.input_width, self.input_height),
+                self.size(),
+            ),
+        };
+        map.to_original(x, y)
     }
 
     /// The image as an image content block of the Messages API, exactly the dict the
@@ -178,6 +215,11 @@ fn run(
     source: &Source,
     options: &PrepareOptions,
 ) -> PyResult<Prepared> {
+    if options.tiles.mode != TileMode::Never {
+        return Err(PyValueError::new_err(
+            "prepare() returns one image: use prepare_tiles() with tiles=\"auto\" or \"always\"",
+        ));
+    }
     let name = source.name();
     let result = py.detach(|| match source {
         Source::Bytes(b) => preparer.prepare(b, options),
@@ -189,6 +231,46 @@ fn run(
     }
 }
 
+/// Prepares one source as one image or, by the options' `tiles`, as tiles, with the GIL
+/// released.
+fn run_parts(
+    py: Python<'_>,
+    preparer: &mut LibPreparer,
+    source: &Source,
+    options: &PrepareOptions,
+) -> PyResult<Vec<Prepared>> {
+    let name = source.name();
+    let result = py.detach(|| match source {
+        Source::Bytes(b) => preparer.prepare_parts(b, options),
+        Source::Path(p) => {
+            let probe = visionprep::probe::probe_path(p, &options.limits)?;
+            preparer.prepare_file_parts(p, &probe, options)
+        }
+    });
+    match result {
+        Ok(parts) => Ok(parts
+            .into_iter()
+            .map(|done| Prepared::new(py, done, options.target.model(), name.clone()))
+            .collect()),
+        Err(e) => Err(image_error(py, &e, name.as_deref())),
+    }
+}
+
+/// Prepares one image for Claude as a list of images: the image whole, or, with
+/// `tiles="auto"` (drawn content only) or `"always"`, the tiles of an image the API would
+/// shrink by more than `min_scale`, in order. See the package docs for the arguments.
+#[pyfunction]
+#[pyo3(signature = (src, **options))]
+fn prepare_tiles(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<Prepared>> {
+    let options = PrepareArgs::from_kwargs("prepare_tiles", options)?.options(py)?;
+    let source = extract(src)?;
+    run_parts(py, &mut LibPreparer::new(), &source, &options)
+}
+
 /// Prepares one image for Claude. See the package docs for the arguments.
 #[pyfunction]
 #[pyo3(signature = (src, **options))]
@@ -197,7 +279,7 @@ fn prepare(
     src: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Prepared> {
-    let options = PrepareArgs::from_kwargs("prepare", options)?.options(py)?;
+    let options = PrepareArgs::from_kwargs("prepare", options)?.options_whole(py, "prepare")?;
     let source = extract(src)?;
     run(py, &mut LibPreparer::new(), &source, &options)
 }
@@ -231,6 +313,12 @@ impl Preparer {
     fn prepare(&mut self, py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Prepared> {
         let source = extract(src)?;
         run(py, &mut self.inner, &source, &self.options)
+    }
+
+    /// Prepares one image as one image or tiles (see `prepare_tiles`).
+    fn prepare_tiles(&mut self, py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Vec<Prepared>> {
+        let source = extract(src)?;
+        run_parts(py, &mut self.inner, &source, &self.options)
     }
 }
 
@@ -348,7 +436,8 @@ fn prepare_many(
     if threads == Some(0) {
         return Err(PyValueError::new_err("threads: must be at least 1"));
     }
-    let options = PrepareArgs::from_kwargs("prepare_many", options)?.options(py)?;
+    let options =
+        PrepareArgs::from_kwargs("prepare_many", options)?.options_whole(py, "prepare_many")?;
     let pool = visionprep::folder::pool(threads)
         .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
     let window = visionprep::folder::WINDOW_PER_THREAD * pool.current_num_threads();

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Mutex, OnceLock};
 use visionprep::core::{
-    CostOptions, Estimator, ModelChoice, Profile, RequestLimits, Size, TokenRule, Usd,
+    Allowance, CostOptions, Estimator, ModelChoice, Profile, RequestLimits, Size, TokenRule, Usd,
 };
-use visionprep::folder::{Assessor, RunOptions, Step, assess_folder};
+use visionprep::folder::{Assessor, RunOptions, Step, assess_folder, budget_folder};
 use visionprep::report::{CostTotals, ModelListing};
 use visionprep::{Limits, probe_bytes, probe_path};
 
@@ -27,6 +27,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(probe, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(cost, m)?)?;
+    m.add_function(wrap_pyfunction!(folder_budget, m)?)?;
     Ok(())
 }
 
@@ -69,6 +70,8 @@ pub(crate) struct Plan {
     #[pyo3(get)]
     tokens: u64,
     usd: Usd,
+    /// The size and tokens at the token budget, when one was given.
+    budget: Option<visionprep::core::Sized>,
 }
 
 #[pymethods]
@@ -77,6 +80,30 @@ impl Plan {
     #[getter]
     fn usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         decimal(py, self.usd)
+    }
+
+    /// The width at the token budget (`None` without one).
+    #[getter]
+    fn budget_width(&self) -> Option<u32> {
+        self.budget.map(|b| b.width)
+    }
+
+    /// The height at the token budget.
+    #[getter]
+    fn budget_height(&self) -> Option<u32> {
+        self.budget.map(|b| b.height)
+    }
+
+    /// Tokens at the token budget.
+    #[getter]
+    fn budget_tokens(&self) -> Option<u64> {
+        self.budget.map(|b| b.tokens)
+    }
+
+    /// What those cost, exact.
+    #[getter]
+    fn budget_usd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.budget.map(|b| decimal(py, b.usd)).transpose()
     }
 
     fn __repr__(&self) -> String {
@@ -116,16 +143,17 @@ fn estimator(py: Python<'_>, model: Option<&str>, rule: TokenRule) -> PyResult<E
 
 /// What the API does with an image of `width` x `height` on `model`, and what it costs.
 #[pyfunction]
-#[pyo3(signature = (width, height, *, model=None, token_rule="area750"))]
+#[pyo3(signature = (width, height, *, model=None, token_rule="area750", token_budget=None))]
 fn plan(
     py: Python<'_>,
     width: u32,
     height: u32,
     model: Option<&str>,
     token_rule: &str,
+    token_budget: Option<u64>,
 ) -> PyResult<Plan> {
     let rule = parse::<TokenRule>("token_rule", token_rule)?;
-    let est = estimator(py, model, rule)?;
+    let est = estimator(py, model, rule)?.with_budget(checked_budget(token_budget)?);
     let size = Size::new(width, height);
     let (m, e) = est
         .models()
@@ -142,7 +170,18 @@ fn plan(
         target_height: e.target_height,
         tokens: e.tokens,
         usd: e.usd,
+        budget: e.budget,
     })
+}
+
+/// A token budget of at least 1, or a `ValueError`.
+fn checked_budget(budget: Option<u64>) -> PyResult<Option<u64>> {
+    if budget == Some(0) {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "token_budget: must be at least 1",
+        ));
+    }
+    Ok(budget)
 }
 
 /// The model data: `as_of`, `source`, `default_model` and every model, as
@@ -235,6 +274,7 @@ fn assessor(
     profile: &str,
     batch: bool,
     lenient: bool,
+    token_budget: Option<u64>,
 ) -> PyResult<Assessor> {
     let mut table = table().clone();
     let chosen = table
@@ -247,7 +287,8 @@ fn assessor(
     };
     let rule = parse::<TokenRule>("token_rule", token_rule)?;
     let estimator = Estimator::with_options(&table, &ids, rule, Default::default(), &options)
-        .map_err(|e| model_error(py, &e))?;
+        .map_err(|e| model_error(py, &e))?
+        .with_budget(checked_budget(token_budget)?);
     let profile: Profile = parse("profile", profile)?;
     let request: RequestLimits = profile.limits();
     Ok(Assessor {
@@ -263,7 +304,7 @@ fn assessor(
 /// over (not an image, no image extension) give `None`, as `cost` skips them.
 #[pyfunction]
 #[pyo3(signature = (src, *, models=Vec::new(), name="<bytes>", token_rule="area750",
-    profile="portable", batch=false, lenient=false, walked=false))]
+    profile="portable", batch=false, lenient=false, walked=false, token_budget=None))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn estimate<'py>(
     py: Python<'py>,
@@ -275,9 +316,18 @@ fn estimate<'py>(
     batch: bool,
     lenient: bool,
     walked: bool,
+    token_budget: Option<u64>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use visionprep::folder::{Item, Outcome};
-    let assessor = assessor(py, models, token_rule, profile, batch, lenient)?;
+    let assessor = assessor(
+        py,
+        models,
+        token_rule,
+        profile,
+        batch,
+        lenient,
+        token_budget,
+    )?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
         Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b),
@@ -365,7 +415,7 @@ impl CostRun {
 /// Walks files and folders like `visionprep cost` and yields its JSON rows.
 #[pyfunction]
 #[pyo3(signature = (paths, *, models=Vec::new(), token_rule="area750", profile="portable",
-    batch=false, lenient=false, hidden=false, threads=None))]
+    batch=false, lenient=false, hidden=false, threads=None, token_budget=None))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn cost(
     py: Python<'_>,
@@ -377,13 +427,18 @@ fn cost(
     lenient: bool,
     hidden: bool,
     threads: Option<usize>,
+    token_budget: Option<u64>,
 ) -> PyResult<CostRun> {
-    let paths: Vec<PathBuf> = if paths.extract::<PathBuf>().is_ok() {
-        vec![paths.extract()?]
-    } else {
-        paths.extract()?
-    };
-    let assessor = assessor(py, models, token_rule, profile, batch, lenient)?;
+    let paths = path_list(paths)?;
+    let assessor = assessor(
+        py,
+        models,
+        token_rule,
+        profile,
+        batch,
+        lenient,
+        token_budget,
+    )?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -422,4 +477,58 @@ fn cost(
         rows: Some(Mutex::new(rx)),
         totals: None,
     })
+}
+
+/// The largest per-image token budget at which the images under `paths` cost at most `usd`
+/// (or `tokens`) on each model: what `visionprep cost --budget-usd` (`--total-token-budget`)
+/// adds to its JSON report as `budget`, as a dict (amounts as `Decimal`). Pass the cap to
+/// `prepare(..., token_budget=cap)` to spend exactly its `tokens`.
+#[pyfunction]
+#[pyo3(signature = (paths, *, usd=None, tokens=None, models=Vec::new(), token_rule="area750",
+    batch=false, lenient=false, hidden=false, threads=None))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn folder_budget<'py>(
+    py: Python<'py>,
+    paths: &Bound<'py, PyAny>,
+    usd: Option<&Bound<'py, PyAny>>,
+    tokens: Option<u64>,
+    models: Vec<String>,
+    token_rule: &str,
+    batch: bool,
+    lenient: bool,
+    hidden: bool,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let allowance = match (usd, tokens) {
+        (Some(u), None) => {
+            let text = u.str()?.to_string();
+            Allowance::Usd(parse::<Usd>("usd", text.trim_start_matches('$'))?)
+        }
+        (None, Some(t)) => Allowance::Tokens(t),
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "give exactly one of usd= and tokens=",
+            ));
+        }
+    };
+    let paths = path_list(paths)?;
+    let assessor = assessor(py, models, token_rule, "portable", batch, lenient, None)?;
+    let run = RunOptions {
+        jobs: threads,
+        hidden,
+        ..RunOptions::default()
+    };
+    let walked = py.detach(|| budget_folder::<Stop>(&paths, &assessor, &run, allowance));
+    let report = walked.map_err(|Stop(e)| other_error(py, "io", &e, None))?;
+    let text = serde_json::to_string(&report)
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    loads(py, &text)
+}
+
+/// One path, or an iterable of paths.
+fn path_list(paths: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    match paths.extract::<PathBuf>() {
+        Ok(one) => Ok(vec![one]),
+        Err(_) => paths.extract(),
+    }
 }

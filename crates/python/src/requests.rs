@@ -72,7 +72,8 @@ fn build_requests<'py>(
     system: Option<String>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let options = PrepareArgs::from_kwargs("build_requests", options)?.options(py)?;
+    let options =
+        PrepareArgs::from_kwargs("build_requests", options)?.options_whole(py, "build_requests")?;
     let mut preparer = Preparer::new();
     let mut list = Vec::new();
     for item in images.try_iter()? {

@@ -275,3 +275,77 @@ def test_an_image_no_body_can_hold_is_a_request_error() -> None:
         vp.build_requests([big], prompt="?", profile="portable")
     assert e.value.code == "image-too-large"
     assert vp.build_requests([big], prompt="?", profile="api")
+
+
+def test_token_budget_matches_the_cli(tmp_path: Path) -> None:
+    plan = vp.plan(4032, 3024, token_budget=800)
+    cli = cli_json("plan", "4032", "3024", "--token-budget", "800", "--json")
+    budget = cli["models"][plan.model]["budget"]
+    assert (plan.budget_width, plan.budget_height, plan.budget_tokens) == (
+        budget["width"],
+        budget["height"],
+        budget["tokens"],
+    ) == (894, 670, 799)
+    assert plan.budget_usd == budget["usd"]
+    assert vp.plan(4032, 3024).budget_tokens is None
+    src = EXAMPLES / "camera-4032x3024.jpg"
+    out = tmp_path / "out"
+    run_cli("prepare", str(src), "-o", str(out), "--token-budget", "500", "--no-progress")
+    p = vp.prepare(src, token_budget=500)
+    assert p.data == (out / "camera-4032x3024.jpg").read_bytes()
+    assert p.tokens <= 500 and (p.height, p.width) == (
+        vp.plan(3024, 4032, token_budget=500).budget_height,
+        vp.plan(3024, 4032, token_budget=500).budget_width,
+    )
+    row = vp.estimate(src, token_budget=500)
+    assert row is not None
+    assert row["models"][p.model]["budget"]["tokens"] == p.tokens
+    with pytest.raises(ValueError, match="token_budget"):
+        vp.plan(10, 10, token_budget=0)
+
+
+def test_tiles_match_the_cli(tmp_path: Path) -> None:
+    src = EXAMPLES / "scan-a4-2480x3508.webp"
+    out = tmp_path / "out"
+    run_cli("prepare", str(src), "-o", str(out), "--tiles", "auto", "--no-progress")
+    tiles = vp.prepare_tiles(src, tiles="auto")
+    assert len(tiles) >= 2
+    for i, t in enumerate(tiles):
+        name = f"scan-a4-2480x3508.tile-{i + 1:02}-of-{len(tiles):02}.{t.media_type.split('/')[1]}"
+        assert t.data == (out / name).read_bytes()
+        assert t.tile is not None and t.tile["index"] == i and t.tile["count"] == len(tiles)
+        assert t.tile["label"].startswith(f"Image 1, part {i + 1} of {len(tiles)}: rows ")
+        # The tile's corners map to its region of the input.
+        assert t.to_original(0, 0) == (t.tile["x"], t.tile["y"])
+        x, y = t.to_original(t.width, t.height)
+        assert abs(x - (t.tile["x"] + t.tile["width"])) < 1e-6
+        assert abs(y - (t.tile["y"] + t.tile["height"])) < 1e-6
+    # A photograph is sent whole in auto mode; prepare() itself never tiles.
+    whole = vp.prepare_tiles(EXAMPLES / "camera-4032x3024.jpg", tiles="auto")
+    assert len(whole) == 1 and whole[0].tile is None
+    assert whole[0].to_original(whole[0].width, whole[0].height) == (3024.0, 4032.0)
+    with pytest.raises(ValueError, match="prepare_tiles"):
+        vp.prepare(src, tiles="auto")
+    with pytest.raises(ValueError, match="do not go together"):
+        vp.prepare_tiles(src, tiles="always", token_budget=100)
+    with pytest.raises(ValueError, match="min_scale"):
+        vp.prepare_tiles(src, tiles="always", min_scale=0)
+
+
+def test_folder_budget_matches_the_cli() -> None:
+    cli = cli_json("cost", str(EXAMPLES), "--budget-usd", "0.01", "--format", "json")
+    got = vp.folder_budget(EXAMPLES, usd="0.01")
+    assert got == cli["budget"]
+    cap = got["models"][vp.default_model()]["cap"]
+    assert 0 < cap < got["models"][vp.default_model()]["max_tokens"]
+    # prepare at that cap spends what the budget says, on the images that prepare.
+    spent = 0
+    for path in sorted(EXAMPLES.iterdir()):
+        try:
+            spent += vp.prepare(path, token_budget=cap).tokens
+        except vp.VisionprepError:
+            spent += 5  # the HEIC example, estimated from its header (64x48: 5 tokens)
+    assert spent == got["models"][vp.default_model()]["tokens"]
+    assert vp.folder_budget(EXAMPLES, tokens=3)["models"][vp.default_model()]["met"] is False
+    with pytest.raises(ValueError, match="exactly one"):
+        vp.folder_budget(EXAMPLES)

@@ -25,11 +25,13 @@ __all__ = [
     "probe",
     "estimate",
     "cost",
+    "folder_budget",
     "Prepared",
     "Preparer",
     "PrepareMany",
     "prepare",
     "prepare_many",
+    "prepare_tiles",
     "build_requests",
     "check_request",
     "BatchFiles",
@@ -54,7 +56,9 @@ class _PrepareOptions(TypedDict, total=False):
     """The preparation options every entry point takes, with the CLI's defaults: model (the
     data's default model), profile "portable", quality 85, output_format "auto", lenient
     False, token_rule "area750", filter "lanczos3", background (255, 255, 255),
-    allow_retired False."""
+    allow_retired False, token_budget None, tiles "never", min_scale 0.5, tile_overlap 64.
+    token_budget (tokens per image) and tiles other than "never" exclude each other; tiles
+    are made by prepare_tiles() only."""
 
     model: str | None
     profile: _Profile | str
@@ -65,6 +69,10 @@ class _PrepareOptions(TypedDict, total=False):
     filter: _Filter | str
     background: tuple[int, int, int]
     allow_retired: bool
+    token_budget: int | None
+    tiles: Literal["never", "auto", "always"] | str
+    min_scale: float
+    tile_overlap: int
 
 class VisionprepError(Exception):
     code: str
@@ -97,6 +105,14 @@ class Plan:
     def target_width(self) -> int: ...
     @property
     def target_height(self) -> int: ...
+    @property
+    def budget_width(self) -> int | None: ...
+    @property
+    def budget_height(self) -> int | None: ...
+    @property
+    def budget_tokens(self) -> int | None: ...
+    @property
+    def budget_usd(self) -> Decimal | None: ...
     @property
     def tokens(self) -> int: ...
     @property
@@ -157,6 +173,9 @@ class Prepared:
     def truncated(self) -> bool: ...
     @property
     def path(self) -> str | None: ...
+    @property
+    def tile(self) -> dict[str, Any] | None: ...
+    def to_original(self, x: float, y: float) -> tuple[float, float]: ...
     def to_content_block(self) -> dict[str, Any]: ...
     def save(self, path: str | os.PathLike[str]) -> None: ...
     def __len__(self) -> int: ...
@@ -167,6 +186,7 @@ class Preparer:
     @property
     def model(self) -> str: ...
     def prepare(self, src: _Source) -> Prepared: ...
+    def prepare_tiles(self, src: _Source) -> list[Prepared]: ...
 
 @final
 class PrepareMany:
@@ -223,7 +243,12 @@ class BatchFiles:
     ) -> bool: ...
 
 def plan(
-    width: int, height: int, *, model: str | None = None, token_rule: _TokenRule | str = "area750"
+    width: int,
+    height: int,
+    *,
+    model: str | None = None,
+    token_rule: _TokenRule | str = "area750",
+    token_budget: int | None = None,
 ) -> Plan: ...
 def models() -> dict[str, Any]: ...
 def default_model() -> str: ...
@@ -238,6 +263,7 @@ def estimate(
     batch: bool = False,
     lenient: bool = False,
     walked: bool = False,
+    token_budget: int | None = None,
 ) -> dict[str, Any] | None: ...
 def cost(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -249,8 +275,22 @@ def cost(
     lenient: bool = False,
     hidden: bool = False,
     threads: int | None = None,
+    token_budget: int | None = None,
 ) -> CostRun: ...
+def folder_budget(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    usd: Decimal | str | int | float | None = None,
+    tokens: int | None = None,
+    models: list[str] = ...,
+    token_rule: _TokenRule | str = "area750",
+    batch: bool = False,
+    lenient: bool = False,
+    hidden: bool = False,
+    threads: int | None = None,
+) -> dict[str, Any]: ...
 def prepare(src: _Source, **options: Unpack[_PrepareOptions]) -> Prepared: ...
+def prepare_tiles(src: _Source, **options: Unpack[_PrepareOptions]) -> list[Prepared]: ...
 def prepare_many(
     srcs: Iterable[_Source], *, threads: int | None = None, **options: Unpack[_PrepareOptions]
 ) -> PrepareMany: ...
