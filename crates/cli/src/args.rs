@@ -103,6 +103,17 @@ pub(crate) enum Command {
     ///
     /// Exit status: 0 when every request succeeded, 1 otherwise, 2 on usage errors.
     BatchResults(BatchResultsArgs),
+    /// Measure preparation throughput on your own images and machine: images/s, input MP/s
+    /// and per-stage times (decode, resize, encode, ...) per kind of input and thread count,
+    /// with scaling efficiency and peak memory; --compare times Pillow and libvips on the same
+    /// images in the same run.
+    ///
+    /// The inputs are read into memory first: disk is not measured. Each kind of input is
+    /// timed on its own (decoders differ most between kinds): one warm-up pass, then --repeat
+    /// timed passes, medians. Files that cannot be read or prepared are named and skipped.
+    /// Exit status: 0 when the benchmark ran (even with skipped files), 2 on usage errors or
+    /// when nothing could be measured.
+    Bench(BenchArgs),
     /// List the models visionprep knows: tier, price, context window, lifecycle status and
     /// dates, platform ids.
     Models(ModelsArgs),
@@ -435,6 +446,111 @@ pub(crate) struct ChoiceArgs {
     /// Goes with --tier.
     #[arg(long, value_name = "USD", requires = "tier", value_parser = parse_usd)]
     pub(crate) price_per_mtok: Option<Usd>,
+}
+
+/// `visionprep bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Image files and folders to measure (folders are walked; optional with --sizes).
+    #[arg(value_name = "PATH", required_unless_present = "sizes")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The model whose targets images are prepared for. Default: the newest active
+    /// standard-tier Sonnet in the model data.
+    #[arg(short, long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// The thread counts to measure, each a run of its own: a list such as 1,2,4, where max
+    /// is every CPU. Default: 1,max.
+    #[arg(long, value_name = "N,N|max", default_value = "1,max", value_parser = parse_threads)]
+    pub(crate) threads: ThreadCounts,
+    /// Timed passes per measurement, after one warm-up pass; medians are reported.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub(crate) repeat: u64,
+    /// Also print each stage's time per image (probe, verify, decode, resize, color, encode;
+    /// always in the JSON report).
+    #[arg(long)]
+    pub(crate) stages: bool,
+    /// Also time Pillow (draft + LANCZOS + save) and libvips (pyvips in process, or
+    /// vipsthumbnail per file) on the same images to the same targets, where installed, and
+    /// print visionprep's speed over theirs; what is not installed is named and skipped.
+    #[arg(long)]
+    pub(crate) compare: bool,
+    /// The Python that has Pillow (and pyvips, pillow-heif) for --compare.
+    #[arg(long, value_name = "PYTHON", default_value = "python3")]
+    pub(crate) python: PathBuf,
+    /// An input-size sweep: synthetic photo-like JPEGs of these megapixels (such as
+    /// 1,4,12,24,48), one thread, time per image of each stage.
+    #[arg(long, value_name = "MP,MP", value_delimiter = ',', value_parser = parse_megapixels)]
+    pub(crate) sizes: Vec<f64>,
+    /// The most input bytes held in memory, in MB: images past it are counted, not read.
+    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    pub(crate) max_input_mb: u64,
+    /// The limits outputs must meet: portable, api, bedrock, vertex or claude-ai.
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    pub(crate) profile: Profile,
+    /// JPEG quality (1-100).
+    #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub(crate) quality: u8,
+    /// Resampling filter: lanczos3, mitchell, catmull-rom, bilinear or nearest.
+    #[arg(long, value_name = "FILTER", default_value = "lanczos3", value_parser = parse_filter)]
+    pub(crate) filter: Filter,
+    /// Output format: auto, jpeg, png or webp (as for `prepare`).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
+    pub(crate) output_format: OutputPolicy,
+    #[command(flatten)]
+    pub(crate) choice: ChoiceArgs,
+    /// Report format: table or json.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: BenchFormat,
+    /// Never print progress lines (they go to stderr only when it is a terminal).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+/// Thread counts as given: numbers, and `max` for every CPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ThreadCounts(pub(crate) Vec<Option<usize>>);
+
+impl ThreadCounts {
+    /// The counts with `max` as `cpus`, in the order given, repeats dropped.
+    pub(crate) fn resolve(&self, cpus: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for n in self.0.iter().map(|n| n.unwrap_or(cpus)) {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+}
+
+/// How `bench` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchFormat {
+    /// Tables for people.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+fn parse_threads(s: &str) -> Result<ThreadCounts, String> {
+    let counts = s
+        .split(',')
+        .map(|t| match t.trim() {
+            "max" => Ok(None),
+            n => match n.parse::<usize>() {
+                Ok(n) if (1..=1024).contains(&n) => Ok(Some(n)),
+                _ => Err(format!("{n:?} is not a thread count (1 to 1024, or max)")),
+            },
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ThreadCounts(counts))
+}
+
+fn parse_megapixels(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(mp) if mp.is_finite() && (0.01..=200.0).contains(&mp) => Ok(mp),
+        _ => Err(format!("{s:?} is not a size in megapixels (0.01 to 200)")),
+    }
 }
 
 /// `visionprep models`.

@@ -4,6 +4,7 @@
 
 mod args;
 mod batch_cmd;
+mod bench_cmd;
 mod body_cmd;
 mod cost;
 #[cfg(feature = "count")]
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Count(a) => count_cmd::run(a, &mut out).map(failures),
         Command::Batch(a) => batch_cmd::run(a, &mut out).map(failures),
         Command::BatchResults(a) => batch_cmd::results(a, &mut out).map(failures),
+        Command::Bench(a) => bench_cmd::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Version(a) => version::run(a, &mut out).map(|()| ExitCode::SUCCESS),
     };

@@ -24,7 +24,7 @@
 mod codecs;
 mod color;
 mod decode;
-mod encode;
+pub(crate) mod encode;
 #[cfg(feature = "heif")]
 mod heif;
 mod jxl;
@@ -32,7 +32,7 @@ mod jxl;
 mod libjpeg;
 #[cfg(feature = "libwebp")]
 mod libwebp;
-mod pixels;
+pub(crate) mod pixels;
 mod resize;
 mod tiles;
 
@@ -383,6 +383,18 @@ impl Preparer {
         probe: &Probe,
         options: &PrepareOptions,
     ) -> Result<Prepared, PrepareError> {
+        self.prepare_timed(bytes, probe, options, &mut NoClock)
+    }
+
+    /// [`Preparer::prepare_probed`], telling `clock` as each step ends (the benchmark's
+    /// per-stage times come from the pipeline itself, not from a copy of it).
+    pub(crate) fn prepare_timed(
+        &mut self,
+        bytes: &[u8],
+        probe: &Probe,
+        options: &PrepareOptions,
+        clock: &mut impl Clock,
+    ) -> Result<Prepared, PrepareError> {
         let mut fresh = None;
         let probe = probe_of(bytes, probe, options, &mut fresh)?;
         let input_size = probe.displayed();
@@ -392,7 +404,9 @@ impl Preparer {
             // header is fine but whose data is damaged costs the user an API error (and, in a
             // conversation, every later turn). Read leniently, a damaged one is re-encoded
             // from what decodes instead.
-            match decode::verify(bytes, probe, &options.limits.with_lenient(false)) {
+            let verified = decode::verify(bytes, probe, &options.limits.with_lenient(false));
+            clock.lap(Stage::Verify);
+            match verified {
                 Ok(()) => {
                     let actions = Actions {
                         passed_through: true,
@@ -419,6 +433,7 @@ impl Preparer {
             target
         };
         let decoded = decode::decode(bytes, probe, stored_target, &options.limits)?;
+        clock.lap(Stage::Decode);
         // Some decoders (JPEG XL, HEIF) turn the image upright themselves.
         let stored_target = if decoded.orientation.swaps_dimensions() {
             target.transposed()
@@ -442,6 +457,7 @@ impl Preparer {
                 stored_target.height,
                 options.filter,
             )?;
+            clock.lap(Stage::Resize);
         }
         actions.color_converted = color::convert(
             &mut pixels,
@@ -450,9 +466,75 @@ impl Preparer {
             decoded.color_converted,
         );
         let pixels = pixels.oriented(decoded.orientation);
+        clock.lap(Stage::Color);
         let codec = choose_codec(probe, &pixels, options.output);
-        encode_finish(&pixels, codec, probe, target, actions, options)
+        let prepared = encode_finish(&pixels, codec, probe, target, actions, options);
+        clock.lap(Stage::Encode);
+        prepared
     }
+}
+
+/// The steps of preparing an image, in order, as the benchmark times them
+/// ([`crate::bench`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Reading the header: format, size, orientation, metadata.
+    Probe,
+    /// A pass-through's check: the whole file decoded at the smallest scale, to keep only
+    /// clean files byte for byte.
+    Verify,
+    /// Decoding the first frame, at the scale the pipeline uses (JPEG DCT scaling).
+    Decode,
+    /// Resizing to the fit target.
+    Resize,
+    /// Colour conversion to sRGB and the EXIF orientation.
+    Color,
+    /// Encoding under the byte cap (lower qualities included).
+    Encode,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 6] = [
+        Stage::Probe,
+        Stage::Verify,
+        Stage::Decode,
+        Stage::Resize,
+        Stage::Color,
+        Stage::Encode,
+    ];
+
+    /// Its name in reports: `probe`, `verify`, `decode`, `resize`, `color`, `encode`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stage::Probe => "probe",
+            Stage::Verify => "verify",
+            Stage::Decode => "decode",
+            Stage::Resize => "resize",
+            Stage::Color => "color",
+            Stage::Encode => "encode",
+        }
+    }
+
+    /// Its index in [`Stage::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Told by the pipeline as each [`Stage`] ends; a step that does not run is not told.
+pub(crate) trait Clock {
+    /// `stage` has just ended.
+    fn lap(&mut self, stage: Stage);
+}
+
+/// The clock of an untimed run: nothing, inlined away.
+struct NoClock;
+
+impl Clock for NoClock {
+    #[inline(always)]
+    fn lap(&mut self, _: Stage) {}
 }
 
 /// Prepares one image held in memory with a fresh [`Preparer`].

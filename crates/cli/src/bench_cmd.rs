@@ -1,0 +1,59 @@
+//! `visionprep bench`: arguments in, the library's benchmark, its report out.
+
+use crate::args::{BenchArgs, BenchFormat};
+use crate::cost::choose;
+use anyhow::{Result, bail};
+use std::io::{IsTerminal, Write};
+use visionprep::bench::{self, BenchOptions, CompareOptions};
+use visionprep::prepare::PrepareOptions;
+
+pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
+    let names: Vec<String> = args.model.iter().cloned().collect();
+    let (table, models) = choose(&names, &args.choice)?;
+    let mut prepare = PrepareOptions::for_profile(&table, &models[0], args.profile, args.quality);
+    prepare.filter = args.filter;
+    prepare.output = args.output_format;
+    prepare.check().map_err(anyhow::Error::msg)?;
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let options = BenchOptions {
+        prepare,
+        threads: args.threads.resolve(cpus),
+        repeat: usize::try_from(args.repeat)?,
+        compare: args.compare.then(|| CompareOptions {
+            python: args.python.clone(),
+            ..CompareOptions::default()
+        }),
+        sizes: args.sizes.clone(),
+    };
+    let loaded = bench::load(
+        &args.paths,
+        &options.prepare.limits,
+        args.max_input_mb.saturating_mul(1_000_000),
+    );
+    if loaded.inputs.is_empty() && options.sizes.is_empty() {
+        for s in &loaded.skipped {
+            eprintln!(
+                "visionprep: {}: {}: {}",
+                s.path,
+                s.error_code.as_str(),
+                s.error
+            );
+        }
+        bail!("no image to measure under the paths given");
+    }
+    let show = !args.no_progress && std::io::stderr().is_terminal();
+    let mut progress = |step: &str| {
+        if show {
+            eprintln!("visionprep bench: {step}");
+        }
+    };
+    let report = bench::run(&loaded, &options, &mut progress)?;
+    match args.format {
+        BenchFormat::Table => report.write_text(out, args.stages)?,
+        BenchFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
