@@ -28,6 +28,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(cost, m)?)?;
     m.add_function(wrap_pyfunction!(folder_budget, m)?)?;
+    m.add_function(wrap_pyfunction!(bench, m)?)?;
     Ok(())
 }
 
@@ -531,4 +532,52 @@ fn path_list(paths: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
         Ok(one) => Ok(vec![one]),
         Err(_) => paths.extract(),
     }
+}
+
+/// `visionprep bench` from Python: the same measurement, the same JSON report as a dict.
+#[pyfunction]
+#[pyo3(signature = (paths=None, *, threads=None, repeat=3, compare=false, python="python3",
+    sizes=Vec::new(), max_input_mb=2048, **options))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn bench<'py>(
+    py: Python<'py>,
+    paths: Option<&Bound<'py, PyAny>>,
+    threads: Option<Vec<usize>>,
+    repeat: usize,
+    compare: bool,
+    python: PathBuf,
+    sizes: Vec<f64>,
+    max_input_mb: u64,
+    options: Option<&Bound<'py, pyo3::types::PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use visionprep::bench::{self, BenchOptions, CompareOptions};
+    let prepare = crate::options::PrepareArgs::from_kwargs("bench", options)?
+        .options_whole(py, "bench")?;
+    let paths = match paths {
+        Some(p) => path_list(p)?,
+        None => Vec::new(),
+    };
+    let defaults = BenchOptions::default();
+    let options = BenchOptions {
+        prepare,
+        threads: threads.unwrap_or(defaults.threads),
+        repeat,
+        compare: compare.then(|| CompareOptions {
+            python,
+            ..CompareOptions::default()
+        }),
+        sizes,
+    };
+    let report = py.detach(|| {
+        let loaded = bench::load(
+            &paths,
+            &options.prepare.limits,
+            max_input_mb.saturating_mul(1_000_000),
+        );
+        bench::run(&loaded, &options, &mut |_| {})
+    });
+    let report = report.map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let text = serde_json::to_string(&report)
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    loads(py, &text)
 }

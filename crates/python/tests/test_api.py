@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -349,3 +350,26 @@ def test_folder_budget_matches_the_cli() -> None:
     assert vp.folder_budget(EXAMPLES, tokens=3)["models"][vp.default_model()]["met"] is False
     with pytest.raises(ValueError, match="exactly one"):
         vp.folder_budget(EXAMPLES)
+
+
+def test_bench_is_the_cli_bench() -> None:
+    got = vp.bench(EXAMPLES, threads=[1], repeat=1)
+    cli = json.loads(
+        run_cli("bench", str(EXAMPLES), "--threads", "1", "--repeat", "1", "--format", "json").stdout
+    )
+    # Times differ run to run; what was measured, how and in what shape does not.
+    for key in ("model", "threads", "repeat", "inputs", "skipped"):
+        assert got[key] == cli[key], key
+    run = got["runs"][0]
+    assert [k["kind"] for k in run["kinds"]] == [k["kind"] for k in cli["runs"][0]["kinds"]]
+    assert all(k["images_per_second"] > 0 for k in run["kinds"])
+    assert [s["stage"] for s in run["total"]["stages"]] == [
+        "probe", "verify", "decode", "resize", "color", "encode",
+    ]
+    sweep = vp.bench(sizes=[0.5], repeat=1, model="claude-opus-4-7")
+    assert sweep["runs"] == [] and sweep["model"] == "claude-opus-4-7"
+    assert sweep["sweep"][0]["width"] == 816
+    with pytest.raises(ValueError, match="thread count"):
+        vp.bench(EXAMPLES, threads=[0])
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        vp.bench(EXAMPLES, colour="red")

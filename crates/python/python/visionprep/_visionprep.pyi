@@ -289,6 +289,17 @@ def folder_budget(
     hidden: bool = False,
     threads: int | None = None,
 ) -> dict[str, Any]: ...
+def bench(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    threads: list[int] | None = None,
+    repeat: int = 3,
+    compare: bool = False,
+    python: str | os.PathLike[str] = "python3",
+    sizes: list[float] = ...,
+    max_input_mb: int = 2048,
+    **options: Unpack[_PrepareOptions],
+) -> dict[str, Any]: ...
 def prepare(src: _Source, **options: Unpack[_PrepareOptions]) -> Prepared: ...
 def prepare_tiles(src: _Source, **options: Unpack[_PrepareOptions]) -> list[Prepared]: ...
 def prepare_many(
