@@ -16,7 +16,10 @@ use visionprep_core::{Size, TierLimits, fit_target};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let reps: usize = args.next().ok_or("usage: resize-loop REPS FILE...")?.parse()?;
+    let reps: usize = args
+        .next()
+        .ok_or("usage: resize-loop REPS FILE...")?
+        .parse()?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     let mut resizer = Resizer::new();
     for path in args {
@@ -49,7 +52,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         times.sort_by(f64::total_cmp);
-        let median = times.get(times.len().saturating_sub(1) / 2).copied().unwrap_or(0.0);
+        let median = times
+            .get(times.len().saturating_sub(1) / 2)
+            .copied()
+            .unwrap_or(0.0);
         println!(
             "{path}\t{w}\t{h}\t{channels}\t{}\t{}\t{median:.3}",
             target.width, target.height

@@ -28,7 +28,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(cost, m)?)?;
     m.add_function(wrap_pyfunction!(folder_budget, m)?)?;
-    m.add_function(wrap_pyfunction!(bench, m)?)?;
+    m.add_function(wrap_pyfunction!(run_bench, m)?)?;
     Ok(())
 }
 
@@ -535,24 +535,24 @@ fn path_list(paths: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
 }
 
 /// `visionprep bench` from Python: the same measurement, the same JSON report as a dict.
-#[pyfunction]
-#[pyo3(signature = (paths=None, *, threads=None, repeat=3, compare=false, python="python3",
+#[pyfunction(name = "bench")]
+#[pyo3(signature = (paths=None, *, threads=None, repeat=3, compare=false, python=None,
     sizes=Vec::new(), max_input_mb=2048, **options))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-fn bench<'py>(
+fn run_bench<'py>(
     py: Python<'py>,
     paths: Option<&Bound<'py, PyAny>>,
     threads: Option<Vec<usize>>,
     repeat: usize,
     compare: bool,
-    python: PathBuf,
+    python: Option<PathBuf>,
     sizes: Vec<f64>,
     max_input_mb: u64,
     options: Option<&Bound<'py, pyo3::types::PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use visionprep::bench::{self, BenchOptions, CompareOptions};
-    let prepare = crate::options::PrepareArgs::from_kwargs("bench", options)?
-        .options_whole(py, "bench")?;
+    let prepare =
+        crate::options::PrepareArgs::from_kwargs("bench", options)?.options_whole(py, "bench")?;
     let paths = match paths {
         Some(p) => path_list(p)?,
         None => Vec::new(),
@@ -562,9 +562,12 @@ fn bench<'py>(
         prepare,
         threads: threads.unwrap_or(defaults.threads),
         repeat,
-        compare: compare.then(|| CompareOptions {
-            python,
-            ..CompareOptions::default()
+        compare: compare.then(|| {
+            let defaults = CompareOptions::default();
+            CompareOptions {
+                python: python.unwrap_or(defaults.python),
+                ..defaults
+            }
         }),
         sizes,
     };
@@ -579,5 +582,6 @@ fn bench<'py>(
     let report = report.map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
     let text = serde_json::to_string(&report)
         .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    loads(py, &text)
+    // Times and rates are measurements, not money: floats.
+    py.import("json")?.call_method1("loads", (text,))
 }

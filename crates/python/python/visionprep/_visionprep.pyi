@@ -295,7 +295,7 @@ def bench(
     threads: list[int] | None = None,
     repeat: int = 3,
     compare: bool = False,
-    python: str | os.PathLike[str] = "python3",
+    python: str | os.PathLike[str] | None = None,
     sizes: list[float] = ...,
     max_input_mb: int = 2048,
     **options: Unpack[_PrepareOptions],

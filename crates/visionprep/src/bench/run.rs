@@ -496,3 +496,104 @@ fn scale(runs: &mut [ThreadRun]) {
         run.total.scaling_efficiency = eff(&run.total, &base.total);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use crate::bench::{CompareOptions, Loaded, synthetic_photo};
+
+    fn input(mp: f64) -> BenchInput {
+        let bytes = synthetic_photo(mp).unwrap_or_default();
+        let input = BenchInput::from_bytes(format!("{mp} MP"), bytes, &Limits::default());
+        input.unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn every_thread_count_measures_the_same_images_and_counts_stages_per_image() {
+        let mut loaded = Loaded {
+            inputs: vec![input(0.3), input(2.0)],
+            ..Loaded::default()
+        };
+        // Bytes that are not an image at all are dropped by the check pass, named.
+        let mut broken = input(0.3);
+        broken.bytes.truncate(broken.bytes.len() / 2);
+        broken.name = "broken".into();
+        loaded.inputs.push(broken);
+        let options = BenchOptions {
+            threads: vec![2, 1],
+            repeat: 1,
+            compare: Some(CompareOptions::default()),
+            ..BenchOptions::default()
+        };
+        let report = run(&loaded, &options, &mut |_| {}).map_err(|e| e.to_string());
+        let report = report.unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.skipped[0].path, "broken");
+        assert_eq!(report.inputs.images, 2);
+        assert_eq!(report.runs.len(), 2);
+        for run in &report.runs {
+            assert_eq!(run.kinds.len(), 1);
+            let set = &run.kinds[0];
+            assert_eq!(set.kind, "baseline JPEG");
+            // Two images, repeated so that each of 2 threads gets 4 a pass.
+            assert_eq!((set.images, set.images_per_pass), (2, 8));
+            let ran = |name: &str| {
+                let stage = set.stages.iter().find(|s| s.stage == name);
+                stage.map_or(usize::MAX, |s| s.images)
+            };
+            // The 0.3 MP photo passes through (verified); the 2 MP one is made anew.
+            assert_eq!(ran("probe"), 2);
+            assert_eq!(ran("verify"), 1);
+            assert_eq!(ran("decode"), 1);
+            assert_eq!(ran("resize"), 1);
+            assert_eq!(ran("encode"), 1);
+            let share: f64 = set.stages.iter().filter_map(|s| s.share).sum();
+            assert!(share > 0.5 && share <= 1.0 + 1e-9, "{share}");
+        }
+        // Scaling is against the fewest threads, whatever the order asked.
+        assert_eq!(report.runs[0].threads, 2);
+        assert!(report.runs[0].total.scaling_efficiency.is_some());
+        assert!(report.runs[1].total.scaling_efficiency.is_none());
+        // Images held only in memory cannot be handed to other tools.
+        assert!(report.compare.is_empty());
+        assert!(report.compare_skipped[0].reason.contains("only in memory"));
+    }
+
+    #[test]
+    fn nothing_to_measure_and_bad_options_are_errors() {
+        let empty = Loaded::default();
+        let options = BenchOptions::default();
+        assert!(matches!(
+            run(&empty, &options, &mut |_| {}),
+            Err(BenchError::NoInputs(_))
+        ));
+        let loaded = Loaded {
+            inputs: vec![input(0.1)],
+            ..Loaded::default()
+        };
+        for options in [
+            BenchOptions {
+                repeat: 0,
+                ..BenchOptions::default()
+            },
+            BenchOptions {
+                threads: vec![],
+                ..BenchOptions::default()
+            },
+        ] {
+            assert!(matches!(
+                run(&loaded, &options, &mut |_| {}),
+                Err(BenchError::Options(_))
+            ));
+        }
+        let zero = BenchOptions {
+            threads: vec![0],
+            ..BenchOptions::default()
+        };
+        assert!(matches!(
+            run(&loaded, &zero, &mut |_| {}),
+            Err(BenchError::Threads { .. })
+        ));
+    }
+}
