@@ -25,6 +25,7 @@ __all__ = [
     "probe",
     "estimate",
     "cost",
+    "bench",
     "folder_budget",
     "Prepared",
     "Preparer",
