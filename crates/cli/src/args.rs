@@ -2,8 +2,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use visionprep::core::{MinScale, Profile, Tier, TileMode, TileOptions, TokenRule, Usd};
-use visionprep::prepare::{Filter, OutputPolicy};
+use visionprep::core::{
+    MinScale, ModelPrice, PriceTable, Profile, Tier, TileMode, TileOptions, TokenRule, Usd,
+};
+use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions};
 use visionprep::request::InputFormat;
 
 /// Know what images cost on Claude, and make them Claude-ready.
@@ -332,11 +334,23 @@ pub(crate) struct PipelineArgs {
     /// How tokens are counted in the report (area750 or patch28).
     #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
     pub(crate) token_rule: TokenRule,
+    #[command(flatten)]
+    pub(crate) choice: ChoiceArgs,
+    #[command(flatten)]
+    pub(crate) image: ImageArgs,
+    #[command(flatten)]
+    pub(crate) sizing: SizingArgs,
+    #[command(flatten)]
+    pub(crate) walk: WalkArgs,
+}
+
+/// How each image is made: limits, quality, filter, format. Shared by the pipeline commands
+/// and `bench`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ImageArgs {
     /// The limits outputs must meet: portable, api, bedrock, vertex or claude-ai.
     #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
     pub(crate) profile: Profile,
-    #[command(flatten)]
-    pub(crate) choice: ChoiceArgs,
     /// JPEG quality (1-100); lowered step by step only if the byte limit requires it.
     #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub(crate) quality: u8,
@@ -351,10 +365,17 @@ pub(crate) struct PipelineArgs {
     /// or r,g,b.
     #[arg(long, value_name = "COLOR", default_value = "white", value_parser = parse_color)]
     pub(crate) background: [u8; 3],
-    #[command(flatten)]
-    pub(crate) sizing: SizingArgs,
-    #[command(flatten)]
-    pub(crate) walk: WalkArgs,
+}
+
+impl ImageArgs {
+    /// The library's options for `model` with these flags.
+    pub(crate) fn options(&self, table: &PriceTable, model: &ModelPrice) -> PrepareOptions {
+        let mut options = PrepareOptions::for_profile(table, model, self.profile, self.quality);
+        options.filter = self.filter;
+        options.output = self.output_format;
+        options.background = self.background;
+        options
+    }
 }
 
 /// How much resolution each image keeps: a token budget, or tiles. Shared by `plan`, `cost`,
@@ -484,18 +505,8 @@ pub(crate) struct BenchArgs {
     /// The most input bytes held in memory, in MB: images past it are counted, not read.
     #[arg(long, value_name = "MB", default_value_t = 2048)]
     pub(crate) max_input_mb: u64,
-    /// The limits outputs must meet: portable, api, bedrock, vertex or claude-ai.
-    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
-    pub(crate) profile: Profile,
-    /// JPEG quality (1-100).
-    #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub(crate) quality: u8,
-    /// Resampling filter: lanczos3, mitchell, catmull-rom, bilinear or nearest.
-    #[arg(long, value_name = "FILTER", default_value = "lanczos3", value_parser = parse_filter)]
-    pub(crate) filter: Filter,
-    /// Output format: auto, jpeg, png or webp (as for `prepare`).
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
-    pub(crate) output_format: OutputPolicy,
+    #[command(flatten)]
+    pub(crate) image: ImageArgs,
     #[command(flatten)]
     pub(crate) choice: ChoiceArgs,
     /// Report format: table or json.

@@ -5,14 +5,11 @@ use crate::cost::choose;
 use anyhow::{Result, bail};
 use std::io::{IsTerminal, Write};
 use visionprep::bench::{self, BenchOptions, CompareOptions};
-use visionprep::prepare::PrepareOptions;
 
 pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let names: Vec<String> = args.model.iter().cloned().collect();
     let (table, models) = choose(&names, &args.choice)?;
-    let mut prepare = PrepareOptions::for_profile(&table, &models[0], args.profile, args.quality);
-    prepare.filter = args.filter;
-    prepare.output = args.output_format;
+    let prepare = args.image.options(&table, &models[0]);
     prepare.check().map_err(anyhow::Error::msg)?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let options = BenchOptions {

@@ -17,11 +17,8 @@ pub(crate) fn pipeline(
     let names: Vec<String> = p.model.iter().cloned().collect();
     let (table, models) = choose(&names, &p.choice)?;
     let model = &models[0];
-    let mut options = PrepareOptions::for_profile(&table, model, p.profile, p.quality);
+    let mut options = p.image.options(&table, model);
     options.token_rule = p.token_rule;
-    options.filter = p.filter;
-    options.output = p.output_format;
-    options.background = p.background;
     options.limits = options.limits.with_lenient(p.walk.lenient);
     options.tiles = p.sizing.tile_options();
     options.token_budget = p.sizing.token_budget;
