@@ -2001,7 +2001,7 @@ fn bench_reports_every_stage_thread_count_and_kind() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| k[0].as_str().unwrap())
+        .map(|k| k["kind"].as_str().unwrap())
         .collect();
     for kind in ["baseline JPEG", "PNG", "GIF", "lossy WebP"] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");

@@ -307,13 +307,22 @@ pub struct InputSummary {
     /// Their bytes, held in memory.
     pub bytes: u64,
     /// Images per kind, in report order.
-    pub kinds: Vec<(String, usize)>,
+    pub kinds: Vec<KindCount>,
     /// Always true: the inputs are read into memory before timing, so disk is not measured.
     pub in_memory: bool,
     /// Files in folders passed over as not images.
     pub passed_over: u64,
     /// Images not read because the in-memory cap was reached.
     pub not_loaded: u64,
+}
+
+/// How many images of one kind were measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KindCount {
+    /// The kind's name (`baseline JPEG`, ...).
+    pub kind: String,
+    /// Images of that kind.
+    pub images: usize,
 }
 
 /// The per-stage times of one prepared image.

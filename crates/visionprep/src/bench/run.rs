@@ -307,7 +307,10 @@ pub(crate) fn run_checked<'a>(
             bytes: measured.iter().map(|i| i.bytes.len() as u64).sum(),
             kinds: by_kind
                 .iter()
-                .map(|(k, v)| (k.name().to_owned(), v.len()))
+                .map(|(k, v)| super::KindCount {
+                    kind: k.name().to_owned(),
+                    images: v.len(),
+                })
                 .collect(),
             in_memory: true,
             passed_over: loaded.passed_over,
