@@ -2184,6 +2184,9 @@ fn bench_sweeps_input_sizes_and_refuses_bad_arguments() {
     }
     assert!(rows.iter().all(|r| r["prepare_ms"].as_f64().unwrap() > 0.0));
     assert_eq!(report["runs"].as_array().unwrap().len(), 0);
+    let table = succeeds(&["bench", "--sizes", "0.5", "--repeat", "1"], dir.path());
+    assert!(table.contains("the size sweep only"), "{table}");
+    assert!(table.contains("816x612"), "{table}");
     std::fs::write(dir.path().join("notes.txt"), "text").unwrap();
     for args in [
         &["bench"][..],

@@ -8,6 +8,17 @@ impl BenchReport {
     /// `stages` a table of each stage's time per image, the comparison and the size sweep.
     pub fn write_text(&self, out: &mut dyn Write, stages: bool) -> io::Result<()> {
         let i = &self.inputs;
+        if self.runs.is_empty() {
+            writeln!(
+                out,
+                "visionprep bench: {}, {} CPU{}; no input images, the size sweep only",
+                self.model,
+                self.cpus,
+                plural(self.cpus)
+            )?;
+            self.write_skipped(out)?;
+            return self.write_sweep(out);
+        }
         writeln!(
             out,
             "visionprep bench: {}, {} CPU{}; {} image{} ({:.1} MP, {}) read into memory first: disk is not measured",
@@ -33,20 +44,10 @@ impl BenchReport {
                 plural(i.not_loaded as usize)
             )?;
         }
-        for s in &self.skipped {
-            writeln!(
-                out,
-                "skipped {}: {}: {}",
-                s.path,
-                s.error_code.as_str(),
-                s.error
-            )?;
-        }
-        if !self.runs.is_empty() {
-            writeln!(out)?;
-            self.write_runs(out)?;
-        }
-        if stages && !self.runs.is_empty() {
+        self.write_skipped(out)?;
+        writeln!(out)?;
+        self.write_runs(out)?;
+        if stages {
             self.write_stages(out)?;
         }
         if !self.compare.is_empty() || !self.compare_skipped.is_empty() {
@@ -56,6 +57,14 @@ impl BenchReport {
         if !self.sweep.is_empty() {
             writeln!(out)?;
             self.write_sweep(out)?;
+        }
+        Ok(())
+    }
+
+    fn write_skipped(&self, out: &mut dyn Write) -> io::Result<()> {
+        for s in &self.skipped {
+            let code = s.error_code.as_str();
+            writeln!(out, "skipped {}: {code}: {}", s.path, s.error)?;
         }
         Ok(())
     }
