@@ -2,7 +2,7 @@
 
 use crate::args::{BenchArgs, BenchFormat};
 use crate::cost::choose;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use std::io::{IsTerminal, Write};
 use visionprep::bench::{self, BenchOptions, CompareOptions};
 
@@ -11,10 +11,9 @@ pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let (table, models) = choose(&names, &args.choice)?;
     let prepare = args.image.options(&table, &models[0]);
     prepare.check().map_err(anyhow::Error::msg)?;
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let options = BenchOptions {
         prepare,
-        threads: args.threads.resolve(cpus),
+        threads: args.threads.resolve(bench::cpus()),
         repeat: usize::try_from(args.repeat)?,
         compare: args.compare.then(|| CompareOptions {
             python: args.python.clone(),
@@ -27,17 +26,6 @@ pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         &options.prepare.limits,
         args.max_input_mb.saturating_mul(1_000_000),
     );
-    if loaded.inputs.is_empty() && options.sizes.is_empty() {
-        for s in &loaded.skipped {
-            eprintln!(
-                "visionprep: {}: {}: {}",
-                s.path,
-                s.error_code.as_str(),
-                s.error
-            );
-        }
-        bail!("no image to measure under the paths given");
-    }
     let show = !args.no_progress && std::io::stderr().is_terminal();
     let mut progress = |step: &str| {
         if show {

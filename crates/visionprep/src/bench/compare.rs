@@ -7,7 +7,7 @@
 //! that is not installed is [`ToolSkipped`] with the reason; the benchmark goes on.
 
 use super::run::{BenchOptions, Outcome};
-use super::{BenchInput, BenchReport};
+use super::{BenchInput, BenchReport, InputKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -93,11 +93,11 @@ pub(crate) fn compare(
 ) {
     // The same images and passes as visionprep's: each kind repeated as `run` repeats it.
     let widest = options.threads.iter().copied().max().unwrap_or(1);
-    let mut by_kind: BTreeMap<&str, Vec<Job>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<InputKind, Vec<Job>> = BTreeMap::new();
     for (input, outcome) in measured {
         if let Some(path) = &input.path {
-            by_kind.entry(input.kind.name()).or_default().push(Job {
-                kind: input.kind.name(),
+            by_kind.entry(input.kind).or_default().push(Job {
+                kind: input.kind,
                 path: path.clone(),
                 outcome: outcome.clone(),
             });
@@ -166,7 +166,7 @@ pub(crate) fn compare(
 
 #[derive(Clone)]
 struct Job {
-    kind: &'static str,
+    kind: InputKind,
     path: PathBuf,
     outcome: Outcome,
 }
@@ -176,7 +176,7 @@ impl Job {
         match self.outcome.media_type {
             MediaType::Jpeg => "jpeg",
             MediaType::Png | MediaType::Gif => "png",
-            MediaType::Webp if self.kind == "lossless WebP" => "webp-lossless",
+            MediaType::Webp if self.kind == InputKind::LosslessWebp => "webp-lossless",
             MediaType::Webp => "webp",
         }
     }
@@ -269,7 +269,7 @@ fn python_tools(
             writeln!(
                 f,
                 "{}\t{}\t{}\t{}\t{}\t{}",
-                job.kind,
+                job.kind.name(),
                 path,
                 job.outcome.output.width,
                 job.outcome.output.height,
@@ -392,7 +392,7 @@ fn vipsthumbnail(
         .trim_start_matches("libvips ")
         .to_owned();
     let dir = tempfile::tempdir().map_err(|e| format!("a temporary folder ({e})"))?;
-    let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<InputKind, Vec<usize>> = BTreeMap::new();
     for (i, job) in jobs.iter().enumerate() {
         by_kind.entry(job.kind).or_default().push(i);
     }
@@ -410,11 +410,11 @@ fn vipsthumbnail(
                     }
                     times.retain(|t| t.is_finite());
                     if let Some(m) = super::stats::median(&mut times) {
-                        seconds.insert((*kind).to_owned(), m);
+                        seconds.insert(kind.name().to_owned(), m);
                     }
                 }
                 Err(e) => {
-                    skipped.insert((*kind).to_owned(), e);
+                    skipped.insert(kind.name().to_owned(), e);
                 }
             }
         }

@@ -27,7 +27,7 @@ mod text;
 
 use compare::compare;
 pub use compare::{CompareOptions, KindRate, ToolRun, ToolSkipped};
-pub use run::{BenchOptions, KindResult, StageResult, ThreadRun, Timing, run};
+pub use run::{BenchOptions, KindResult, StageResult, ThreadRun, Timing, cpus, run};
 use sweep::sweep;
 pub use sweep::{SweepRow, synthetic_photo};
 
@@ -234,15 +234,7 @@ fn has_image_extension(path: &Path) -> bool {
 /// Reads a file whole (refusing one over the limits' file size unread) and probes it.
 fn read(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Probe), ProbeError> {
     let probe = crate::probe::probe_path(path, limits)?;
-    if probe.bytes > limits.max_file_bytes {
-        return Err(ProbeError::MemoryLimit {
-            format: probe.format,
-            reason: format!(
-                "the file is {} bytes, over the {}-byte limit for reading it whole",
-                probe.bytes, limits.max_file_bytes
-            ),
-        });
-    }
+    crate::prepare::check_file_bytes(&probe, limits)?;
     let bytes = std::fs::read(path)?;
     let probe = if bytes.len() as u64 == probe.bytes {
         probe
@@ -256,9 +248,13 @@ fn read(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Probe), ProbeError> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BenchError {
-    /// No input could be measured.
-    #[error("no image to measure{0}")]
-    NoInputs(String),
+    /// No input could be measured: none was given, or every one was skipped (each listed
+    /// with its reason).
+    #[error("no image to measure{}", list_skipped(skipped))]
+    NoInputs {
+        /// The inputs given and skipped.
+        skipped: Vec<Skipped>,
+    },
     /// A thread count of 0, or more threads than the system can start.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {
@@ -270,6 +266,18 @@ pub enum BenchError {
     /// The options cannot be used (`repeat` of 0, an invalid size).
     #[error("{0}")]
     Options(String),
+}
+
+/// `: every input was skipped:` and one line per skipped input, or nothing.
+fn list_skipped(skipped: &[Skipped]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = skipped
+        .iter()
+        .map(|s| format!("\n  {}: {}: {}", s.path, s.error_code.as_str(), s.error))
+        .collect();
+    format!(": every input was skipped:{}", lines.concat())
 }
 
 /// Everything one `visionprep bench` run measured: the JSON report's shape.
@@ -332,4 +340,12 @@ pub(crate) struct Sample {
     pub(crate) input: usize,
     pub(crate) whole: std::time::Duration,
     pub(crate) stages: [Option<std::time::Duration>; Stage::ALL.len()],
+}
+
+/// Milliseconds of `stage` in each sample that went through it.
+pub(crate) fn stage_ms(samples: &[Sample], stage: Stage) -> Vec<f64> {
+    samples
+        .iter()
+        .filter_map(|s| s.stages[stage.index()].map(stats::ms))
+        .collect()
 }

@@ -41,8 +41,8 @@ impl Default for BenchOptions {
     }
 }
 
-/// Logical CPUs of this machine (1 when the system does not say).
-pub(crate) fn cpus() -> usize {
+/// Logical CPUs of this machine (1 when the system does not say): what `max` threads means.
+pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
@@ -250,12 +250,7 @@ pub(crate) fn run_checked<'a>(
         }
     }
     if inputs.is_empty() {
-        let why = if skipped.is_empty() {
-            String::new()
-        } else {
-            format!(": all {} inputs were skipped", skipped.len())
-        };
-        return Err(BenchError::NoInputs(why));
+        return Err(BenchError::NoInputs { skipped });
     }
     let mut by_kind: BTreeMap<InputKind, Vec<&BenchInput>> = BTreeMap::new();
     for (input, _) in &inputs {
@@ -421,10 +416,7 @@ fn result(
     let stages = Stage::ALL
         .iter()
         .map(|&stage| {
-            let mut times: Vec<f64> = samples
-                .iter()
-                .filter_map(|s| s.stages[stage.index()].map(ms))
-                .collect();
+            let mut times = super::stage_ms(samples, stage);
             let sum: f64 = times.iter().sum();
             // Images of the set (not jobs of a pass) that went through the stage.
             let ran = samples
@@ -569,8 +561,22 @@ mod tests {
         let options = BenchOptions::default();
         assert!(matches!(
             run(&empty, &options, &mut |_| {}),
-            Err(BenchError::NoInputs(_))
+            Err(BenchError::NoInputs { .. })
         ));
+        // Every input failing: the error names each with its reason.
+        let mut broken = input(0.1);
+        broken.bytes.truncate(100);
+        broken.name = "cut.jpg".into();
+        let all_bad = Loaded {
+            inputs: vec![broken],
+            ..Loaded::default()
+        };
+        let message =
+            run(&all_bad, &options, &mut |_| {}).map_or_else(|e| e.to_string(), |_| String::new());
+        assert!(
+            message.contains("every input was skipped:\n  cut.jpg: "),
+            "{message}"
+        );
         let loaded = Loaded {
             inputs: vec![input(0.1)],
             ..Loaded::default()

@@ -104,11 +104,7 @@ pub(crate) fn sweep(
         let stages = Stage::ALL
             .iter()
             .filter_map(|&stage| {
-                let mut t: Vec<f64> = samples
-                    .iter()
-                    .filter_map(|s| s.stages[stage.index()].map(ms))
-                    .collect();
-                median(&mut t).map(|m| (stage.name(), m))
+                median(&mut super::stage_ms(&samples, stage)).map(|m| (stage.name(), m))
             })
             .collect();
         let shown = input.probe.displayed();

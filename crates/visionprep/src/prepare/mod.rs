@@ -587,12 +587,17 @@ fn encode_finish(
 
 /// Refuses a file over [`Limits::max_file_bytes`] before it is read whole.
 fn check_file_size(probe: &Probe, options: &PrepareOptions) -> Result<(), PrepareError> {
-    if probe.bytes > options.limits.max_file_bytes {
+    check_file_bytes(probe, &options.limits)
+}
+
+/// [`check_file_size`] against `limits` alone (the benchmark reads files whole too).
+pub(crate) fn check_file_bytes(probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
+    if probe.bytes > limits.max_file_bytes {
         return Err(PrepareError::MemoryLimit {
             format: probe.format,
             reason: format!(
                 "the file is {} bytes, over the {}-byte limit for reading it whole",
-                probe.bytes, options.limits.max_file_bytes
+                probe.bytes, limits.max_file_bytes
             ),
         });
     }
