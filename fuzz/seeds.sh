@@ -2,7 +2,7 @@
 # Seed corpora for the fuzz targets from the committed fixtures and example images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in sniff probe prepare; do
+for t in sniff probe probe_pieces prepare; do
   mkdir -p "fuzz/corpus/$t"
   cp crates/visionprep/tests/fixtures/*.{webp,heic,avif,jxl,jpg,png} "fuzz/corpus/$t/" 2>/dev/null || true
   cp examples/images/chart-1092x1092.png examples/images/animation-480x360.gif "fuzz/corpus/$t/"

@@ -131,6 +131,42 @@ impl Assessor {
         }
     }
 
+    /// [`Assessor::assess_found_bytes`] from the pieces of a file read so far (a web page's
+    /// `file.slice()` ranges): the same row as a read of the whole file, or the range to read
+    /// next ([`probe_pieces`](crate::probe::probe_pieces)). `found` says the file came from
+    /// a folder (a non-image is passed over) rather than being named.
+    pub fn assess_pieces(
+        &self,
+        name: &str,
+        pieces: &crate::probe::Pieces,
+        found: bool,
+    ) -> Result<Outcome, crate::probe::ByteRange> {
+        use crate::probe::{PieceError, probe_pieces};
+        let display = PathText {
+            text: name.to_owned(),
+            escaped: false,
+        };
+        let extension = std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str());
+        match probe_pieces(pieces, &self.limits) {
+            Ok(probe) => Ok(Outcome::Report(self.report(display, &probe, extension))),
+            Err(PieceError::Need(range)) => Err(range),
+            Err(PieceError::Probe(ProbeError::NotAnImage(_) | ProbeError::Empty))
+                if found && !extension.is_some_and(Format::is_image_extension) =>
+            {
+                Ok(Outcome::NotAnImage)
+            }
+            Err(PieceError::Probe(e)) => Ok(Outcome::Report(error_report(
+                display,
+                pieces.len(),
+                e.format(),
+                e.code(),
+                e.to_string(),
+            ))),
+        }
+    }
+
     fn report(&self, display: PathText, probe: &Probe, extension: Option<&str>) -> FileReport {
         let facts = probe.facts(extension);
         let shown = probe.displayed();

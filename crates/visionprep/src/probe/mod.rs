@@ -22,11 +22,13 @@ mod gif;
 mod jpeg;
 mod jxl;
 mod other;
+mod pieces;
 mod png;
 pub(crate) mod source;
 mod webp;
 
 pub use jpeg::JpegInfo;
+pub use pieces::{ByteRange, PieceError, Pieces, probe_pieces};
 pub use png::PngInfo;
 pub use webp::WebpInfo;
 
