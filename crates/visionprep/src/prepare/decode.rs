@@ -27,10 +27,10 @@ fn image_format(format: Format) -> Option<ImageFormat> {
 }
 
 /// Whether visionprep can decode (and so prepare) this format: HEIC and AVIF need the `heif`
-/// feature, the others are always built in.
+/// feature, JPEG XL the `jxl` feature (default), the others are always built in.
 pub fn can_decode(format: Format) -> bool {
     match format {
-        Format::JpegXl => true,
+        Format::JpegXl => cfg!(feature = "jxl"),
         Format::Heic | Format::Avif => cfg!(feature = "heif"),
         other => image_format(other).is_some(),
     }
@@ -56,6 +56,13 @@ impl Decoded {
     /// Pixels of `width` x `height` in `layout` from a decoder that turns images upright
     /// itself (JPEG XL, HEIF) or needs the probe's `orientation`, with the colour still to
     /// convert.
+    #[cfg_attr(
+        not(any(feature = "jxl", feature = "heif", feature = "libwebp")),
+        expect(
+            dead_code,
+            reason = "only the JPEG XL, HEIF and libwebp decoders build pixels this way"
+        )
+    )]
     pub(crate) fn new(
         (width, height, layout): (u32, u32, Layout),
         data: Vec<u8>,
@@ -111,6 +118,7 @@ pub(crate) fn decode(
         #[cfg(feature = "libwebp")]
         Format::Webp => return super::libwebp::decode(bytes, probe, limits),
         Format::Gif => check_gif_frame(bytes, limits)?,
+        #[cfg(feature = "jxl")]
         Format::JpegXl => return super::jxl::decode(bytes, limits),
         #[cfg(feature = "heif")]
         Format::Heic | Format::Avif => return super::heif::decode(bytes, probe, limits),
@@ -475,6 +483,10 @@ pub(crate) fn decode_full(
             Format::Heic | Format::Avif => {
                 "this build has no HEIF decoder: build visionprep with the `heif` feature \
                  (libheif; the README says how)"
+            }
+            Format::JpegXl => {
+                "this build has no JPEG XL decoder: build visionprep with the `jxl` feature \
+                 (jxl-oxide, pure Rust; on by default, off in the web page's module)"
             }
             _ => "no decoder for this format is built into visionprep",
         };

@@ -27,6 +27,7 @@ mod decode;
 pub(crate) mod encode;
 #[cfg(feature = "heif")]
 mod heif;
+#[cfg(feature = "jxl")]
 mod jxl;
 #[cfg(feature = "libjpeg")]
 mod libjpeg;
