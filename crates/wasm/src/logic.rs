@@ -1,0 +1,658 @@
+//! What the JS functions do, on plain Rust values: options parsed from JSON text, results as
+//! `serde_json` values, refusals as [`Failure`]. Nothing here touches JavaScript, so the
+//! native test suite covers it; `lib.rs` only converts at the boundary.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use visionprep::Limits;
+use visionprep::core::request::base64_encode;
+use visionprep::core::{
+    CacheUse, CostOptions as CoreCostOptions, Estimator, ModelChoice, ModelPrice, PriceError,
+    PriceTable, Profile, Size, TokenRule, Totals,
+};
+use visionprep::folder::{Assessor, Outcome};
+use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions, Prepared, Preparer};
+use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
+use visionprep::report::{CostTotals, ModelListing, model_status};
+use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
+
+/// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The CLI's code: `corrupt`, `unknown-model`, `invalid-options`, `need-bytes`, ...
+    pub code: String,
+    /// What went wrong, in words.
+    pub message: String,
+    /// The file it is about, when there is one.
+    pub path: Option<String>,
+    /// For `need-bytes`: the byte range of the file to read next.
+    pub need: Option<ByteRange>,
+}
+
+impl Failure {
+    /// A refusal with `code` and `message`.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Failure {
+            code: code.to_owned(),
+            message: message.into(),
+            path: None,
+            need: None,
+        }
+    }
+
+    fn options(message: impl std::fmt::Display) -> Self {
+        Failure::new("invalid-options", message.to_string())
+    }
+
+    fn image(e: &visionprep::Error, path: Option<&str>) -> Self {
+        Failure {
+            path: path.map(str::to_owned),
+            ..Failure::new(e.code().as_str(), e.to_string())
+        }
+    }
+
+    fn model(e: &PriceError) -> Self {
+        let code = match e {
+            PriceError::UnknownModel { .. } => "unknown-model",
+            PriceError::Retired { .. } => "retired-model",
+            _ => "invalid-model-data",
+        };
+        Failure::new(code, e.to_string())
+    }
+
+    fn need(range: ByteRange, path: Option<&str>) -> Self {
+        Failure {
+            path: path.map(str::to_owned),
+            need: Some(range),
+            ..Failure::new(
+                "need-bytes",
+                format!(
+                    "the header continues past the bytes given: read bytes {}..{} and try again",
+                    range.offset,
+                    range.offset + range.len
+                ),
+            )
+        }
+    }
+}
+
+/// The result of the functions here.
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+/// The built-in model data, parsed once.
+pub fn table() -> &'static PriceTable {
+    static TABLE: OnceLock<PriceTable> = OnceLock::new();
+    TABLE.get_or_init(PriceTable::builtin)
+}
+
+/// Parses a JS options object (as JSON text; `None` for `undefined`) into `T`, naming an
+/// unknown or mistyped field.
+pub fn parse_options<T: for<'de> Deserialize<'de> + Default>(json: Option<&str>) -> Result<T> {
+    match json {
+        None => Ok(T::default()),
+        Some(text) => serde_json::from_str(text).map_err(Failure::options),
+    }
+}
+
+fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e| Failure::options(format!("{what}: {e}")))
+}
+
+fn choose(names: &[String], allow_retired: bool) -> Result<Vec<ModelPrice>> {
+    let mut table = table().clone();
+    let choice = ModelChoice {
+        allow_retired,
+        unknown: None,
+    };
+    table.select(names, &choice).map_err(|e| Failure::model(&e))
+}
+
+/// The options of `plan`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PlanOptions {
+    /// The model; default: the model data's default.
+    pub model: Option<String>,
+    /// `area750` (default) or `patch28`.
+    pub token_rule: Option<String>,
+    /// At most this many tokens per image.
+    pub token_budget: Option<u64>,
+}
+
+/// What the API does with a `width` x `height` image on a model, and what it costs: the
+/// fields of `visionprep plan --format json`'s estimate, camel-cased.
+pub fn plan(width: u32, height: u32, options: &PlanOptions) -> Result<Value> {
+    let rule = match &options.token_rule {
+        Some(r) => parse::<TokenRule>("tokenRule", r)?,
+        None => TokenRule::Area750,
+    };
+    if options.token_budget == Some(0) {
+        return Err(Failure::options("tokenBudget: must be at least 1"));
+    }
+    if width == 0 || height == 0 {
+        return Err(Failure::options("width and height must be at least 1"));
+    }
+    let names: Vec<String> = options.model.iter().cloned().collect();
+    let models = choose(&names, false)?;
+    let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+    let est = Estimator::new(table(), &ids, rule)
+        .map_err(|e| Failure::model(&e))?
+        .with_budget(options.token_budget);
+    let (m, e) = est
+        .models()
+        .first()
+        .zip(est.estimate(Size::new(width, height)).first().copied())
+        .ok_or_else(|| Failure::options("no model chosen"))?;
+    Ok(json!({
+        "width": width,
+        "height": height,
+        "model": m.id,
+        "tier": e.tier.as_str(),
+        "resized": e.resized,
+        "targetWidth": e.target_width,
+        "targetHeight": e.target_height,
+        "tokens": e.tokens,
+        "usd": e.usd,
+        "budget": e.budget.map(|b| json!({
+            "width": b.width, "height": b.height, "tokens": b.tokens, "usd": b.usd,
+        })),
+    }))
+}
+
+/// The model data as `visionprep models --json` prints it.
+pub fn models() -> Value {
+    serde_json::to_value(ModelListing::new(table())).unwrap_or(Value::Null)
+}
+
+/// The header facts of a probe, camel-cased.
+pub fn probe_value(p: &Probe) -> Value {
+    let shown = p.displayed();
+    json!({
+        "format": p.format.name(),
+        "mediaType": p.format.mime(),
+        "width": shown.width,
+        "height": shown.height,
+        "storedWidth": p.stored.width,
+        "storedHeight": p.stored.height,
+        "orientation": p.orientation.exif_value(),
+        "animated": p.animated,
+        "frames": p.frames,
+        "bytes": p.bytes,
+        "truncated": p.truncated,
+    })
+}
+
+/// Probes the pieces of a file read so far; `need-bytes` names the range to read next.
+pub fn probe(pieces: &Pieces, lenient: bool) -> Result<Value> {
+    let limits = Limits::default().with_lenient(lenient);
+    match probe_pieces(pieces, &limits) {
+        Ok(p) => Ok(probe_value(&p)),
+        Err(PieceError::Need(r)) => Err(Failure::need(r, None)),
+        Err(PieceError::Probe(e)) => Err(Failure::image(&e, None)),
+    }
+}
+
+/// The options of a cost report: `visionprep cost`'s flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CostOptions {
+    /// The models (`-m`, several); default: the model data's default.
+    pub models: Vec<String>,
+    /// `area750` (default) or `patch28`.
+    pub token_rule: Option<String>,
+    /// The limits problems are judged against: `portable` (default), `api`, `bedrock`,
+    /// `vertex`, `claude-ai`.
+    pub profile: Option<String>,
+    /// Read damaged headers as far as they go.
+    pub lenient: bool,
+    /// Message Batches prices.
+    pub batch: bool,
+    /// `write-5m`, `write-1h` or `read`.
+    pub cache: Option<String>,
+    /// US-only inference.
+    pub us_only: bool,
+    /// The whole prompt's input tokens (for long-context prices).
+    pub prompt_tokens: Option<u64>,
+    /// At most this many tokens per image.
+    pub token_budget: Option<u64>,
+    /// Estimate retired models too.
+    pub allow_retired: bool,
+}
+
+/// A cost report being filled: the same rows and totals as `visionprep cost --format json`.
+#[derive(Debug)]
+pub struct CostReport {
+    assessor: Assessor,
+    totals: Totals,
+    skipped: u64,
+}
+
+impl CostReport {
+    /// A report for `options`.
+    pub fn new(options: &CostOptions) -> Result<Self> {
+        let models = choose(&options.models, options.allow_retired)?;
+        let rule = match &options.token_rule {
+            Some(r) => parse::<TokenRule>("tokenRule", r)?,
+            None => TokenRule::Area750,
+        };
+        let profile = match &options.profile {
+            Some(p) => parse::<Profile>("profile", p)?,
+            None => Profile::Portable,
+        };
+        let cache = match options.cache.as_deref() {
+            None => None,
+            Some("write-5m") => Some(CacheUse::Write5m),
+            Some("write-1h") => Some(CacheUse::Write1h),
+            Some("read") => Some(CacheUse::Read),
+            Some(other) => {
+                return Err(Failure::options(format!(
+                    "cache: {other:?} is not write-5m, write-1h or read"
+                )));
+            }
+        };
+        if options.token_budget == Some(0) {
+            return Err(Failure::options("tokenBudget: must be at least 1"));
+        }
+        let cost = CoreCostOptions {
+            batch: options.batch,
+            cache,
+            us_only: options.us_only,
+            prompt_tokens: options.prompt_tokens,
+        };
+        let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        let estimator = Estimator::with_options(table(), &ids, rule, Default::default(), &cost)
+            .map_err(|e| Failure::model(&e))?
+            .with_budget(options.token_budget);
+        Ok(CostReport {
+            assessor: Assessor {
+                estimator,
+                limits: Limits::default().with_lenient(options.lenient),
+                request: profile.limits(),
+            },
+            totals: Totals::new(&models),
+            skipped: 0,
+        })
+    }
+
+    /// The report's heading: token rule, model data date, each model's lifecycle.
+    pub fn header(&self) -> Value {
+        json!({
+            "token_rule": self.assessor.estimator.rule.as_str(),
+            "prices_as_of": table().as_of(),
+            "model_status": model_status(&self.assessor.estimator),
+        })
+    }
+
+    /// Adds one file from the pieces read so far: its row (the `files` entry of the CLI's
+    /// JSON), `None` for a non-image found in a folder (counted as skipped), or `need-bytes`
+    /// with the range to read (nothing is counted then).
+    pub fn add(&mut self, name: &str, pieces: &Pieces, found: bool) -> Result<Option<Value>> {
+        match self.assessor.assess_pieces(name, pieces, found) {
+            Err(range) => Err(Failure::need(range, Some(name))),
+            Ok(Outcome::NotAnImage) => {
+                self.skipped += 1;
+                Ok(None)
+            }
+            Ok(Outcome::Report(row)) => {
+                self.totals.add(&row);
+                serde_json::to_value(&row)
+                    .map(Some)
+                    .map_err(|e| Failure::new("internal", e.to_string()))
+            }
+        }
+    }
+
+    /// The totals so far, as the CLI's JSON `totals`.
+    pub fn totals(&self) -> Value {
+        serde_json::to_value(CostTotals {
+            totals: &self.totals,
+            skipped: self.skipped,
+        })
+        .unwrap_or(Value::Null)
+    }
+}
+
+/// The options of `prepare`: `visionprep prepare`'s flags.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PrepareArgs {
+    /// The model the image is prepared for; default: the model data's default.
+    pub model: Option<String>,
+    /// `portable` (default), `api`, `bedrock`, `vertex`, `claude-ai`.
+    pub profile: String,
+    /// JPEG quality, 1-100 (default 85).
+    pub quality: u8,
+    /// `auto` (default), `jpeg`, `png`, `webp`, ...
+    pub output_format: String,
+    /// Decode damaged files as far as they go.
+    pub lenient: bool,
+    /// `area750` (default) or `patch28`.
+    pub token_rule: String,
+    /// `lanczos3` (default), `mitchell`, `catmull-rom`, `bilinear`, `nearest`.
+    pub filter: String,
+    /// What transparency is composited onto for JPEG output.
+    pub background: [u8; 3],
+    /// Prepare for a retired model.
+    pub allow_retired: bool,
+    /// At most this many tokens per image.
+    pub token_budget: Option<u64>,
+}
+
+impl Default for PrepareArgs {
+    fn default() -> Self {
+        PrepareArgs {
+            model: None,
+            profile: "portable".into(),
+            quality: 85,
+            output_format: "auto".into(),
+            lenient: false,
+            token_rule: "area750".into(),
+            filter: "lanczos3".into(),
+            background: [255, 255, 255],
+            allow_retired: false,
+            token_budget: None,
+        }
+    }
+}
+
+impl PrepareArgs {
+    /// The library's options, as the CLI's `prepare` makes them from the same flags.
+    pub fn options(&self) -> Result<PrepareOptions> {
+        if !(1..=100).contains(&self.quality) {
+            return Err(Failure::options(format!(
+                "quality: {} is not within 1-100",
+                self.quality
+            )));
+        }
+        let names: Vec<String> = self.model.iter().cloned().collect();
+        let chosen = choose(&names, self.allow_retired)?;
+        let model = chosen
+            .first()
+            .ok_or_else(|| Failure::options("no model chosen"))?;
+        let profile = parse::<Profile>("profile", &self.profile)?;
+        let mut options = PrepareOptions::for_profile(table(), model, profile, self.quality);
+        options.token_rule = parse::<TokenRule>("tokenRule", &self.token_rule)?;
+        options.output = parse::<OutputPolicy>("outputFormat", &self.output_format)?;
+        options.filter = parse::<Filter>("filter", &self.filter)?;
+        options.background = self.background;
+        options.limits = Limits::default().with_lenient(self.lenient);
+        options.token_budget = self.token_budget;
+        options.check().map_err(Failure::options)?;
+        Ok(options)
+    }
+}
+
+/// A prepared image's facts (its bytes travel beside them).
+pub fn prepared_value(p: &Prepared, model: &str) -> Value {
+    json!({
+        "mediaType": p.media_type.as_str(),
+        "inputFormat": p.input_format.name(),
+        "inputWidth": p.input_size.width,
+        "inputHeight": p.input_size.height,
+        "width": p.output_size.width,
+        "height": p.output_size.height,
+        "bytes": p.bytes.len(),
+        "tokens": p.tokens,
+        "usd": p.usd,
+        "model": model,
+        "actions": p.actions.names(),
+        "qualityLoweredTo": p.actions.quality_lowered_to,
+        "truncated": p.truncated,
+    })
+}
+
+/// Prepares one image: the bytes and their facts. `name` only labels the error.
+pub fn prepare(
+    preparer: &mut Preparer,
+    bytes: &[u8],
+    options: &PrepareOptions,
+    name: Option<&str>,
+) -> Result<(Prepared, Value)> {
+    let done = preparer
+        .prepare(bytes, options)
+        .map_err(|e| Failure::image(&e, name))?;
+    let facts = prepared_value(&done, options.target.model());
+    Ok((done, facts))
+}
+
+/// The options of `buildRequests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RequestArgs {
+    /// The text after the images (required).
+    pub prompt: String,
+    /// `max_tokens` of each body (default 1024).
+    pub max_tokens: Option<u32>,
+    /// The system prompt.
+    pub system: Option<String>,
+    /// The model the bodies name; default: the model data's default.
+    pub model: Option<String>,
+    /// The limits the bodies meet: `portable` (default), `api`, ...
+    pub profile: Option<String>,
+}
+
+/// One image of `buildRequests`: prepared bytes with their media type and size, a URL or a
+/// Files API id.
+#[derive(Debug)]
+pub enum RequestImage {
+    /// Base64 data: the media type, the bytes and the size.
+    Bytes(String, Vec<u8>, Option<Size>),
+    /// `{"url": ...}`.
+    Url(String),
+    /// `{"fileId": ...}`.
+    File(String),
+}
+
+/// Packs images into the fewest Messages API bodies within the limits, as `visionprep
+/// request` does: images first, each introduced by `Image N:`, the prompt last.
+pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<Value> {
+    if args.prompt.is_empty() {
+        return Err(Failure::options("prompt: required"));
+    }
+    let names: Vec<String> = args.model.iter().cloned().collect();
+    let model = choose(&names, false)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::options("no model chosen"))?;
+    let profile = match &args.profile {
+        Some(p) => parse::<Profile>("profile", p)?,
+        None => Profile::Portable,
+    };
+    let list: Vec<PackImage> = images
+        .into_iter()
+        .map(|i| match i {
+            RequestImage::Bytes(media, data, size) => {
+                let encoded = base64_encode(&data);
+                match size {
+                    Some(s) => PackImage::base64(media, encoded, s),
+                    None => PackImage::base64(media, encoded, Size::new(0, 0)),
+                }
+            }
+            RequestImage::Url(u) => PackImage::url(u),
+            RequestImage::File(f) => PackImage::file(f),
+        })
+        .collect();
+    let mut options = PackOptions::new(model.id.clone(), &args.prompt, profile.limits_for(&model));
+    if let Some(m) = args.max_tokens {
+        options.max_tokens = m;
+    }
+    options.system = args.system.clone().map(Into::into);
+    let bodies = pack(&list, &options).map_err(|e| match &e {
+        PackError::ImageTooLarge { .. } => Failure::new("image-too-large", e.to_string()),
+        _ => Failure::new("request-too-large", e.to_string()),
+    })?;
+    serde_json::to_value(&bodies).map_err(|e| Failure::new("internal", e.to_string()))
+}
+
+/// The options of `check`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CheckArgs {
+    /// `portable` (default), `api`, `bedrock`, `vertex`, `claude-ai`.
+    pub profile: Option<String>,
+    /// The model of bodies that name none.
+    pub model: Option<String>,
+}
+
+/// Checks a Messages API body (or a list of messages, or a transcript) as `visionprep check`
+/// does: `{kind, requests, findings, passes}`.
+pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
+    if let Some(name) = &args.model {
+        table().get(name).map_err(|e| Failure::model(&e))?;
+    }
+    let options = CheckOptions {
+        profile: match &args.profile {
+            Some(p) => parse::<Profile>("profile", p)?,
+            None => Profile::Portable,
+        },
+        model: args.model.clone(),
+        ..CheckOptions::default()
+    };
+    let report =
+        check_bytes(body, &options).map_err(|e| Failure::new("not-a-request", e.to_string()))?;
+    let passes = report.passes();
+    let mut value =
+        serde_json::to_value(&report).map_err(|e| Failure::new("internal", e.to_string()))?;
+    if let Value::Object(map) = &mut value {
+        map.insert("passes".into(), Value::Bool(passes));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../../examples/images/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap_or_default()
+    }
+
+    fn whole(bytes: &[u8]) -> Pieces {
+        let mut p = Pieces::new(bytes.len() as u64);
+        p.insert(0, bytes);
+        p
+    }
+
+    #[test]
+    fn plan_matches_the_core() {
+        let opts: PlanOptions =
+            parse_options(Some(r#"{"model":"claude-opus-4-7","tokenBudget":800}"#)).unwrap();
+        let v = plan(4032, 3024, &opts).unwrap();
+        assert_eq!(v["model"], "claude-opus-4-7");
+        assert_eq!(v["tier"], "high-resolution");
+        assert_eq!(v["targetWidth"], 2212);
+        assert_eq!(v["tokens"], 4893);
+        assert!(v["budget"]["tokens"].as_u64().unwrap() <= 800);
+        let bad = parse_options::<PlanOptions>(Some(r#"{"modle":"x"}"#)).unwrap_err();
+        assert_eq!(bad.code, "invalid-options");
+        assert!(bad.message.contains("modle"), "{}", bad.message);
+        let unknown = plan(
+            10,
+            10,
+            &PlanOptions {
+                model: Some("claude-nope".into()),
+                ..PlanOptions::default()
+            },
+        );
+        assert_eq!(unknown.unwrap_err().code, "unknown-model");
+    }
+
+    #[test]
+    fn cost_rows_are_the_cli_rows() {
+        let opts: CostOptions = parse_options(Some(
+            r#"{"models":["claude-sonnet-4-6","claude-opus-4-7"]}"#,
+        ))
+        .unwrap();
+        let mut report = CostReport::new(&opts).unwrap();
+        let jpeg = example("camera-4032x3024.jpg");
+        let mut head = Pieces::new(jpeg.len() as u64);
+        head.insert(0, &jpeg[..16]);
+        let need = report.add("camera.jpg", &head, false).unwrap_err();
+        assert_eq!(need.code, "need-bytes");
+        assert!(need.need.is_some());
+        let row = report
+            .add("camera.jpg", &whole(&jpeg), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(row["width"], 3024);
+        assert_eq!(row["models"]["claude-sonnet-4-6"]["tokens"], 1613);
+        assert_eq!(row["models"]["claude-opus-4-7"]["usd"], 0.024465);
+        assert_eq!(row["problems"][0], "exif-rotated");
+        let junk = b"not an image at all".to_vec();
+        assert_eq!(report.add("notes.txt", &whole(&junk), true).unwrap(), None);
+        let row = report
+            .add("notes.txt", &whole(&junk), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(row["error"]["code"], "not-an-image");
+        let totals = report.totals();
+        assert_eq!(totals["files"], 2);
+        assert_eq!(totals["errors"], 1);
+        assert_eq!(totals["skipped"], 1);
+        assert_eq!(report.header()["prices_as_of"], table().as_of());
+    }
+
+    #[test]
+    fn prepare_fits_and_refuses_with_codes() {
+        let options = PrepareArgs::default().options().unwrap();
+        let mut preparer = Preparer::new();
+        let jpeg = example("camera-4032x3024.jpg");
+        let (done, facts) = prepare(&mut preparer, &jpeg, &options, Some("camera.jpg")).unwrap();
+        assert_eq!(facts["mediaType"], "image/jpeg");
+        assert_eq!(facts["bytes"], done.bytes.len());
+        assert!(facts["width"].as_u64().unwrap() <= 1568);
+        let heic = example("phone-64x48.heic");
+        let e = prepare(&mut preparer, &heic, &options, Some("phone.heic")).unwrap_err();
+        assert_eq!(e.code, "unsupported-format");
+        assert_eq!(e.path.as_deref(), Some("phone.heic"));
+        let bad = PrepareArgs {
+            quality: 0,
+            ..PrepareArgs::default()
+        };
+        assert_eq!(bad.options().unwrap_err().code, "invalid-options");
+    }
+
+    #[test]
+    fn requests_pack_and_check() {
+        let options = PrepareArgs::default().options().unwrap();
+        let mut preparer = Preparer::new();
+        let png = example("chart-1092x1092.png");
+        let (done, _) = prepare(&mut preparer, &png, &options, None).unwrap();
+        let image = RequestImage::Bytes(
+            done.media_type.as_str().into(),
+            done.bytes.clone(),
+            Some(done.output_size),
+        );
+        let args = RequestArgs {
+            prompt: "What is in this chart?".into(),
+            ..RequestArgs::default()
+        };
+        let bodies = build_requests(
+            vec![image, RequestImage::Url("https://x/y.png".into())],
+            &args,
+        )
+        .unwrap();
+        assert_eq!(bodies.as_array().map(Vec::len), Some(1));
+        let text = serde_json::to_vec(&bodies[0]).unwrap();
+        let report = check(text, &CheckArgs::default()).unwrap();
+        assert_eq!(report["passes"], true, "{report}");
+        let e = check(b"{not json".to_vec(), &CheckArgs::default()).unwrap_err();
+        assert_eq!(e.code, "not-a-request");
+        let e = build_requests(vec![], &RequestArgs::default()).unwrap_err();
+        assert_eq!(e.code, "invalid-options");
+    }
+
+    #[test]
+    fn models_are_listed() {
+        assert_eq!(models()["as_of"], table().as_of());
+    }
+}
