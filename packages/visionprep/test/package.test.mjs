@@ -1,0 +1,126 @@
+// The npm package on examples/images, against the native CLI: the same cost rows and totals
+// to the token and the micro-dollar, the same prepared sizes, request bodies the CLI's
+// `check` accepts, and refusals with the CLI's codes.
+//
+// Run: `bash web/build.sh && node --test packages/visionprep/test/` (the CLI is run through
+// `cargo run`, or VISIONPREP_BIN when set).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, openAsBlob, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import zlib from "node:zlib";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as vp from "../index.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const dir = "examples/images";
+const names = readdirSync(join(root, dir)).sort();
+const models = ["claude-sonnet-4-6", "claude-opus-4-7"];
+
+/** A PNG of `w` x `h` with no pixel data: a header that declares a decompression bomb. */
+export function pngHeader(w, h) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // RGBA
+  const signature = Buffer.from("89504e470d0a1a0a", "hex");
+  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", Buffer.alloc(0)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+function cli(args, { status = 0 } = {}) {
+  const [cmd, pre] = process.env.VISIONPREP_BIN
+    ? [process.env.VISIONPREP_BIN, []]
+    : ["cargo", ["run", "--quiet", "-p", "visionprep-cli", "--"]];
+  const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
+  assert.equal(r.status, status, `visionprep ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+test("cost rows and totals are the CLI's, from headers read by ranges", async () => {
+  const native = JSON.parse(cli(["cost", dir, ...models.flatMap((m) => ["-m", m]), "--format", "json"]));
+  const report = new vp.CostReport({ models });
+  assert.deepEqual(report.header(), {
+    token_rule: native.token_rule,
+    prices_as_of: native.prices_as_of,
+    model_status: native.model_status,
+  });
+  const rows = [];
+  for (const name of names) {
+    const blob = await openAsBlob(join(root, dir, name));
+    const row = await vp.estimateFile(report, blob, { name: `${dir}/${name}`, found: true });
+    if (row) rows.push(row);
+  }
+  assert.deepEqual(rows, native.files);
+  assert.deepEqual(report.totals(), native.totals);
+  report.free();
+});
+
+test("prepared images have the CLI's sizes, types and tokens, and pass the CLI's check", () => {
+  const out = mkdtempSync(join(tmpdir(), "visionprep-npm-"));
+  const native = JSON.parse(cli(["prepare", dir, "--out", join(out, "native"), "--format", "json"], { status: 1 }));
+  const preparer = new vp.Preparer({ model: "claude-sonnet-4-6" });
+  const prepared = [];
+  for (const row of native.files) {
+    const name = row.path.split("/").pop();
+    const bytes = readFileSync(join(root, dir, name));
+    if (row.error) {
+      // HEIC: the default native build has no HEVC decoder either.
+      assert.throws(() => preparer.prepare(bytes, name), (e) => vp.isVisionprepError(e) && e.code === row.error.code && e.path === name);
+      continue;
+    }
+    const p = preparer.prepare(bytes, name);
+    assert.equal(p.mediaType, row.output_media_type, name);
+    assert.deepEqual([p.width, p.height], [row.output_width, row.output_height], name);
+    assert.equal(p.tokens, row.output_tokens, name);
+    assert.equal(p.usd, row.output_usd, name);
+    assert.equal(p.bytes, p.data.length);
+    prepared.push(p);
+  }
+  assert.ok(prepared.length >= 5);
+  preparer.free();
+  const bodies = vp.buildRequests(prepared, { prompt: "Describe each image.", model: "claude-sonnet-4-6" });
+  assert.equal(bodies.length, 1);
+  const block = vp.toContentBlock(prepared[0]);
+  assert.deepEqual(bodies[0].messages[0].content[1], block);
+  assert.equal(Buffer.from(block.source.data, "base64").compare(Buffer.from(prepared[0].data)), 0);
+  const file = join(out, "request.json");
+  writeFileSync(file, JSON.stringify(bodies[0]));
+  const checked = JSON.parse(cli(["check", file, "--format", "json"]));
+  assert.equal(JSON.stringify(checked).includes('"severity":"error"'), false);
+  const report = vp.check(bodies[0]);
+  assert.equal(report.passes, true);
+});
+
+test("refusals carry the CLI's codes; plan is the CLI's plan", () => {
+  const jpeg = readFileSync(join(root, dir, "camera-4032x3024.jpg"));
+  const cut = jpeg.subarray(0, 2000);
+  assert.throws(() => vp.prepare(cut), (e) => e.name === "VisionprepError" && e.code === "truncated");
+  assert.throws(() => vp.probe(new TextEncoder().encode("hello")), (e) => e.code === "not-an-image");
+  // A 50000 x 50000 PNG header: refused from the header, nothing allocated.
+  const bomb = pngHeader(50000, 50000);
+  assert.throws(() => vp.prepare(bomb), (e) => e.code === "dimensions-too-large");
+  assert.throws(() => new vp.CostReport({ models: ["claude-nope"] }), (e) => e.code === "unknown-model");
+  assert.throws(() => vp.plan(10, 10, { tokenrule: "x" }), (e) => e.code === "invalid-options" && /tokenrule/.test(e.message));
+  const parts = new vp.FileParts(jpeg.length);
+  parts.add(0, jpeg.subarray(0, 20));
+  assert.throws(() => vp.probeParts(parts), (e) => e.code === "need-bytes" && e.need.offset >= 0 && e.need.length > 0);
+  parts.free();
+  const native = cli(["plan", "4032", "3024", "-m", "claude-opus-4-7"]);
+  const mine = vp.plan(4032, 3024, { model: "claude-opus-4-7" });
+  assert.ok(native.includes(`to ${mine.targetWidth}x${mine.targetHeight}`), native);
+  assert.ok(native.includes(`${mine.tokens.toLocaleString("en-US")} tokens`), native);
+  assert.ok(native.includes(`$${mine.usd}`), native);
+  assert.equal(vp.pricesAsOf(), vp.models().as_of);
+  assert.match(vp.version(), /^\d+\.\d+\.\d+/);
+});
