@@ -1,0 +1,32 @@
+// The page's worker: prepares images with the WebAssembly pipeline off the page's thread, so
+// the page stays responsive; the page cancels by terminating it. One message in:
+// {files: [{name, file}], options}; one message out per image, in order:
+// {index, result} (the output bytes transferred, not copied) or {index, error}; then {done}.
+//
+// The handler is set before anything is awaited: the module loads the WebAssembly when the
+// first message comes (a message that arrived during a top-level await would be lost).
+self.onmessage = async ({ data: { files, options } }) => {
+  let preparer;
+  try {
+    const { Preparer } = await import("./pkg/index.js");
+    preparer = new Preparer(options);
+  } catch (e) {
+    self.postMessage({ fatal: { code: e.code ?? "internal", message: String(e.message ?? e) } });
+    return;
+  }
+  for (let index = 0; index < files.length; index++) {
+    const { name, file } = files[index];
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const result = preparer.prepare(bytes, name);
+      self.postMessage({ index, result }, [result.data.buffer]);
+    } catch (e) {
+      self.postMessage({
+        index,
+        error: { code: e.code ?? "internal", message: String(e.reason ?? e.message ?? e) },
+      });
+    }
+  }
+  preparer.free();
+  self.postMessage({ done: true });
+};
