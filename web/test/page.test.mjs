@@ -311,3 +311,25 @@ test("360 px and 1280 px, light and dark: no sideways scroll on a phone, every c
     await page.close();
   }
 });
+
+test("files dropped on the page fill the table", async () => {
+  const { page, errors } = await open();
+  const chart = readFileSync(join(examples, "chart-1092x1092.png")).toString("base64");
+  await page.evaluate(() => (window.visionprep.state.totals = null));
+  // A drop as the page receives it: a DataTransfer holding files (entries are only for real
+  // drags from the desktop; the page falls back to the files).
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "chart.png", { type: "image/png" }));
+    dt.items.add(new File(["just text"], "readme.txt", { type: "text/plain" }));
+    const drop = document.getElementById("drop");
+    drop.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    drop.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, chart);
+  await page.waitForFunction(() => window.visionprep.state.totals !== null);
+  const table = await readTable(page);
+  assert.deepEqual(table.map((r) => [r.path, r.error]), [["chart.png", null], ["readme.txt", "not-an-image"]]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
