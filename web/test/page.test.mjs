@@ -11,15 +11,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { cli, pngHeader, root } from "../../packages/visionprep/test/support.mjs";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
-import zlib from "node:zlib";
 import puppeteer from "puppeteer-core";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const site = join(root, "target/web");
 const output = join(root, "web/test-output");
 const examples = join(root, "examples/images");
@@ -39,15 +37,6 @@ let origin;
 let browser;
 /** Every URL the pages asked for. */
 const requested = [];
-
-function cli(args, { status = 0 } = {}) {
-  const [cmd, pre] = process.env.VISIONPREP_BIN
-    ? [process.env.VISIONPREP_BIN, []]
-    : ["cargo", ["run", "--quiet", "-p", "visionprep-cli", "--"]];
-  const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
-  assert.equal(r.status, status, `visionprep ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 before(async () => {
   assert.ok(existsSync(join(site, "pkg/wasm/visionprep_wasm_bg.wasm")), "run web/build.sh first");
@@ -238,23 +227,9 @@ test("damaged files, a pixel bomb and a non-image are rows with their codes; the
   const dir = mkdtempSync(join(tmpdir(), "visionprep-web-bad-"));
   const jpeg = readFileSync(join(examples, "camera-4032x3024.jpg"));
   writeFileSync(join(dir, "cut.jpg"), jpeg.subarray(0, jpeg.length >> 1));
-  const chunk = (type, data) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const typed = Buffer.concat([Buffer.from(type, "latin1"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(typed));
-    return Buffer.concat([head, typed, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(50000, 0);
-  ihdr.writeUInt32BE(50000, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
-  const sig = Buffer.from("89504e470d0a1a0a", "hex");
-  writeFileSync(join(dir, "bomb.png"), Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(Buffer.alloc(1 << 20))), chunk("IEND", Buffer.alloc(0))]));
+  writeFileSync(join(dir, "bomb.png"), pngHeader(50000, 50000));
   writeFileSync(join(dir, "notes.txt"), "not an image\n".repeat(100));
-  writeFileSync(join(dir, "garbage.png"), Buffer.concat([sig, Buffer.from("this is no chunk at all, just text")]));
+  writeFileSync(join(dir, "garbage.png"), Buffer.concat([pngHeader(1, 1).subarray(0, 8), Buffer.from("this is no chunk at all, just text")]));
   const files = ["cut.jpg", "bomb.png", "notes.txt", "garbage.png"].map((n) => join(dir, n));
   const native = JSON.parse(cli(["cost", ...files, "--format", "json"], { status: 1 }));
 

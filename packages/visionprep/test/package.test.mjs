@@ -2,50 +2,19 @@
 // to the token and the micro-dollar, the same prepared sizes, request bodies the CLI's
 // `check` accepts, and refusals with the CLI's codes.
 //
-// Run: `bash web/build.sh && node --test packages/visionprep/test/` (the CLI is run through
+// Run: `bash web/build.sh && node --test packages/visionprep/test/package.test.mjs` (the CLI is run through
 // `cargo run`, or VISIONPREP_BIN when set).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, openAsBlob, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import zlib from "node:zlib";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as vp from "../index.js";
+import { cli, pngHeader, root } from "./support.mjs";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 const dir = "examples/images";
 const names = readdirSync(join(root, dir)).sort();
 const models = ["claude-sonnet-4-6", "claude-opus-4-7"];
-
-/** A PNG of `w` x `h` with no pixel data: a header that declares a decompression bomb. */
-export function pngHeader(w, h) {
-  const chunk = (type, data) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
-  const signature = Buffer.from("89504e470d0a1a0a", "hex");
-  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", Buffer.alloc(0)), chunk("IEND", Buffer.alloc(0))]);
-}
-
-function cli(args, { status = 0 } = {}) {
-  const [cmd, pre] = process.env.VISIONPREP_BIN
-    ? [process.env.VISIONPREP_BIN, []]
-    : ["cargo", ["run", "--quiet", "-p", "visionprep-cli", "--"]];
-  const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
-  assert.equal(r.status, status, `visionprep ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 test("cost rows and totals are the CLI's, from headers read by ranges", async () => {
   const native = JSON.parse(cli(["cost", dir, ...models.flatMap((m) => ["-m", m]), "--format", "json"]));

@@ -93,13 +93,7 @@ impl Assessor {
     /// row's path (a file name, a URL, a key in a store); its extension is read as a file's.
     /// An error is the row's, never a failure.
     pub fn assess_bytes(&self, name: &str, bytes: &[u8]) -> FileReport {
-        let display = PathText {
-            text: name.to_owned(),
-            escaped: false,
-        };
-        let extension = std::path::Path::new(name)
-            .extension()
-            .and_then(|e| e.to_str());
+        let (display, extension) = named(name);
         match crate::probe::probe_bytes(bytes, &self.limits) {
             Ok(probe) => self.report(display, &probe, extension),
             Err(e) => error_report(
@@ -142,13 +136,7 @@ impl Assessor {
         found: bool,
     ) -> Result<Outcome, crate::probe::ByteRange> {
         use crate::probe::{PieceError, probe_pieces};
-        let display = PathText {
-            text: name.to_owned(),
-            escaped: false,
-        };
-        let extension = std::path::Path::new(name)
-            .extension()
-            .and_then(|e| e.to_str());
+        let (display, extension) = named(name);
         match probe_pieces(pieces, &self.limits) {
             Ok(probe) => Ok(Outcome::Report(self.report(display, &probe, extension))),
             Err(PieceError::Need(range)) => Err(range),
@@ -184,6 +172,19 @@ impl Assessor {
             error: None,
         }
     }
+}
+
+/// The row's path for an image named `name` (not a path on this machine), and the extension
+/// its name gives.
+fn named(name: &str) -> (PathText, Option<&str>) {
+    let display = PathText {
+        text: name.to_owned(),
+        escaped: false,
+    };
+    let extension = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str());
+    (display, extension)
 }
 
 /// A report line for a file that could not be assessed.
