@@ -103,6 +103,16 @@ where
         .map_err(|e| Failure::options(format!("{what}: {e}")))
 }
 
+/// A token rule by name; `area750` when none is given.
+fn token_rule(name: Option<&str>) -> Result<TokenRule> {
+    name.map_or(Ok(TokenRule::default()), |r| parse("tokenRule", r))
+}
+
+/// A profile by name; `portable` when none is given.
+fn profile(name: Option<&str>) -> Result<Profile> {
+    name.map_or(Ok(Profile::default()), |p| parse("profile", p))
+}
+
 fn choose(names: &[String], allow_retired: bool) -> Result<Vec<ModelPrice>> {
     let mut table = table().clone();
     let choice = ModelChoice {
@@ -127,10 +137,7 @@ pub struct PlanOptions {
 /// What the API does with a `width` x `height` image on a model, and what it costs: the
 /// fields of `visionprep plan --format json`'s estimate, camel-cased.
 pub fn plan(width: u32, height: u32, options: &PlanOptions) -> Result<Value> {
-    let rule = match &options.token_rule {
-        Some(r) => parse::<TokenRule>("tokenRule", r)?,
-        None => TokenRule::Area750,
-    };
+    let rule = token_rule(options.token_rule.as_deref())?;
     if options.token_budget == Some(0) {
         return Err(Failure::options("tokenBudget: must be at least 1"));
     }
@@ -236,14 +243,8 @@ impl CostReport {
     /// A report for `options`.
     pub fn new(options: &CostOptions) -> Result<Self> {
         let models = choose(&options.models, options.allow_retired)?;
-        let rule = match &options.token_rule {
-            Some(r) => parse::<TokenRule>("tokenRule", r)?,
-            None => TokenRule::Area750,
-        };
-        let profile = match &options.profile {
-            Some(p) => parse::<Profile>("profile", p)?,
-            None => Profile::Portable,
-        };
+        let rule = token_rule(options.token_rule.as_deref())?;
+        let profile = profile(options.profile.as_deref())?;
         let cache = match options.cache.as_deref() {
             None => None,
             Some("write-5m") => Some(CacheUse::Write5m),
@@ -317,70 +318,66 @@ impl CostReport {
     }
 }
 
-/// The options of `prepare`: `visionprep prepare`'s flags.
-#[derive(Debug, Deserialize)]
+/// The options of `prepare`: `visionprep prepare`'s flags. A field left out takes the
+/// library's default (`PrepareOptions`), so the defaults are written in one place.
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PrepareArgs {
     /// The model the image is prepared for; default: the model data's default.
     pub model: Option<String>,
     /// `portable` (default), `api`, `bedrock`, `vertex`, `claude-ai`.
-    pub profile: String,
+    pub profile: Option<String>,
     /// JPEG quality, 1-100 (default 85).
-    pub quality: u8,
-    /// `auto` (default), `jpeg`, `png`, `webp`, ...
-    pub output_format: String,
+    pub quality: Option<u8>,
+    /// `auto` (default), `jpeg`, `png`, `webp`.
+    pub output_format: Option<String>,
     /// Decode damaged files as far as they go.
     pub lenient: bool,
     /// `area750` (default) or `patch28`.
-    pub token_rule: String,
+    pub token_rule: Option<String>,
     /// `lanczos3` (default), `mitchell`, `catmull-rom`, `bilinear`, `nearest`.
-    pub filter: String,
-    /// What transparency is composited onto for JPEG output.
-    pub background: [u8; 3],
+    pub filter: Option<String>,
+    /// What transparency is composited onto for JPEG output (default white).
+    pub background: Option<[u8; 3]>,
     /// Prepare for a retired model.
     pub allow_retired: bool,
     /// At most this many tokens per image.
     pub token_budget: Option<u64>,
 }
 
-impl Default for PrepareArgs {
-    fn default() -> Self {
-        PrepareArgs {
-            model: None,
-            profile: "portable".into(),
-            quality: 85,
-            output_format: "auto".into(),
-            lenient: false,
-            token_rule: "area750".into(),
-            filter: "lanczos3".into(),
-            background: [255, 255, 255],
-            allow_retired: false,
-            token_budget: None,
-        }
-    }
-}
-
 impl PrepareArgs {
     /// The library's options, as the CLI's `prepare` makes them from the same flags.
     pub fn options(&self) -> Result<PrepareOptions> {
-        if !(1..=100).contains(&self.quality) {
-            return Err(Failure::options(format!(
-                "quality: {} is not within 1-100",
-                self.quality
-            )));
-        }
         let names: Vec<String> = self.model.iter().cloned().collect();
         let chosen = choose(&names, self.allow_retired)?;
         let model = chosen
             .first()
             .ok_or_else(|| Failure::options("no model chosen"))?;
-        let profile = parse::<Profile>("profile", &self.profile)?;
-        let mut options = PrepareOptions::for_profile(table(), model, profile, self.quality);
-        options.token_rule = parse::<TokenRule>("tokenRule", &self.token_rule)?;
-        options.output = parse::<OutputPolicy>("outputFormat", &self.output_format)?;
-        options.filter = parse::<Filter>("filter", &self.filter)?;
-        options.background = self.background;
-        options.limits = Limits::default().with_lenient(self.lenient);
+        let defaults = PrepareOptions::for_price(table(), model);
+        let quality = self.quality.unwrap_or(defaults.quality);
+        if !(1..=100).contains(&quality) {
+            return Err(Failure::options(format!(
+                "quality: {quality} is not within 1-100"
+            )));
+        }
+        let profile = profile(self.profile.as_deref())?;
+        let mut options = PrepareOptions::for_profile(table(), model, profile, quality);
+        if let Some(r) = &self.token_rule {
+            options.token_rule = parse::<TokenRule>("tokenRule", r)?;
+        }
+        if let Some(o) = &self.output_format {
+            options.output = parse::<OutputPolicy>("outputFormat", o)?;
+        }
+        if let Some(f) = &self.filter {
+            options.filter = parse::<Filter>("filter", f)?;
+        }
+        if let Some(b) = self.background {
+            options.background = b;
+        }
+        options.limits = options.limits.with_lenient(self.lenient);
+        if self.token_budget == Some(0) {
+            return Err(Failure::options("tokenBudget: must be at least 1"));
+        }
         options.token_budget = self.token_budget;
         options.check().map_err(Failure::options)?;
         Ok(options)
@@ -459,10 +456,7 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
         .into_iter()
         .next()
         .ok_or_else(|| Failure::options("no model chosen"))?;
-    let profile = match &args.profile {
-        Some(p) => parse::<Profile>("profile", p)?,
-        None => Profile::Portable,
-    };
+    let profile = profile(args.profile.as_deref())?;
     let list: Vec<PackImage> = images
         .into_iter()
         .map(|i| match i {
@@ -506,10 +500,7 @@ pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
         table().get(name).map_err(|e| Failure::model(&e))?;
     }
     let options = CheckOptions {
-        profile: match &args.profile {
-            Some(p) => parse::<Profile>("profile", p)?,
-            None => Profile::Portable,
-        },
+        profile: profile(args.profile.as_deref())?,
         model: args.model.clone(),
         ..CheckOptions::default()
     };
@@ -615,7 +606,7 @@ mod tests {
         assert_eq!(e.code, "unsupported-format");
         assert_eq!(e.path.as_deref(), Some("phone.heic"));
         let bad = PrepareArgs {
-            quality: 0,
+            quality: Some(0),
             ..PrepareArgs::default()
         };
         assert_eq!(bad.options().unwrap_err().code, "invalid-options");
