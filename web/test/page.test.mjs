@@ -308,3 +308,25 @@ test("files dropped on the page fill the table", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a folder picked is walked: its non-images are passed over, as `cost` does", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "visionprep-web-folder-"));
+  const top = join(dir, "shots");
+  mkdirSync(join(top, "sub"), { recursive: true });
+  writeFileSync(join(top, "chart.png"), readFileSync(join(examples, "chart-1092x1092.png")));
+  writeFileSync(join(top, "sub", "anim.gif"), readFileSync(join(examples, "animation-480x360.gif")));
+  writeFileSync(join(top, "notes.txt"), "not an image\n");
+  const native = JSON.parse(cli(["cost", top, "--format", "json"]));
+  const { page, errors } = await open();
+  await page.evaluate(() => (window.visionprep.state.totals = null));
+  await (await page.$("#folder")).uploadFile(top);
+  await page.waitForFunction(() => window.visionprep.state.totals !== null);
+  const table = await readTable(page);
+  assert.deepEqual(table.map((r) => r.path), ["shots/chart.png", "shots/sub/anim.gif"]);
+  const totals = await page.evaluate(() => window.visionprep.state.totals);
+  assert.deepEqual(totals, native.totals);
+  assert.match(await page.$eval("#status", (e) => e.textContent), /1 non-image files passed over/);
+  assert.deepEqual(errors, []);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
