@@ -61,6 +61,8 @@ $("options").addEventListener("submit", (e) => e.preventDefault());
 const usdFormat = (usd) => `$${usd.toFixed(usd >= 1 ? 2 : 6).replace(/0{1,4}$/, "")}`;
 const numbers = new Intl.NumberFormat("en-US");
 const group = (n) => numbers.format(n);
+/** `n` and the noun, plural unless n is 1: "1 image", "3 images". */
+const count = (n, noun) => `${group(n)} ${noun}${n === 1 ? "" : "s"}`;
 function humanBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -274,10 +276,10 @@ function drawRow(row, models) {
 
 function drawSummary(models, ms) {
   const t = state.totals;
-  const skipped = t.skipped ? `, ${group(t.skipped)} non-image files passed over` : "";
+  const skipped = t.skipped ? `, ${count(t.skipped, "non-image file")} passed over` : "";
   const errors = t.errors ? `, ${group(t.errors)} could not be read` : "";
   $("status").textContent =
-    `${group(t.images)} images (${humanBytes(t.bytes)})${errors}${skipped}; ` +
+    `${count(t.images, "image")} (${humanBytes(t.bytes)})${errors}${skipped}; ` +
     `headers read in ${Math.round(ms)} ms.`;
   const box = $("summary");
   box.className = "summary";

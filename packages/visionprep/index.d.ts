@@ -15,7 +15,8 @@ export declare function probeFile(blob: Blob, lenient?: boolean): Promise<ProbeR
 
 /**
  * Adds a File or Blob to a CostReport from its header alone: its row (the `files` entry of
- * `visionprep cost --format json`), or null for a non-image found in a folder.
+ * `visionprep cost --format json`), or null for a non-image found in a folder. A file that
+ * cannot be read is an `unreadable` row, counted as an error.
  */
 export declare function estimateFile(
   report: CostReport,

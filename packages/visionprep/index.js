@@ -96,9 +96,15 @@ export function probeFile(blob, lenient = false) {
  * Adds a File or Blob to a CostReport from its header alone: its row, or null for a
  * non-image found in a folder (`found`). `name` defaults to the file's path or name.
  */
-export function estimateFile(report, blob, { name, found = false } = {}) {
+export async function estimateFile(report, blob, { name, found = false } = {}) {
   const label = name ?? (blob.webkitRelativePath || blob.name || "");
-  return withParts(blob, (parts) => report.add(label, parts, found));
+  try {
+    return await withParts(blob, (parts) => report.add(label, parts, found));
+  } catch (e) {
+    if (isVisionprepError(e)) throw e;
+    // The file could not be read (gone, or the browser refused it): its row says so.
+    return report.unreadable(label, blob.size, String(e?.message ?? e));
+  }
 }
 
 /** Base64 of bytes, in chunks (btoa takes a binary string). */

@@ -325,7 +325,28 @@ test("a folder picked is walked: its non-images are passed over, as `cost` does"
   assert.deepEqual(table.map((r) => r.path), ["shots/chart.png", "shots/sub/anim.gif"]);
   const totals = await page.evaluate(() => window.visionprep.state.totals);
   assert.deepEqual(totals, native.totals);
-  assert.match(await page.$eval("#status", (e) => e.textContent), /1 non-image files passed over/);
+  assert.match(await page.$eval("#status", (e) => e.textContent), /2 images \(.*\), 1 non-image file passed over/);
+  assert.deepEqual(errors, []);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a file gone since it was picked is an unreadable row, counted as an error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "visionprep-web-gone-"));
+  const gone = join(dir, "gone.png");
+  writeFileSync(gone, readFileSync(join(examples, "chart-1092x1092.png")));
+  const { page, errors } = await open();
+  await pick(page, [gone, join(examples, "chart-1092x1092.png")]);
+  rmSync(gone);
+  // Another token rule: the table is made again from the files.
+  await page.evaluate(() => (window.visionprep.state.totals = null));
+  await page.select("#rule", "patch28");
+  await page.waitForFunction(() => window.visionprep.state.totals !== null);
+  const table = await readTable(page);
+  assert.deepEqual(table.map((r) => [r.path, r.error]), [["chart-1092x1092.png", null], ["gone.png", "unreadable"]]);
+  const totals = await page.evaluate(() => window.visionprep.state.totals);
+  assert.equal(totals.errors, 1);
+  assert.equal(totals.files, 2);
   assert.deepEqual(errors, []);
   await page.close();
   rmSync(dir, { recursive: true, force: true });

@@ -216,6 +216,14 @@ impl CostReport {
         }
     }
 
+    /// Adds a file that could not be read at all (the browser refused it): an `unreadable`
+    /// row, counted as an error as `cost` counts one.
+    #[wasm_bindgen(unchecked_return_type = "CostRow")]
+    pub fn unreadable(&mut self, name: &str, size: f64, message: &str) -> Result<JsValue, JsValue> {
+        let bytes = byte_count("size", size)?;
+        to_js(&self.inner.unreadable(name, bytes, message).map_err(throw)?)
+    }
+
     /// The totals so far: the CLI's JSON `totals`.
     #[wasm_bindgen(unchecked_return_type = "CostTotals")]
     pub fn totals(&self) -> Result<JsValue, JsValue> {

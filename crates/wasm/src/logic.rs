@@ -8,10 +8,10 @@ use std::sync::OnceLock;
 use visionprep::Limits;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    CacheUse, CostOptions as CoreCostOptions, Estimator, ModelChoice, ModelPrice, PriceError,
-    PriceTable, Profile, Size, TokenRule, Totals,
+    CacheUse, CostOptions as CoreCostOptions, ErrorCode, Estimator, ModelChoice, ModelPrice,
+    PathText, PriceError, PriceTable, Profile, Size, TokenRule, Totals,
 };
-use visionprep::folder::{Assessor, Outcome};
+use visionprep::folder::{Assessor, Outcome, error_report};
 use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{CostTotals, ModelListing, model_status};
@@ -308,6 +308,23 @@ impl CostReport {
         }
     }
 
+    /// Adds a file that could not be read at all (the browser refused it, it vanished): an
+    /// `unreadable` row, counted as an error, as `cost` counts such a file.
+    pub fn unreadable(&mut self, name: &str, bytes: u64, message: &str) -> Result<Value> {
+        let row = error_report(
+            PathText {
+                text: name.to_owned(),
+                escaped: false,
+            },
+            bytes,
+            None,
+            ErrorCode::Unreadable,
+            format!("cannot read the file: {message}"),
+        );
+        self.totals.add(&row);
+        serde_json::to_value(&row).map_err(|e| Failure::new("internal", e.to_string()))
+    }
+
     /// The totals so far, as the CLI's JSON `totals`.
     pub fn totals(&self) -> Value {
         serde_json::to_value(CostTotals {
@@ -585,9 +602,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(row["error"]["code"], "not-an-image");
+        let gone = report.unreadable("gone.jpg", 10, "NotFoundError").unwrap();
+        assert_eq!(gone["error"]["code"], "unreadable");
         let totals = report.totals();
-        assert_eq!(totals["files"], 2);
-        assert_eq!(totals["errors"], 1);
+        assert_eq!(totals["files"], 3);
+        assert_eq!(totals["errors"], 2);
         assert_eq!(totals["skipped"], 1);
         assert_eq!(report.header()["prices_as_of"], table().as_of());
     }
