@@ -10,8 +10,9 @@ const wasmUrl = new URL("./wasm/visionprep_wasm_bg.wasm", import.meta.url);
 
 async function load() {
   if (wasmUrl.protocol === "file:") {
-    // Node (and any runtime whose modules are files): fetch() cannot read file: URLs.
-    const { readFile } = await import("node:fs/promises");
+    // Node (and any runtime whose modules are files): fetch() cannot read file: URLs. The
+    // comments keep bundlers from following this import into a browser build.
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
     await initModule({ module_or_path: await readFile(wasmUrl) });
   } else {
     await initModule({ module_or_path: wasmUrl });
