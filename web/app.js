@@ -50,7 +50,16 @@ function costOptions() {
 }
 
 function prepareOptions() {
-  return { model: chosenModels()[0], profile: $("profile").value, tokenRule: $("rule").value };
+  const models = chosenModels();
+  const target = models.includes($("target").value) ? $("target").value : models[0];
+  return { model: target, profile: $("profile").value, tokenRule: $("rule").value };
+}
+
+/** The "Prepare for" list: the chosen models, keeping the one picked while it is chosen. */
+function drawTargets(models) {
+  const select = $("target");
+  const keep = models.includes(select.value) ? select.value : models[0];
+  select.replaceChildren(...models.map((m) => new Option(m, m, false, m === keep)));
 }
 
 $("options").addEventListener("change", () => estimate());
@@ -149,6 +158,7 @@ async function estimate() {
   state.rows = [];
   state.header = report.header();
   drawHead(models);
+  drawTargets(models);
   const body = $("table").tBodies[0];
   body.replaceChildren();
   const started = performance.now();

@@ -142,8 +142,10 @@ test("the table's tokens and dollars are the CLI's; prepared images match the na
   }
   assert.match(await page.$eval("#status", (e) => e.textContent), /6 images/);
 
-  // Prepare, in the worker, for the first model chosen (in the list's order).
-  const target = await page.$eval('input[name="model"]:checked', (b) => b.value);
+  // Prepare, in the worker, for the model picked in "Prepare for".
+  await page.select("#target", models[0]);
+  const target = await page.$eval("#target", (s) => s.value);
+  assert.equal(target, models[0]);
   const out = mkdtempSync(join(tmpdir(), "visionprep-web-"));
   const prepared = JSON.parse(cli(["prepare", "examples/images", "--out", join(out, "native"), "-m", target, "--format", "json"], { status: 1 }));
   await page.click("#prepare");
