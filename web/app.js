@@ -396,50 +396,64 @@ $("prepare").addEventListener("click", () => {
     .map((f, index) => ({ ...f, index }))
     .filter((f) => state.rows[f.index] && !state.rows[f.index].error);
   if (!todo.length) return;
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-  state.worker = worker;
+  const options = prepareOptions();
   $("prepare").disabled = true;
   $("cancel").disabled = false;
   $("progress").max = todo.length;
   let done = 0;
   const started = performance.now();
-  worker.onmessage = ({ data }) => {
-    if (data.fatal) {
-      $("prep-status").textContent = `Cannot prepare: ${data.fatal.message}`;
-      finish();
-      return;
-    }
-    if (data.done) {
-      const ok = state.prepared.filter((p) => p?.result).length;
-      const s = ((performance.now() - started) / 1000).toFixed(1);
-      $("prep-status").textContent =
-        `Prepared ${ok} of ${todo.length} images in ${s} s for ${prepareOptions().model}.`;
-      finish();
-      $("save-images").disabled = !ok;
-      $("save-request").disabled = !ok;
-      return;
-    }
-    const f = todo[data.index];
-    state.prepared[f.index] = data;
-    done++;
-    $("progress").value = done;
-    $("prep-status").textContent = `Prepared ${done} of ${todo.length}…`;
-    $("results").append(drawResult(f, data));
-  };
-  worker.onerror = (e) => {
-    $("prep-status").textContent = `The worker failed: ${e.message}`;
-    finish();
-  };
-  worker.postMessage({
-    files: todo.map(({ name, file }) => ({ name, file })),
-    options: prepareOptions(),
-  });
-  function finish() {
-    worker.terminate();
-    if (state.worker === worker) state.worker = null;
+  const finish = () => {
+    state.worker?.terminate();
+    state.worker = null;
     $("cancel").disabled = true;
     $("prepare").disabled = false;
-  }
+  };
+  // One worker prepares todo[from..]; should the module ever fail inside (a bug, not a bad
+  // image: those are errors with codes), that image gets the error and a new worker, with a
+  // fresh module, goes on from the next one.
+  const start = (from) => {
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    state.worker = worker;
+    worker.onmessage = ({ data }) => {
+      if (state.worker !== worker) return;
+      if (data.fatal) {
+        $("prep-status").textContent = `Cannot prepare: ${data.fatal.message}`;
+        finish();
+        return;
+      }
+      if (data.done) {
+        const ok = state.prepared.filter((p) => p?.result).length;
+        const s = ((performance.now() - started) / 1000).toFixed(1);
+        $("prep-status").textContent =
+          `Prepared ${ok} of ${todo.length} images in ${s} s for ${options.model}.`;
+        finish();
+        $("save-images").disabled = !ok;
+        $("save-request").disabled = !ok;
+        return;
+      }
+      const at = from + data.index;
+      const f = todo[at];
+      state.prepared[f.index] = data;
+      done++;
+      $("progress").value = done;
+      $("prep-status").textContent = `Prepared ${done} of ${todo.length}…`;
+      $("results").append(drawResult(f, data));
+      if (data.crashed) {
+        worker.terminate();
+        if (at + 1 < todo.length) start(at + 1);
+        else worker.onmessage({ data: { done: true } });
+      }
+    };
+    worker.onerror = (e) => {
+      $("prep-status").textContent = `The worker failed: ${e.message}`;
+      finish();
+    };
+    worker.postMessage({
+      files: todo.slice(from).map(({ name, file }) => ({ name, file })),
+      options,
+    });
+  };
+  start(0);
 });
 
 const EXT = { "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp" };

@@ -2,6 +2,7 @@
 // the page stays responsive; the page cancels by terminating it. One message in:
 // {files: [{name, file}], options}; one message out per image, in order:
 // {index, result} (the output bytes transferred, not copied) or {index, error}; then {done}.
+// After {index, error, crashed: true} it stops, and the page goes on in a new worker.
 //
 // The handler is set before anything is awaited: the module loads the WebAssembly when the
 // first message comes (a message that arrived during a top-level await would be lost).
@@ -21,10 +22,15 @@ self.onmessage = async ({ data: { files, options } }) => {
       const result = preparer.prepare(bytes, name);
       self.postMessage({ index, result }, [result.data.buffer]);
     } catch (e) {
+      // A refusal has the CLI's code; anything else is the module failing inside (a trap),
+      // after which this instance cannot be trusted: the page starts a new worker.
+      const refused = e?.name === "VisionprepError";
       self.postMessage({
         index,
-        error: { code: e.code ?? "internal", message: String(e.reason ?? e.message ?? e) },
+        error: { code: refused ? e.code : "internal", message: String(e?.reason ?? e?.message ?? e) },
+        crashed: !refused,
       });
+      if (!refused) return;
     }
   }
   preparer.free();

@@ -33,6 +33,8 @@ const TYPES = {
 };
 
 let server;
+/** Files served changed, by path: a test's way to make the worker fail as a bug would. */
+const rewrite = {};
 let origin;
 let browser;
 /** Every URL the pages asked for. */
@@ -49,7 +51,8 @@ before(async () => {
       return;
     }
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(readFileSync(file));
+    const body = readFileSync(file);
+    res.end(rewrite[path] ? rewrite[path](body.toString("utf8")) : body);
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   origin = `http://127.0.0.1:${server.address().port}`;
@@ -352,4 +355,31 @@ test("a file gone since it was picked is an unreadable row, counted as an error"
   assert.deepEqual(errors, []);
   await page.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("a worker whose module fails inside is replaced: the batch goes on", async () => {
+  // The worker as served traps on files named crash*: what a bug in the module would do.
+  rewrite["/worker.js"] = (src) => {
+    const at = "const result = preparer.prepare(bytes, name);";
+    assert.ok(src.includes(at));
+    return src.replace(at, `if (name.startsWith("crash")) throw new WebAssembly.RuntimeError("unreachable"); ${at}`);
+  };
+  const dir = mkdtempSync(join(tmpdir(), "visionprep-web-crash-"));
+  writeFileSync(join(dir, "crash.png"), readFileSync(join(examples, "chart-1092x1092.png")));
+  const { page, errors } = await open();
+  try {
+    await pick(page, [join(dir, "crash.png"), join(examples, "chart-1092x1092.png"), join(examples, "screenshot-2560x1440.png")]);
+    await page.click("#prepare");
+    await page.waitForFunction(() => /Prepared \d+ of 3 images in/.test(document.getElementById("prep-status").textContent), { timeout: 60_000 });
+    const results = await page.evaluate(() =>
+      window.visionprep.state.files.map((f, i) => [f.name, window.visionprep.state.prepared[i]?.error?.code ?? "ok"]),
+    );
+    assert.deepEqual(results, [["chart-1092x1092.png", "ok"], ["crash.png", "internal"], ["screenshot-2560x1440.png", "ok"]]);
+    assert.match(await page.$eval("#prep-status", (e) => e.textContent), /Prepared 2 of 3/);
+    assert.deepEqual(errors, []);
+  } finally {
+    delete rewrite["/worker.js"];
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
