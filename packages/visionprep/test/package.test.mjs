@@ -93,3 +93,14 @@ test("refusals carry the CLI's codes; plan is the CLI's plan", () => {
   assert.equal(vp.pricesAsOf(), vp.models().as_of);
   assert.match(vp.version(), /^\d+\.\d+\.\d+/);
 });
+
+test("a decompression bomb within the pixel limit is prepared in bounded memory", () => {
+  // 11000 x 11000 (121 MP, under the 134 MP limit), 350 KB of PNG.
+  const bomb = pngHeader(11000, 11000, { pixels: true });
+  const before = process.memoryUsage().rss;
+  const p = vp.prepare(bomb);
+  assert.deepEqual([p.width, p.height], [1092, 1092]);
+  const grew = process.memoryUsage().rss - before;
+  // The decoded pixels are 363 MB: the module holds them once, not several copies.
+  assert.ok(grew < 1e9, `RSS grew by ${(grew / 1e6).toFixed(0)} MB`);
+});

@@ -7,8 +7,11 @@ import zlib from "node:zlib";
 /** The repository's root folder. */
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** A PNG of `w` x `h` with no pixel data: a header that declares a decompression bomb. */
-export function pngHeader(w, h) {
+/**
+ * A PNG of `w` x `h`: with `pixels`, an all-black RGB image (a decompression bomb: 121 MP
+ * compress to 350 KB); without, no pixel data at all (a header that declares one).
+ */
+export function pngHeader(w, h, { pixels = false } = {}) {
   const chunk = (type, data) => {
     const head = Buffer.alloc(4);
     head.writeUInt32BE(data.length);
@@ -21,9 +24,10 @@ export function pngHeader(w, h) {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
+  ihdr[9] = pixels ? 2 : 6; // RGB, RGBA
   const signature = Buffer.from("89504e470d0a1a0a", "hex");
-  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", Buffer.alloc(0)), chunk("IEND", Buffer.alloc(0))]);
+  const data = pixels ? zlib.deflateSync(Buffer.alloc((w * 3 + 1) * h), { level: 9 }) : Buffer.alloc(0);
+  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", data), chunk("IEND", Buffer.alloc(0))]);
 }
 
 /** Runs the CLI (VISIONPREP_BIN, or `cargo run`) from the root; its stdout, the exit status checked. */
