@@ -80,7 +80,8 @@ async function withParts(blob, attempt) {
         const end = Math.min(size, start + Math.max(e.need.length, MORE_BYTES));
         const held = parts.held;
         parts.add(start, await bytesOf(blob, start, end));
-        if (parts.held === held) throw e; // cannot happen: the range was not held
+        // No new bytes: the file shrank since its size was taken.
+        if (parts.held === held) throw new Error("the file changed while it was read");
       }
     }
   } finally {
