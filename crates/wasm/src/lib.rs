@@ -150,24 +150,18 @@ impl FileParts {
     }
 }
 
-fn whole(bytes: &[u8]) -> Pieces {
-    let mut p = Pieces::new(bytes.len() as u64);
-    p.insert(0, bytes);
-    p
-}
-
 /// The header facts of a whole file's bytes: format, media type, size as seen (upright) and
 /// as stored, orientation, animation. Reads the header only.
 #[wasm_bindgen(unchecked_return_type = "ProbeResult")]
 pub fn probe(bytes: &[u8], lenient: Option<bool>) -> Result<JsValue, JsValue> {
-    to_js(&logic::probe(&whole(bytes), lenient.unwrap_or(false)).map_err(throw)?)
+    to_js(&logic::probe(bytes, lenient.unwrap_or(false)).map_err(throw)?)
 }
 
 /// [`probe`] from the parts of a file read so far; throws `need-bytes` with the range to read
 /// when the header continues past them.
 #[wasm_bindgen(js_name = probeParts, unchecked_return_type = "ProbeResult")]
 pub fn probe_parts(parts: &FileParts, lenient: Option<bool>) -> Result<JsValue, JsValue> {
-    to_js(&logic::probe(&parts.pieces, lenient.unwrap_or(false)).map_err(throw)?)
+    to_js(&logic::probe_parts(&parts.pieces, lenient.unwrap_or(false)).map_err(throw)?)
 }
 
 /// A cost report being filled, file by file, from headers only: the rows and totals of
@@ -210,7 +204,7 @@ impl CostReport {
     /// [`CostReport::add`] for a whole file's bytes.
     #[wasm_bindgen(js_name = addBytes, unchecked_return_type = "CostRow | null")]
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8], found: bool) -> Result<JsValue, JsValue> {
-        match self.inner.add(name, &whole(bytes), found).map_err(throw)? {
+        match self.inner.add_bytes(name, bytes, found).map_err(throw)? {
             Some(row) => to_js(&row),
             None => Ok(JsValue::NULL),
         }

@@ -5,17 +5,17 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
-use visionprep::Limits;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    CacheUse, CostOptions as CoreCostOptions, ErrorCode, Estimator, ModelChoice, ModelPrice,
-    PathText, PriceError, PriceTable, Profile, Size, TokenRule, Totals,
+    CacheUse, CostOptions as CoreCostOptions, Estimator, ModelChoice, ModelPrice, PathText,
+    PriceError, PriceTable, Profile, Size, TokenRule, Totals,
 };
 use visionprep::folder::{Assessor, Outcome, error_report};
 use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{CostTotals, ModelListing, model_status};
 use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
+use visionprep::{Limits, probe_bytes};
 
 /// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +104,12 @@ where
 }
 
 /// A token rule by name; `area750` when none is given.
-fn token_rule(name: Option<&str>) -> Result<TokenRule> {
+fn rule_named(name: Option<&str>) -> Result<TokenRule> {
     name.map_or(Ok(TokenRule::default()), |r| parse("tokenRule", r))
 }
 
 /// A profile by name; `portable` when none is given.
-fn profile(name: Option<&str>) -> Result<Profile> {
+fn profile_named(name: Option<&str>) -> Result<Profile> {
     name.map_or(Ok(Profile::default()), |p| parse("profile", p))
 }
 
@@ -137,7 +137,7 @@ pub struct PlanOptions {
 /// What the API does with a `width` x `height` image on a model, and what it costs: the
 /// fields of `visionprep plan --format json`'s estimate, camel-cased.
 pub fn plan(width: u32, height: u32, options: &PlanOptions) -> Result<Value> {
-    let rule = token_rule(options.token_rule.as_deref())?;
+    let rule = rule_named(options.token_rule.as_deref())?;
     if options.token_budget == Some(0) {
         return Err(Failure::options("tokenBudget: must be at least 1"));
     }
@@ -194,8 +194,16 @@ pub fn probe_value(p: &Probe) -> Value {
     })
 }
 
+/// Probes a whole file's bytes.
+pub fn probe(bytes: &[u8], lenient: bool) -> Result<Value> {
+    let limits = Limits::default().with_lenient(lenient);
+    probe_bytes(bytes, &limits)
+        .map(|p| probe_value(&p))
+        .map_err(|e| Failure::image(&e, None))
+}
+
 /// Probes the pieces of a file read so far; `need-bytes` names the range to read next.
-pub fn probe(pieces: &Pieces, lenient: bool) -> Result<Value> {
+pub fn probe_parts(pieces: &Pieces, lenient: bool) -> Result<Value> {
     let limits = Limits::default().with_lenient(lenient);
     match probe_pieces(pieces, &limits) {
         Ok(p) => Ok(probe_value(&p)),
@@ -243,8 +251,8 @@ impl CostReport {
     /// A report for `options`.
     pub fn new(options: &CostOptions) -> Result<Self> {
         let models = choose(&options.models, options.allow_retired)?;
-        let rule = token_rule(options.token_rule.as_deref())?;
-        let profile = profile(options.profile.as_deref())?;
+        let rule = rule_named(options.token_rule.as_deref())?;
+        let profile = profile_named(options.profile.as_deref())?;
         let cache = match options.cache.as_deref() {
             None => None,
             Some("write-5m") => Some(CacheUse::Write5m),
@@ -295,11 +303,28 @@ impl CostReport {
     pub fn add(&mut self, name: &str, pieces: &Pieces, found: bool) -> Result<Option<Value>> {
         match self.assessor.assess_pieces(name, pieces, found) {
             Err(range) => Err(Failure::need(range, Some(name))),
-            Ok(Outcome::NotAnImage) => {
+            Ok(outcome) => self.count(outcome),
+        }
+    }
+
+    /// [`CostReport::add`] for a whole file's bytes.
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8], found: bool) -> Result<Option<Value>> {
+        let outcome = if found {
+            self.assessor.assess_found_bytes(name, bytes)
+        } else {
+            Outcome::Report(self.assessor.assess_bytes(name, bytes))
+        };
+        self.count(outcome)
+    }
+
+    /// Counts one assessed file: its row, or `None` when it was passed over.
+    fn count(&mut self, outcome: Outcome) -> Result<Option<Value>> {
+        match outcome {
+            Outcome::NotAnImage => {
                 self.skipped += 1;
                 Ok(None)
             }
-            Ok(Outcome::Report(row)) => {
+            Outcome::Report(row) => {
                 self.totals.add(&row);
                 serde_json::to_value(&row)
                     .map(Some)
@@ -311,16 +336,13 @@ impl CostReport {
     /// Adds a file that could not be read at all (the browser refused it, it vanished): an
     /// `unreadable` row, counted as an error, as `cost` counts such a file.
     pub fn unreadable(&mut self, name: &str, bytes: u64, message: &str) -> Result<Value> {
-        let row = error_report(
-            PathText {
-                text: name.to_owned(),
-                escaped: false,
-            },
-            bytes,
-            None,
-            ErrorCode::Unreadable,
-            format!("cannot read the file: {message}"),
-        );
+        // The library's own read error, so the row's code and words are `cost`'s.
+        let e = visionprep::Error::Io(std::io::Error::other(message.to_owned()));
+        let path = PathText {
+            text: name.to_owned(),
+            escaped: false,
+        };
+        let row = error_report(path, bytes, None, e.code(), e.to_string());
         self.totals.add(&row);
         serde_json::to_value(&row).map_err(|e| Failure::new("internal", e.to_string()))
     }
@@ -377,7 +399,7 @@ impl PrepareArgs {
                 "quality: {quality} is not within 1-100"
             )));
         }
-        let profile = profile(self.profile.as_deref())?;
+        let profile = profile_named(self.profile.as_deref())?;
         let mut options = PrepareOptions::for_profile(table(), model, profile, quality);
         if let Some(r) = &self.token_rule {
             options.token_rule = parse::<TokenRule>("tokenRule", r)?;
@@ -473,7 +495,7 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
         .into_iter()
         .next()
         .ok_or_else(|| Failure::options("no model chosen"))?;
-    let profile = profile(args.profile.as_deref())?;
+    let profile = profile_named(args.profile.as_deref())?;
     let list: Vec<PackImage> = images
         .into_iter()
         .map(|i| match i {
@@ -517,7 +539,7 @@ pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
         table().get(name).map_err(|e| Failure::model(&e))?;
     }
     let options = CheckOptions {
-        profile: profile(args.profile.as_deref())?,
+        profile: profile_named(args.profile.as_deref())?,
         model: args.model.clone(),
         ..CheckOptions::default()
     };
@@ -588,17 +610,21 @@ mod tests {
         assert_eq!(need.code, "need-bytes");
         assert!(need.need.is_some());
         let row = report
-            .add("camera.jpg", &whole(&jpeg), false)
+            .add_bytes("camera.jpg", &jpeg, false)
             .unwrap()
             .unwrap();
         assert_eq!(row["width"], 3024);
+        // The same row from the pieces, read whole (on a second report: nothing counted twice).
+        let mut again = CostReport::new(&opts).unwrap();
+        let from_pieces = again.add("camera.jpg", &whole(&jpeg), false).unwrap();
+        assert_eq!(from_pieces.as_ref(), Some(&row));
         assert_eq!(row["models"]["claude-sonnet-4-6"]["tokens"], 1613);
         assert_eq!(row["models"]["claude-opus-4-7"]["usd"], 0.024465);
         assert_eq!(row["problems"][0], "exif-rotated");
         let junk = b"not an image at all".to_vec();
-        assert_eq!(report.add("notes.txt", &whole(&junk), true).unwrap(), None);
+        assert_eq!(report.add_bytes("notes.txt", &junk, true).unwrap(), None);
         let row = report
-            .add("notes.txt", &whole(&junk), false)
+            .add_bytes("notes.txt", &junk, false)
             .unwrap()
             .unwrap();
         assert_eq!(row["error"]["code"], "not-an-image");
