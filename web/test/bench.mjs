@@ -8,7 +8,7 @@
 // - `prepare` of a 12 MP JPEG in the page's WebAssembly against `visionprep bench --threads
 //   1` of the pure-Rust native build (`--no-default-features`, built into target/nodef), on
 //   the same file: median of 7 runs each, and the ratio;
-// - the module's size, raw and gzipped.
+// - the module's size, raw and gzipped; the module alone on 1,000 files in memory (Node).
 import { spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -46,6 +46,23 @@ try {
   const raw = statSync(wasm).size;
   const gz = zlib.gzipSync(readFileSync(wasm), { level: 9 }).length;
   console.log(`module: ${(raw / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzipped`);
+
+  // The module alone on 1,000 headers (in memory, under Node): what the page's table costs
+  // besides reading the files.
+  {
+    const vp = await import("../../packages/visionprep/index.js");
+    const dir = join(root, "examples/images");
+    const heads = readdirSync(dir).sort().map((n) => readFileSync(join(dir, n)));
+    const runs = [];
+    for (let run = 0; run < 5; run++) {
+      const report = new vp.CostReport({ models: ["claude-sonnet-4-6", "claude-opus-4-7"] });
+      const t0 = performance.now();
+      for (let i = 0; i < 1000; i++) report.addBytes(`f${i}`, heads[i % heads.length], false);
+      runs.push(performance.now() - t0);
+      report.free();
+    }
+    console.log(`the module alone, 1,000 example files in memory (Node): ${median(runs).toFixed(0)} ms (median of 5)`);
+  }
 
   // 1,000 files: hard links to a set of images, round-robin; the examples (small files, read
   // whole), and the photographs of the corpus when it is there (large JPEGs: head and tail).

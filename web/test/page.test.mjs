@@ -237,6 +237,7 @@ test("damaged files, a pixel bomb and a non-image are rows with their codes; the
   writeFileSync(join(dir, "garbage.png"), Buffer.concat([pngHeader(1, 1).subarray(0, 8), Buffer.from("this is no chunk at all, just text")]));
   const files = ["cut.jpg", "bomb.png", "notes.txt", "garbage.png"].map((n) => join(dir, n));
   const native = JSON.parse(cli(["cost", ...files, "--format", "json"], { status: 1 }));
+  assert.equal(native.files.length, files.length);
 
   const { page, errors } = await open();
   await pick(page, [...files, join(examples, "camera-4032x3024.jpg")]);
