@@ -4,7 +4,7 @@ use crate::args::{BenchArgs, BenchFormat};
 use crate::cost::choose;
 use anyhow::Result;
 use std::io::{IsTerminal, Write};
-use visionprep::bench::{self, BenchOptions, CompareOptions};
+use visionprep_bench::{self as bench, BenchOptions, CompareOptions};
 
 pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let names: Vec<String> = args.model.iter().cloned().collect();

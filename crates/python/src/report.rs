@@ -550,7 +550,7 @@ fn run_bench<'py>(
     max_input_mb: u64,
     options: Option<&Bound<'py, pyo3::types::PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use visionprep::bench::{self, BenchOptions, CompareOptions};
+    use visionprep_bench::{self as bench, BenchOptions, CompareOptions};
     let prepare =
         crate::options::PrepareArgs::from_kwargs("bench", options)?.options_whole(py, "bench")?;
     let paths = match paths {

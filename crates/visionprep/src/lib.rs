@@ -30,8 +30,6 @@
 
 pub use visionprep_core as core;
 
-#[cfg(not(target_family = "wasm"))]
-pub mod bench;
 pub mod folder;
 mod limits;
 pub mod prepare;

@@ -387,9 +387,10 @@ impl Preparer {
         self.prepare_timed(bytes, probe, options, &mut NoClock)
     }
 
-    /// [`Preparer::prepare_probed`], telling `clock` as each step ends (the benchmark's
-    /// per-stage times come from the pipeline itself, not from a copy of it).
-    pub(crate) fn prepare_timed(
+    /// [`Preparer::prepare_probed`], telling `clock` as each step ends: a benchmark's
+    /// per-stage times come from the pipeline itself, not from a copy of it
+    /// (`visionprep bench`).
+    pub fn prepare_timed(
         &mut self,
         bytes: &[u8],
         probe: &Probe,
@@ -475,8 +476,8 @@ impl Preparer {
     }
 }
 
-/// The steps of preparing an image, in order, as the benchmark times them
-/// ([`crate::bench`]).
+/// The steps of preparing an image, in order, as a benchmark times them
+/// ([`Preparer::prepare_timed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Stage {
@@ -525,7 +526,7 @@ impl Stage {
 }
 
 /// Told by the pipeline as each [`Stage`] ends; a step that does not run is not told.
-pub(crate) trait Clock {
+pub trait Clock {
     /// `stage` has just ended.
     fn lap(&mut self, stage: Stage);
 }
@@ -591,8 +592,9 @@ fn check_file_size(probe: &Probe, options: &PrepareOptions) -> Result<(), Prepar
     check_file_bytes(probe, &options.limits)
 }
 
-/// [`check_file_size`] against `limits` alone (the benchmark reads files whole too).
-pub(crate) fn check_file_bytes(probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
+/// Refuses a file of `probe`'s size when it is over [`Limits::max_file_bytes`], before it is
+/// read whole (a caller that reads files itself, as a benchmark does, checks here first).
+pub fn check_file_bytes(probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
     if probe.bytes > limits.max_file_bytes {
         return Err(PrepareError::MemoryLimit {
             format: probe.format,

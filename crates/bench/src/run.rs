@@ -4,12 +4,12 @@ use super::stats::{median, ms, peak_rss, quantile, reset_peak_rss};
 use super::{
     BenchError, BenchInput, BenchReport, InputKind, InputSummary, Loaded, Sample, Skipped,
 };
-use crate::prepare::{Clock, PrepareOptions, Preparer, Stage};
-use crate::probe::probe_bytes;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
+use visionprep::prepare::{Clock, PrepareOptions, Preparer, Stage};
+use visionprep::probe::probe_bytes;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ pub(crate) fn time_one(
     preparer: &mut Preparer,
     input: &BenchInput,
     options: &PrepareOptions,
-) -> Result<(Sample, crate::prepare::Prepared), crate::PrepareError> {
+) -> Result<(Sample, visionprep::Prepared), visionprep::PrepareError> {
     let start = Instant::now();
     let mut laps = Laps {
         last: start,
@@ -469,6 +469,7 @@ fn not_run(stage: Stage) -> &'static str {
             "every image was ready to go as it is (passed through: nothing to decode or encode)"
         }
         Stage::Resize => "no image needed resizing (all were within the model's size already)",
+        _ => "no image went through this stage",
     }
 }
 
@@ -495,8 +496,8 @@ fn scale(runs: &mut [ThreadRun]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Limits;
-    use crate::bench::{CompareOptions, Loaded, synthetic_photo};
+    use crate::{CompareOptions, Loaded, synthetic_photo};
+    use visionprep::Limits;
 
     fn input(mp: f64) -> BenchInput {
         let bytes = synthetic_photo(mp).unwrap_or_default();

@@ -1,5 +1,5 @@
 //! Throughput on the user's own images and machine: how many images a second each stage of
-//! [`prepare`](crate::prepare) and the whole pipeline reach, per kind of input and per thread
+//! [`prepare`](visionprep::prepare) and the whole pipeline reach, per kind of input and per thread
 //! count, and how that compares with Pillow and libvips run on the same images in the same run.
 //!
 //! The inputs are read into memory first ([`load`]): disk is not measured. Each thread count
@@ -9,15 +9,23 @@
 //! they add up to the whole.
 //!
 //! ```no_run
-//! use visionprep::bench::{self, BenchOptions};
+//! use visionprep_bench::{self as bench, BenchOptions};
 //! use visionprep::Limits;
 //!
 //! let loaded = bench::load(&["photos".into()], &Limits::default(), 1 << 30);
-//! let report = bench::run(&loaded, &BenchOptions::default(), &mut |_| {})?;
-//! let total = &report.runs[0].total;
-//! println!("{:.1} images/s on {} thread(s)", total.images_per_second, report.runs[0].threads);
-//! # Ok::<(), visionprep::bench::BenchError>(())
+//! let options = BenchOptions { threads: vec![1, 4], ..BenchOptions::default() };
+//! let report = bench::run(&loaded, &options, &mut |step| eprintln!("{step}"))?;
+//! for run in &report.runs {
+//!     let all = &run.total;
+//!     println!("{} threads: {:.1} images/s, {:.0} MP/s", run.threads, all.images_per_second,
+//!         all.megapixels_per_second);
+//! }
+//! report.write_text(&mut std::io::stdout(), true)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod compare;
 mod run;
@@ -31,12 +39,12 @@ pub use run::{BenchOptions, KindResult, StageResult, ThreadRun, Timing, cpus, ru
 use sweep::sweep;
 pub use sweep::{SweepRow, synthetic_photo};
 
-use crate::folder::{Item, path_text, walk};
-use crate::limits::Limits;
-use crate::prepare::Stage;
-use crate::probe::{Probe, ProbeError, probe_bytes};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use visionprep::Limits;
+use visionprep::folder::{Item, path_text, walk};
+use visionprep::prepare::Stage;
+use visionprep::probe::{Probe, ProbeError, probe_bytes};
 use visionprep_core::{ErrorCode, Format};
 
 /// What kind of input an image is, for grouping results: decoders differ most between these.
@@ -233,8 +241,8 @@ fn has_image_extension(path: &Path) -> bool {
 
 /// Reads a file whole (refusing one over the limits' file size unread) and probes it.
 fn read(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Probe), ProbeError> {
-    let probe = crate::probe::probe_path(path, limits)?;
-    crate::prepare::check_file_bytes(&probe, limits)?;
+    let probe = visionprep::probe::probe_path(path, limits)?;
+    visionprep::prepare::check_file_bytes(&probe, limits)?;
     let bytes = std::fs::read(path)?;
     let probe = if bytes.len() as u64 == probe.bytes {
         probe

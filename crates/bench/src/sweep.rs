@@ -4,9 +4,8 @@
 use super::run::BenchOptions;
 use super::stats::{median, ms};
 use super::{BenchError, BenchInput};
-use crate::prepare::pixels::{Layout, Pixels};
-use crate::prepare::{Preparer, Stage};
 use serde::Serialize;
+use visionprep::prepare::{Preparer, Stage};
 
 /// One input size's times, one thread.
 #[derive(Debug, Clone, Serialize)]
@@ -60,14 +59,25 @@ pub fn synthetic_photo(megapixels: f64) -> Result<Vec<u8>, BenchError> {
         px[1] = (110.0 + 80.0 * u - wave + grain).clamp(0.0, 255.0) as u8;
         px[2] = (170.0 - 110.0 * v + shape * 0.5 + grain).clamp(0.0, 255.0) as u8;
     }
-    let pixels = Pixels {
-        width,
-        height,
-        layout: Layout::Rgb,
-        data,
-    };
-    crate::prepare::encode::jpeg(&pixels, 90)
+    encode_jpeg(&data, width, height)
         .map_err(|e| BenchError::Options(format!("cannot make the {megapixels} MP image: {e}")))
+}
+
+/// Baseline JPEG at quality 90, 4:2:0 with averaged chroma: what `prepare` writes for a photo.
+fn encode_jpeg(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, jpeg_encoder::EncodingError> {
+    use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
+    // The sweep's sizes (at most 200 MP, 4:3) keep both sides under 65,535.
+    let (w, h) = (width.min(65_535) as u16, height.min(65_535) as u16);
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, 90);
+    enc.set_sampling_factor(SamplingFactor::R_4_2_0);
+    enc.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+    enc.encode(rgb, w, h, ColorType::Rgb)?;
+    Ok(out)
 }
 
 /// Times `prepare` of a synthetic photo of each size in `megapixels`, on one thread: a warm-up,
@@ -133,7 +143,7 @@ mod tests {
     #[test]
     fn synthetic_photos_have_the_size_asked_and_look_like_photos() {
         let bytes = synthetic_photo(0.3).unwrap_or_default();
-        let probe = crate::probe_bytes(&bytes, &crate::Limits::default());
+        let probe = visionprep::probe_bytes(&bytes, &visionprep::Limits::default());
         let probe = probe.map_err(|e| e.to_string());
         let size = probe.map(|p| (p.stored.width, p.stored.height));
         assert_eq!(size, Ok((632, 474)));
