@@ -310,6 +310,16 @@ pub fn is_message(text: &str, value: &Value) -> bool {
         && value.get(text, "content").is_some()
 }
 
+/// Whether a JSON value is an agent's session entry: a `type`, and a `uuid`, `parentUuid`,
+/// `sessionId`, `leafUuid` or a `message`, without being a bare message itself.
+pub fn is_session_entry(text: &str, value: &Value) -> bool {
+    value.get(text, "type").and_then(|t| t.str(text)).is_some()
+        && !is_message(text, value)
+        && ["uuid", "parentUuid", "sessionId", "leafUuid", "message"]
+            .iter()
+            .any(|k| value.get(text, k).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

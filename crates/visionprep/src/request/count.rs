@@ -6,7 +6,8 @@
 //! replaced by a one-word text block, so that the API's own image tokens (the difference) can
 //! be set beside visionprep's image estimate. Nothing here is ever called unless asked.
 
-use super::check::{CheckOptions, check_unit};
+use super::body::check_unit;
+use super::finding::CheckOptions;
 use super::read::Document;
 use visionprep_core::body::MediaKind;
 use visionprep_core::json::{Edits, quote};

@@ -9,30 +9,35 @@
 //! holds several, then the prompt (SPEC section 5).
 
 pub mod batches;
+mod body;
 mod check;
 mod conversation;
 mod count;
-mod lines;
+mod facts;
+mod file;
+mod finding;
+mod format;
+mod inspect;
 mod pack;
 mod read;
 mod repair;
+mod rewrite;
+mod session;
 
-pub use check::{
-    CheckOptions, CheckReport, Finding, RequestSummary, Severity, check, check_bytes,
-    check_document,
-};
+pub use check::{check, check_bytes, check_document, check_lines};
 pub use conversation::Conversation;
 pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 #[cfg(feature = "count")]
 pub use count::{CountClient, CountError, Counted};
-pub use lines::{
-    FileRepair, InputFormat, LinesError, LinesInput, LinesRepair, RepairTarget, check_lines,
-    detect_format, repair_file, repair_lines,
-};
+pub use file::{FileRepair, RepairTarget, repair_file};
+pub use finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
+pub use format::{InputFormat, LinesError, LinesInput, detect_format};
 use pack::source_size;
 pub use pack::{Packer, pack};
 pub use read::{Document, DocumentKind, ReadError};
-pub use repair::{Change, ChangeKind, RepairOptions, RepairReport, repair_document};
+pub use repair::{repair_document, repair_lines};
+pub use rewrite::{Change, ChangeKind, RepairOptions, RepairReport};
+pub use session::LinesRepair;
 
 use crate::prepare::Prepared;
 use visionprep_core::request::{

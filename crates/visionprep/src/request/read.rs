@@ -1,7 +1,7 @@
 //! Reading request bodies and transcripts exactly as they are written.
 
 use std::ops::Range;
-use visionprep_core::body::{Body, Scan, is_message};
+use visionprep_core::body::{Body, Scan, is_message, is_session_entry};
 use visionprep_core::json::{self, JsonError, Value};
 
 /// What a document holds.
@@ -266,7 +266,7 @@ fn lines(text: &str, start: usize) -> Vec<Part> {
                 Err(e) => Shape::Invalid(e.to_string()),
             },
             Ok(v) if is_message(text, &v) => Shape::Message(v),
-            Ok(v) if super::lines::is_session_entry(text, &v) => Shape::Entry(v),
+            Ok(v) if is_session_entry(text, &v) => Shape::Entry(v),
             Ok(v) => Shape::Invalid(format!(
                 "{} that is neither a message nor a request body",
                 v.kind()

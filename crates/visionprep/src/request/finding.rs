@@ -1,0 +1,131 @@
+//! What a check finds: findings with their severity and code, per-request summaries, the
+//! report, and the options a check takes.
+
+use std::collections::BTreeMap;
+use visionprep_core::{PriceTable, Profile, RequestLimits, TokenRule, Usd};
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; the API accepts it (it may shrink the image, or the image may be small).
+    Note,
+    /// The API would refuse the request.
+    Error,
+}
+
+/// Something about a request body, at a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Where, in the API's style: `messages.16.content.2.tool_result.content.0.image.source.base64`,
+    /// `messages` (the whole list), `model`, or `body`.
+    pub path: String,
+    /// The line of a JSON Lines transcript it is on (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The `uuid` of the session entry it is in (agent session files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Error (the API refuses the request) or note.
+    pub severity: Severity,
+    /// A stable code. Errors: `invalid-base64`, `data-url-prefix`, `empty-image`,
+    /// `not-an-image`, `unsupported-format`, `media-type-mismatch`, `over-byte-limit`,
+    /// `over-max-side`, `unreadable-image`, `bad-image-block`, `too-many-images`,
+    /// `request-too-large`, `retired-model`, `not-a-message`, `not-a-request`. Notes:
+    /// `downsized` (the API will shrink it), `small-image`, `animated`, `unknown-model`,
+    /// `deprecated-model`, `uninspected-source`, `unreadable-line` (a session line that is not JSON:
+    /// the agent skips it).
+    pub code: &'static str,
+    /// What the API would say or do, for people.
+    pub message: String,
+}
+
+/// What to check against.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Where the request goes: its byte limits. Default `portable`.
+    pub profile: Profile,
+    /// The model for requests that name none (a transcript of messages); with
+    /// [`CheckOptions::force_model`], for every request. Default: the model data's default.
+    pub model: Option<String>,
+    /// Use [`CheckOptions::model`] even where a body names its own.
+    pub force_model: bool,
+    /// Exact limits instead of the profile's and the model's.
+    pub limits: Option<RequestLimits>,
+    /// How image tokens are counted. Default `area750`.
+    pub token_rule: TokenRule,
+    /// The model data.
+    pub prices: PriceTable,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            profile: Profile::default(),
+            model: None,
+            force_model: false,
+            limits: None,
+            token_rule: TokenRule::default(),
+            prices: PriceTable::builtin(),
+        }
+    }
+}
+
+/// One request of a checked document: a body, or a transcript's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RequestSummary {
+    /// The line it starts on, for a transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The model checked against.
+    pub model: String,
+    /// Whether the model data knows it (an unknown model is checked with a 200k-token
+    /// model's limits on the standard tier).
+    pub model_known: bool,
+    /// Messages.
+    pub messages: usize,
+    /// Blocks by type, nested ones included.
+    pub blocks: BTreeMap<String, u64>,
+    /// Image blocks.
+    pub images: usize,
+    /// Document blocks.
+    pub documents: usize,
+    /// The images and documents the model takes in one request.
+    pub max_images: u32,
+    /// The body's size in bytes.
+    pub bytes: u64,
+    /// The profile's request limit.
+    pub max_request_bytes: u64,
+    /// Tokens of the images that could be measured (base64 ones), after the API's resize.
+    pub image_tokens: u64,
+    /// Their cost on the model, when it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_usd: Option<Usd>,
+    /// Images the API would shrink by itself.
+    pub downsized: usize,
+}
+
+/// What [`check_document`] found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    /// `body`, `messages` or `transcript`.
+    pub kind: &'static str,
+    /// Each request the document makes.
+    pub requests: Vec<RequestSummary>,
+    /// Everything found, errors and notes, in document order.
+    pub findings: Vec<Finding>,
+}
+
+impl CheckReport {
+    /// The findings that make the API refuse a request.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    /// Whether the API would accept every request.
+    pub fn passes(&self) -> bool {
+        self.errors().next().is_none()
+    }
+}
