@@ -1,6 +1,9 @@
 //! Building one body turn by turn.
 
-use super::*;
+use super::pack::user_turn;
+use super::{Finding, PackImage, check};
+use visionprep_core::RequestLimits;
+use visionprep_core::request::{ContentBlock, Message, MessagesRequest, System};
 
 /// One conversation, built turn by turn: the body to send after each user turn.
 ///

@@ -336,13 +336,7 @@ pub(crate) fn rewrite(text: &str, job: &Job<'_>, change: &mut Change, edits: &mu
 
 /// Puts new bytes in an image's source: the `media_type` and `data` strings are replaced
 /// where they stand, or the whole source object when one is missing.
-fn replace_source(
-    text: &str,
-    media: &Media<'_>,
-    media_type: &str,
-    data: &str,
-    edits: &mut Edits,
-) {
+fn replace_source(text: &str, media: &Media<'_>, media_type: &str, data: &str, edits: &mut Edits) {
     let Some(source) = media.source else {
         return;
     };

@@ -125,8 +125,8 @@ pub(crate) fn check_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Finding, check_lines};
     use crate::request::format::detect_format;
+    use crate::request::{Finding, check_lines};
     use visionprep_core::request::base64_encode;
 
     /// A PNG's signature and header, which is all a check reads (no encoder is built into

@@ -1,6 +1,18 @@
 //! Packing images, in order, into the fewest bodies that respect every limit.
 
-use super::*;
+mod image;
+mod turn;
+
+pub use image::{PackImage, Part};
+pub(crate) use turn::json_len;
+pub(crate) use turn::user_turn;
+pub use turn::{PackError, PackOptions};
+use turn::{label, starts_image};
+
+use visionprep_core::request::{
+    ContentBlock, ImageSource, Message, MessagesRequest, base64_decode,
+};
+use visionprep_core::{RequestLimits, Size};
 
 /// What the images of earlier turns impose on a body.
 #[derive(Debug, Clone, Copy, Default)]
