@@ -456,17 +456,6 @@ $("prepare").addEventListener("click", () => {
   start(0);
 });
 
-const EXT = { "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp" };
-
-/** The prepared file's name: the input's path with the output's extension. */
-function outputName(name, mediaType) {
-  const ext = EXT[mediaType];
-  const slash = name.lastIndexOf("/");
-  const dot = name.lastIndexOf(".");
-  const stem = dot > slash ? name.slice(0, dot) : name;
-  return `${stem}.${ext}`;
-}
-
 function drawResult(f, data) {
   const li = document.createElement("li");
   li.dataset.path = f.name;
@@ -491,7 +480,7 @@ function drawResult(f, data) {
   const after = URL.createObjectURL(new Blob([r.data], { type: r.mediaType }));
   state.urls.push(before, after);
   pair.append(figure(before, `Before: ${r.inputWidth}×${r.inputHeight}`, f.name),
-    figure(after, `After: ${r.width}×${r.height}`, outputName(f.name, r.mediaType)));
+    figure(after, `After: ${r.width}×${r.height}`, vp.outputNames([f.name], [r.mediaType])[0]));
   const p = document.createElement("p");
   p.className = "facts";
   p.dataset.width = r.width;
@@ -530,11 +519,14 @@ function preparedList() {
 
 $("save-images").addEventListener("click", () => {
   const list = preparedList();
+  // Named by the library, as `visionprep prepare` names them: a.gif and a.png both prepared
+  // as PNG are two files, never one over the other.
+  const names = vp.outputNames(list.map((p) => p.name), list.map((p) => p.result.mediaType));
   if (list.length === 1) {
-    const { name, result } = list[0];
-    download(new Blob([result.data], { type: result.mediaType }), outputName(name, result.mediaType).split("/").pop());
+    const { result } = list[0];
+    download(new Blob([result.data], { type: result.mediaType }), names[0].split("/").pop());
   } else {
-    const entries = list.map(({ name, result }) => ({ name: outputName(name, result.mediaType), data: result.data }));
+    const entries = list.map(({ result }, i) => ({ name: names[i], data: result.data }));
     download(zip(entries), "prepared.zip");
   }
 });

@@ -30,6 +30,7 @@ export const {
   probeParts,
   prepare,
   buildRequests,
+  outputNames,
   check,
   FileParts,
   CostReport,

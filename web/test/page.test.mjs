@@ -315,6 +315,38 @@ test("files dropped on the page fill the table", async () => {
   await page.close();
 });
 
+test("a.gif, a.png and A.PNG prepared together are three files in the zip, named as `prepare` names them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "visionprep-web-names-"));
+  const inputs = join(dir, "in");
+  mkdirSync(inputs);
+  writeFileSync(join(inputs, "a.gif"), readFileSync(join(examples, "animation-480x360.gif")));
+  writeFileSync(join(inputs, "a.png"), readFileSync(join(examples, "chart-1092x1092.png")));
+  writeFileSync(join(inputs, "A.PNG"), readFileSync(join(examples, "screenshot-2560x1440.png")));
+  cli(["prepare", inputs, "--out", join(dir, "native"), "-m", models[0]]);
+  const expected = readdirSync(join(dir, "native")).filter((n) => !n.startsWith(".")).sort();
+  assert.equal(expected.length, 3, expected.join(", "));
+  const { page, errors } = await open();
+  await chooseModels(page, [models[0]]);
+  await pick(page, ["A.PNG", "a.gif", "a.png"].map((n) => join(inputs, n)));
+  await page.select("#target", models[0]);
+  await page.click("#prepare");
+  await page.waitForFunction(() => /Prepared \d+ of \d+ images in/.test(document.getElementById("prep-status").textContent), { timeout: 120_000 });
+  const downloads = join(dir, "downloads");
+  mkdirSync(downloads);
+  const cdp = await page.createCDPSession();
+  await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
+  await page.click("#save-images");
+  const zipPath = join(downloads, "prepared.zip");
+  for (let i = 0; i < 100 && !existsSync(zipPath); i++) await new Promise((ok) => setTimeout(ok, 100));
+  assert.ok(existsSync(zipPath), "prepared.zip downloaded");
+  const listed = spawnSync("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zipPath], { encoding: "utf8" });
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.trim().split("\n").sort(), expected);
+  assert.deepEqual(errors, []);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test("a folder picked is walked: its non-images are passed over, as `cost` does", async () => {
   const dir = mkdtempSync(join(tmpdir(), "visionprep-web-folder-"));
   const top = join(dir, "shots");

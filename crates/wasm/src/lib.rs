@@ -324,6 +324,15 @@ pub fn build_requests(
     to_js(&logic::build_requests(list, &args).map_err(throw)?)
 }
 
+/// The file names of prepared outputs, in input order, as `visionprep prepare` names them:
+/// `names` are the inputs' relative paths, `mediaTypes` the outputs' media types. Inputs that
+/// would collide (`a.gif` and `a.png` both becoming PNG, or `a.png` and `A.PNG`) get distinct
+/// names, so that a zip of the outputs loses none.
+#[wasm_bindgen(js_name = outputNames)]
+pub fn output_names(names: Vec<String>, media_types: Vec<String>) -> Result<Vec<String>, JsValue> {
+    logic::output_names(&names, &media_types).map_err(throw)
+}
+
 /// Checks a Messages API body (an object, JSON text or bytes) as `visionprep check` does:
 /// `{kind, requests, findings, passes}`.
 #[wasm_bindgen(unchecked_return_type = "CheckReport")]

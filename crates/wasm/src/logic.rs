@@ -484,6 +484,34 @@ pub enum RequestImage {
     File(String),
 }
 
+/// The file names of prepared outputs, in input order, as `visionprep prepare` names them
+/// (the library's namer): `names` are the inputs' relative paths, `media_types` the outputs'.
+/// Two inputs that would collide (`a.gif` and `a.png` both becoming PNG, `a.png` and `A.PNG`)
+/// get distinct names, as they do in an output folder.
+pub fn output_names(names: &[String], media_types: &[String]) -> Result<Vec<String>> {
+    if names.len() != media_types.len() {
+        return Err(Failure::options(format!(
+            "{} names but {} media types: one each",
+            names.len(),
+            media_types.len()
+        )));
+    }
+    let types = media_types
+        .iter()
+        .map(|m| {
+            visionprep::core::MediaType::from_mime(m)
+                .ok_or_else(|| Failure::options(format!("mediaType: {m} is not an API media type")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let paths: Vec<&std::path::Path> = names.iter().map(std::path::Path::new).collect();
+    Ok(
+        visionprep::folder::output_names(paths.iter().copied().zip(types))
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+    )
+}
+
 /// Packs images into the fewest Messages API bodies within the limits, as `visionprep
 /// request` does: images first, each introduced by `Image N:`, the prompt last.
 pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<Value> {
@@ -500,16 +528,20 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
         .into_iter()
         .map(|i| match i {
             RequestImage::Bytes(media, data, size) => {
-                let encoded = base64_encode(&data);
-                match size {
-                    Some(s) => PackImage::base64(media, encoded, s),
-                    None => PackImage::base64(media, encoded, Size::new(0, 0)),
-                }
+                // An image given without its size is measured from its header: the packer
+                // needs the true size for the 2000 px rule past 20 images.
+                let size = match size {
+                    Some(s) => s,
+                    None => probe_bytes(&data, &Limits::default())
+                        .map_err(|e| Failure::image(&e, None))?
+                        .displayed(),
+                };
+                Ok(PackImage::base64(media, base64_encode(&data), size))
             }
-            RequestImage::Url(u) => PackImage::url(u),
-            RequestImage::File(f) => PackImage::file(f),
+            RequestImage::Url(u) => Ok(PackImage::url(u)),
+            RequestImage::File(f) => Ok(PackImage::file(f)),
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut options = PackOptions::new(model.id.clone(), &args.prompt, profile.limits_for(&model));
     if let Some(m) = args.max_tokens {
         options.max_tokens = m;
@@ -684,6 +716,64 @@ mod tests {
         let e = check(b"{not json".to_vec(), &CheckArgs::default()).unwrap_err();
         assert_eq!(e.code, "not-a-request");
         let e = build_requests(vec![], &RequestArgs::default()).unwrap_err();
+        assert_eq!(e.code, "invalid-options");
+    }
+
+    /// A PNG's signature, header, an empty IDAT and IEND: all a probe reads.
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
+        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+        v.extend_from_slice(&13u32.to_be_bytes());
+        v.extend_from_slice(b"IHDR");
+        v.extend_from_slice(&w.to_be_bytes());
+        v.extend_from_slice(&h.to_be_bytes());
+        v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&[0, 0, 0, 4, b'I', b'D', b'A', b'T', 0x78, 0x9C, 0x03, 0x00]);
+        v.extend_from_slice(&[0, 0, 0, 0]);
+        v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        v
+    }
+
+    #[test]
+    fn an_image_given_without_its_size_is_measured() {
+        let wide = png_header(2100, 100);
+        let args = RequestArgs {
+            prompt: "Compare them.".into(),
+            ..RequestArgs::default()
+        };
+        let images = |size: Option<Size>| {
+            (0..21)
+                .map(|_| RequestImage::Bytes("image/png".into(), wide.clone(), size))
+                .collect::<Vec<_>>()
+        };
+        let measured = build_requests(images(None), &args).unwrap();
+        let told = build_requests(images(Some(Size::new(2100, 100))), &args).unwrap();
+        assert_eq!(measured, told);
+        // Past 20 images the 2000 px rule holds: 21 images 2100 px wide never share a body.
+        let bodies = measured.as_array().unwrap();
+        assert!(bodies.len() >= 2, "{} bodies", bodies.len());
+        let e = build_requests(
+            vec![RequestImage::Bytes(
+                "image/png".into(),
+                b"not an image".to_vec(),
+                None,
+            )],
+            &args,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "not-an-image", "{}", e.message);
+    }
+
+    #[test]
+    fn outputs_are_named_as_the_cli_names_them() {
+        let names = ["A.PNG", "a.gif", "a.png", "dir/b.jpeg"].map(String::from);
+        let types = ["image/png", "image/png", "image/png", "image/jpeg"].map(String::from);
+        assert_eq!(
+            output_names(&names, &types).unwrap(),
+            ["A.png", "a-gif.png", "a-png.png", "dir/b.jpg"]
+        );
+        let e = output_names(&names[..1], &types).unwrap_err();
+        assert_eq!(e.code, "invalid-options");
+        let e = output_names(&names[..1], &["image/heic".to_owned()]).unwrap_err();
         assert_eq!(e.code, "invalid-options");
     }
 

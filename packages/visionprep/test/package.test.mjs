@@ -6,7 +6,7 @@
 // `cargo run`, or VISIONPREP_BIN when set).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, openAsBlob, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openAsBlob, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vp from "../index.js";
@@ -103,4 +103,22 @@ test("a decompression bomb within the pixel limit is prepared in bounded memory"
   const grew = process.memoryUsage().rss - before;
   // The decoded pixels are 363 MB: the module holds them once, not several copies.
   assert.ok(grew < 1e9, `RSS grew by ${(grew / 1e6).toFixed(0)} MB`);
+});
+
+test("outputs are named as `visionprep prepare` names them: colliding names stay distinct", () => {
+  const dir = mkdtempSync(join(tmpdir(), "visionprep-npm-names-"));
+  const inputs = join(dir, "in");
+  mkdirSync(inputs);
+  const examples = join(root, "examples/images");
+  writeFileSync(join(inputs, "A.PNG"), readFileSync(join(examples, "screenshot-2560x1440.png")));
+  writeFileSync(join(inputs, "a.gif"), readFileSync(join(examples, "animation-480x360.gif")));
+  writeFileSync(join(inputs, "a.png"), readFileSync(join(examples, "chart-1092x1092.png")));
+  cli(["prepare", inputs, "--out", join(dir, "out"), "-m", "claude-sonnet-4-6"]);
+  const written = readdirSync(join(dir, "out")).filter((n) => !n.startsWith(".")).sort();
+  // All three are PNG after preparing (the GIF's first frame included).
+  const named = vp.outputNames(["A.PNG", "a.gif", "a.png"], ["image/png", "image/png", "image/png"]);
+  assert.deepEqual([...named].sort(), written);
+  assert.deepEqual(vp.outputNames(["dir/b.jpeg"], ["image/jpeg"]), ["dir/b.jpg"]);
+  assert.throws(() => vp.outputNames(["a.png"], ["image/heic"]), (e) => e.code === "invalid-options");
+  assert.throws(() => vp.outputNames(["a.png", "b.png"], ["image/png"]), (e) => e.code === "invalid-options");
 });

@@ -456,6 +456,34 @@ impl Namer {
     }
 }
 
+/// The output names of files prepared together, in order, as `visionprep prepare` names them
+/// below its output folder: each file's relative path with its output's extension, and where
+/// two would collide (`a.gif` and `a.png` both becoming PNG, or `a.png` and `A.PNG` on a
+/// case-insensitive file system) the later one is `<stem>-<input ext>.<ext>`, then `-2`, ....
+/// Front ends that write several outputs at once (a zip of a page's results) name them here.
+///
+/// ```
+/// use visionprep::core::MediaType;
+/// use visionprep::folder::output_names;
+/// use std::path::{Path, PathBuf};
+///
+/// let names = output_names([
+///     (Path::new("a.gif"), MediaType::Png),
+///     (Path::new("a.png"), MediaType::Png),
+///     (Path::new("A.PNG"), MediaType::Png),
+/// ]);
+/// assert_eq!(names, [PathBuf::from("a.png"), "a-png.png".into(), "A-png-2.png".into()]);
+/// ```
+pub fn output_names<'a>(
+    files: impl IntoIterator<Item = (&'a Path, visionprep_core::MediaType)>,
+) -> Vec<PathBuf> {
+    let mut namer = Namer::new(&Manifest::default());
+    files
+        .into_iter()
+        .map(|(rel, media_type)| namer.name(rel, rel, media_type.extension()))
+        .collect()
+}
+
 /// The case-folded text of a path, for collision checks.
 fn fold(path: &Path) -> String {
     path.to_string_lossy().to_lowercase()

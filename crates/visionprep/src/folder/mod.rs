@@ -48,7 +48,7 @@ mod walk;
 pub use assess::{Assessor, Outcome, error_report};
 pub use manifest::{
     Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, TileFile,
-    input_key, stamp, tile_name,
+    input_key, output_names, stamp, tile_name,
 };
 pub use output::{
     OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
