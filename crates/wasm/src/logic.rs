@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    CacheUse, CostOptions as CoreCostOptions, Estimator, ModelChoice, ModelPrice, PathText,
-    PriceError, PriceTable, Profile, Size, TokenRule, Totals,
+    CacheUse, CostOptions as CoreCostOptions, Estimator, MediaType, ModelChoice, ModelPrice,
+    PathText, PriceError, PriceTable, Profile, Size, TokenRule, Totals,
 };
 use visionprep::folder::{Assessor, Outcome, error_report};
 use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions, Prepared, Preparer};
@@ -490,26 +490,23 @@ pub enum RequestImage {
 /// get distinct names, as they do in an output folder.
 pub fn output_names(names: &[String], media_types: &[String]) -> Result<Vec<String>> {
     if names.len() != media_types.len() {
-        return Err(Failure::options(format!(
-            "{} names but {} media types: one each",
-            names.len(),
-            media_types.len()
-        )));
+        return Err(Failure::options(
+            "outputNames: one media type for each name",
+        ));
     }
-    let types = media_types
+    let mut files = Vec::new();
+    for (name, m) in names.iter().zip(media_types) {
+        let bad = || Failure::options(format!("mediaType: {m} is not an API media type"));
+        files.push((
+            std::path::Path::new(name),
+            MediaType::from_mime(m).ok_or_else(bad)?,
+        ));
+    }
+    let named = visionprep::folder::output_names(files);
+    Ok(named
         .iter()
-        .map(|m| {
-            visionprep::core::MediaType::from_mime(m)
-                .ok_or_else(|| Failure::options(format!("mediaType: {m} is not an API media type")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let paths: Vec<&std::path::Path> = names.iter().map(std::path::Path::new).collect();
-    Ok(
-        visionprep::folder::output_names(paths.iter().copied().zip(types))
-            .into_iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect(),
-    )
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect())
 }
 
 /// Packs images into the fewest Messages API bodies within the limits, as `visionprep
@@ -527,16 +524,13 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
     let list: Vec<PackImage> = images
         .into_iter()
         .map(|i| match i {
-            RequestImage::Bytes(media, data, size) => {
-                // An image given without its size is measured from its header: the packer
-                // needs the true size for the 2000 px rule past 20 images.
-                let size = match size {
-                    Some(s) => s,
-                    None => probe_bytes(&data, &Limits::default())
-                        .map_err(|e| Failure::image(&e, None))?
-                        .displayed(),
-                };
-                Ok(PackImage::base64(media, base64_encode(&data), size))
+            // An image given without its size is measured, never taken as 0x0.
+            RequestImage::Bytes(media, data, None) => {
+                PackImage::measured(media, &data, &Limits::default())
+                    .map_err(|e| Failure::image(&e, None))
+            }
+            RequestImage::Bytes(media, data, Some(s)) => {
+                Ok(PackImage::base64(media, base64_encode(&data), s))
             }
             RequestImage::Url(u) => Ok(PackImage::url(u)),
             RequestImage::File(f) => Ok(PackImage::file(f)),

@@ -82,6 +82,18 @@ impl PackImage {
         }
     }
 
+    /// Image bytes as they are, with their media type, measured from their header: the packer
+    /// needs the true size for the 2000 px rule past 20 images, so an image is never packed
+    /// with a guessed one. Bytes whose header cannot be read are refused with the probe's error.
+    pub fn measured(
+        media_type: impl Into<String>,
+        bytes: &[u8],
+        limits: &crate::Limits,
+    ) -> Result<PackImage, crate::ProbeError> {
+        let size = crate::probe_bytes(bytes, limits)?.displayed();
+        Ok(PackImage::base64(media_type, base64_encode(bytes), size))
+    }
+
     /// An image the API fetches from `url`.
     pub fn url(url: impl Into<String>) -> PackImage {
         PackImage {
