@@ -713,23 +713,9 @@ mod tests {
         assert_eq!(e.code, "invalid-options");
     }
 
-    /// A PNG's signature, header, an empty IDAT and IEND: all a probe reads.
-    fn png_header(w: u32, h: u32) -> Vec<u8> {
-        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-        v.extend_from_slice(&13u32.to_be_bytes());
-        v.extend_from_slice(b"IHDR");
-        v.extend_from_slice(&w.to_be_bytes());
-        v.extend_from_slice(&h.to_be_bytes());
-        v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        v.extend_from_slice(&[0, 0, 0, 4, b'I', b'D', b'A', b'T', 0x78, 0x9C, 0x03, 0x00]);
-        v.extend_from_slice(&[0, 0, 0, 0]);
-        v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
-        v
-    }
-
     #[test]
     fn an_image_given_without_its_size_is_measured() {
-        let wide = png_header(2100, 100);
+        let wide = example("screenshot-2560x1440.png");
         let args = RequestArgs {
             prompt: "Compare them.".into(),
             ..RequestArgs::default()
@@ -740,9 +726,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let measured = build_requests(images(None), &args).unwrap();
-        let told = build_requests(images(Some(Size::new(2100, 100))), &args).unwrap();
+        let told = build_requests(images(Some(Size::new(2560, 1440))), &args).unwrap();
         assert_eq!(measured, told);
-        // Past 20 images the 2000 px rule holds: 21 images 2100 px wide never share a body.
+        // Past 20 images the 2000 px rule holds: 21 images 2560 px wide never share a body.
         let bodies = measured.as_array().unwrap();
         assert!(bodies.len() >= 2, "{} bodies", bodies.len());
         let e = build_requests(
