@@ -42,6 +42,8 @@ mod assess;
 mod manifest;
 mod output;
 mod parallel;
+mod prepare_run;
+mod rows;
 mod run;
 mod walk;
 
@@ -54,8 +56,7 @@ pub use output::{
     OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
 };
 pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
-pub use run::{
-    Orphan, PrepareRow, PrepareSummary, PrepareTotals, RunError, RunOptions, Step, TileRow,
-    WINDOW_PER_THREAD, assess_folder, budget_folder, prepare_folder,
-};
+pub use prepare_run::prepare_folder;
+pub use rows::{Orphan, PrepareRow, PrepareSummary, PrepareTotals, TileRow};
+pub use run::{RunError, RunOptions, Step, WINDOW_PER_THREAD, assess_folder, budget_folder};
 pub use walk::{Item, path_text, walk};
