@@ -16,7 +16,7 @@ use visionprep_core::{Allowance, FileReport, SizeSet, Totals};
 /// busy, small enough that memory stays flat whatever the folder size.
 const ASSESS_BATCH: usize = 2048;
 
-/// Files in flight per worker thread in [`prepare_folder`]: outputs wait in temporary files
+/// Files in flight per worker thread in [`prepare_folder`](super::prepare_folder): outputs wait in temporary files
 /// until every earlier file's is in place.
 pub const WINDOW_PER_THREAD: usize = 4;
 

@@ -17,10 +17,11 @@
 //! Steps: probe the header (limits checked before any allocation); return the input byte for
 //! byte when it is already ready ([`Actions::passed_through`], see [`prepare`]); otherwise
 //! decode the first frame (JPEGs shrunk while decoding where the target allows), resize with
-//! fast_image_resize to the core's [`fit_target`] for the model's tier, convert an embedded
+//! fast_image_resize to the core's [`fit_target`](visionprep_core::fit_target) for the model's tier, convert an embedded
 //! ICC profile to sRGB, apply the EXIF orientation, and encode by the [`OutputPolicy`],
 //! lowering the quality (or moving to JPEG) until the base64 text is under the profile's cap.
 
+mod cap;
 mod codecs;
 mod color;
 mod decode;
@@ -33,216 +34,27 @@ mod jxl;
 mod libjpeg;
 #[cfg(feature = "libwebp")]
 mod libwebp;
+mod options;
 pub(crate) mod pixels;
 mod resize;
+mod stage;
 mod tiles;
 
 pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
+pub use options::{OutputPolicy, PrepareOptions, Target};
 pub use resize::{Filter, UnknownFilter};
+pub use stage::{Clock, Stage};
+
+use cap::{choose_codec, encode_finish};
+use stage::NoClock;
 pub use tiles::TilePart;
 
 use crate::limits::Limits;
 use crate::probe::{Probe, ProbeError, probe_bytes};
-use encode::Codec;
 use fast_image_resize::Resizer;
-use pixels::{Layout, Pixels};
 use std::fmt;
-use std::str::FromStr;
-use visionprep_core::{
-    CostOptions, Format, MediaType, ModelPrice, PriceError, PriceTable, Profile, RequestLimits,
-    Size, TierLimits, TileOptions, TokenRule, Usd, budget_target, fit_target,
-};
-
-/// What format prepared images are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum OutputPolicy {
-    /// Keep the input's format where the API takes it and a good encoder exists: JPEG stays
-    /// JPEG, PNG stays PNG (screenshots and text stay lossless), lossless WebP stays WebP; GIF
-    /// becomes PNG (its first frame); lossy WebP stays lossy WebP with the `libwebp` feature
-    /// when photographic or transparent (JPEG instead for an opaque photograph when that is
-    /// smaller), and becomes PNG when drawn (screenshots, charts, scanned pages); without
-    /// libwebp, JPEG when photographic, PNG with transparency or drawn content;
-    /// formats the API refuses become PNG when they have transparency or look drawn, JPEG when
-    /// they look photographic. Default.
-    #[default]
-    Auto,
-    /// Always JPEG (transparency composited onto the background colour).
-    Jpeg,
-    /// Always PNG.
-    Png,
-    /// Always lossless WebP.
-    Webp,
-}
-
-impl FromStr for OutputPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(OutputPolicy::Auto),
-            "jpeg" | "jpg" => Ok(OutputPolicy::Jpeg),
-            "png" => Ok(OutputPolicy::Png),
-            "webp" => Ok(OutputPolicy::Webp),
-            _ => Err(format!(
-                "unknown output format {s:?} (expected auto, jpeg, png or webp)"
-            )),
-        }
-    }
-}
-
-/// The model images are prepared for, resolved once from the model data: its id, the fit
-/// rule's numbers of its tier and the price of one of its input tokens. The fields are private
-/// so that they cannot disagree; [`Target::with_tier_limits`] changes the tier's numbers
-/// deliberately (when the API changes them before the data does).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    model: String,
-    tier: TierLimits,
-    token_price: Usd,
-}
-
-impl Target {
-    /// The target of a model entry, priced with `table`'s modifiers (no batch or cache use).
-    pub fn new(table: &PriceTable, model: &ModelPrice) -> Target {
-        Target {
-            model: model.id.clone(),
-            tier: model.tier.limits(),
-            token_price: model.token_price(table.modifiers(), &CostOptions::default()),
-        }
-    }
-
-    /// The same model with other tier numbers.
-    pub fn with_tier_limits(mut self, tier: TierLimits) -> Target {
-        self.tier = tier;
-        self
-    }
-
-    /// The model's id.
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
-    /// The fit rule's numbers.
-    pub fn tier(&self) -> TierLimits {
-        self.tier
-    }
-
-    /// The price of one input token.
-    pub fn token_price(&self) -> Usd {
-        self.token_price
-    }
-}
-
-/// How to prepare images. Plain data: build one with [`PrepareOptions::for_model`] (or take
-/// the default, the model data's default model: [`PriceTable::default_model`]) and change what
-/// you need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrepareOptions {
-    /// The model the images are for. Default: [`PriceTable::default_model`] of the built-in
-    /// data (`claude-sonnet-4-6` as of its date).
-    pub target: Target,
-    /// How tokens are counted in the estimate. Default `area750`.
-    pub token_rule: TokenRule,
-    /// The request limits (the per-image byte cap above all). Default `portable`.
-    pub request: RequestLimits,
-    /// JPEG quality, 1-100. Default 85.
-    pub quality: u8,
-    /// The lowest JPEG quality the byte cap may push to. Default 40.
-    pub min_quality: u8,
-    /// The resampling filter. Default Lanczos3.
-    pub filter: Filter,
-    /// The output format. Default [`OutputPolicy::Auto`].
-    pub output: OutputPolicy,
-    /// The colour transparency is composited onto when the output is JPEG. Default white.
-    pub background: [u8; 3],
-    /// Decode limits. Default [`Limits::DEFAULT`].
-    pub limits: Limits,
-    /// A per-image token budget: images are prepared at the largest size whose tokens under
-    /// `token_rule` are within it ([`budget_target`]) instead of the largest size the API
-    /// keeps. Default none. Tiles ([`Preparer::prepare_parts`]) are not held to it: they exist
-    /// to spend tokens on legibility.
-    pub token_budget: Option<u64>,
-    /// Tiling of images the API would shrink too much ([`Preparer::prepare_parts`]; the
-    /// one-image calls, [`prepare`] and [`Preparer::prepare`], never tile). Default: never.
-    pub tiles: TileOptions,
-}
-
-impl PrepareOptions {
-    /// Options for the model `name` (any accepted form) priced from `table`.
-    pub fn for_model(table: &PriceTable, name: &str) -> Result<Self, PriceError> {
-        Ok(Self::for_price(table, table.get(name)?))
-    }
-
-    /// Options for a model entry already resolved (a custom one included), priced from
-    /// `table`'s modifiers.
-    pub fn for_price(table: &PriceTable, m: &ModelPrice) -> Self {
-        PrepareOptions {
-            target: Target::new(table, m),
-            token_rule: TokenRule::default(),
-            request: RequestLimits::default(),
-            quality: 85,
-            min_quality: 40,
-            filter: Filter::default(),
-            output: OutputPolicy::default(),
-            background: [255, 255, 255],
-            limits: Limits::DEFAULT,
-            token_budget: None,
-            tiles: TileOptions::default(),
-        }
-    }
-
-    /// Refuses options that contradict each other: a token budget with tiling (tiles keep
-    /// resolution, a budget gives it up).
-    pub fn check(&self) -> Result<(), String> {
-        self.tiles.check_budget(self.token_budget)
-    }
-
-    /// The size an image displayed at `displayed` is prepared at when sent whole: the largest
-    /// size the API keeps ([`fit_target`]), or within the token budget ([`budget_target`]).
-    ///
-    /// ```
-    /// use visionprep::core::Size;
-    /// use visionprep::prepare::PrepareOptions;
-    /// let mut options = PrepareOptions::default();
-    /// assert_eq!(options.output_size(Size::new(4032, 3024)), Size::new(1270, 952));
-    /// options.token_budget = Some(800);
-    /// assert_eq!(options.output_size(Size::new(4032, 3024)), Size::new(894, 670));
-    /// ```
-    pub fn output_size(&self, displayed: Size) -> Size {
-        let tier = self.target.tier();
-        match self.token_budget {
-            Some(n) => budget_target(displayed, tier, self.token_rule, n),
-            None => fit_target(displayed, tier),
-        }
-    }
-}
-
-impl PrepareOptions {
-    /// Options for the model entry `m` (from [`PriceTable::select`]) whose outputs meet
-    /// `profile`'s limits for that model, with the JPEG quality `quality` (the byte cap may
-    /// lower it, never below `min(quality, 40)`). Every front end (the CLI's `prepare`,
-    /// `request` and `batch`, the Python package) builds its options here, so that the same
-    /// flags give the same bytes.
-    pub fn for_profile(table: &PriceTable, m: &ModelPrice, profile: Profile, quality: u8) -> Self {
-        let mut options = Self::for_price(table, m);
-        options.request = profile.limits_for(m);
-        options.quality = quality.clamp(1, 100);
-        options.min_quality = options.min_quality.min(options.quality);
-        options
-    }
-}
-
-impl Default for PrepareOptions {
-    fn default() -> Self {
-        let table = PriceTable::builtin();
-        match table.default_model() {
-            Ok(m) => PrepareOptions::for_price(&table, m),
-            // The built-in data has a current Sonnet; its unit tests check it.
-            Err(e) => unreachable!("built-in model data has no default model: {e}"),
-        }
-    }
-}
+use visionprep_core::{Format, MediaType, Size, Usd};
 
 /// What preparing did to an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -476,69 +288,6 @@ impl Preparer {
     }
 }
 
-/// The steps of preparing an image, in order, as a benchmark times them
-/// ([`Preparer::prepare_timed`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Stage {
-    /// Reading the header: format, size, orientation, metadata.
-    Probe,
-    /// A pass-through's check: the whole file decoded at the smallest scale, to keep only
-    /// clean files byte for byte.
-    Verify,
-    /// Decoding the first frame, at the scale the pipeline uses (JPEG DCT scaling).
-    Decode,
-    /// Resizing to the fit target.
-    Resize,
-    /// Colour conversion to sRGB and the EXIF orientation.
-    Color,
-    /// Encoding under the byte cap (lower qualities included).
-    Encode,
-}
-
-impl Stage {
-    /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 6] = [
-        Stage::Probe,
-        Stage::Verify,
-        Stage::Decode,
-        Stage::Resize,
-        Stage::Color,
-        Stage::Encode,
-    ];
-
-    /// Its name in reports: `probe`, `verify`, `decode`, `resize`, `color`, `encode`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Stage::Probe => "probe",
-            Stage::Verify => "verify",
-            Stage::Decode => "decode",
-            Stage::Resize => "resize",
-            Stage::Color => "color",
-            Stage::Encode => "encode",
-        }
-    }
-
-    /// Its index in [`Stage::ALL`].
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Told by the pipeline as each [`Stage`] ends; a step that does not run is not told.
-pub trait Clock {
-    /// `stage` has just ended.
-    fn lap(&mut self, stage: Stage);
-}
-
-/// The clock of an untimed run: nothing, inlined away.
-struct NoClock;
-
-impl Clock for NoClock {
-    #[inline(always)]
-    fn lap(&mut self, _: Stage) {}
-}
-
 /// Prepares one image held in memory with a fresh [`Preparer`].
 ///
 /// The input is returned byte for byte ([`Actions::passed_through`]) when all of these hold:
@@ -572,21 +321,6 @@ fn probe_of<'a>(
     Ok(slot.insert(probe_bytes(bytes, &options.limits)?))
 }
 
-/// Encodes `pixels` (upright, at `target`) by `codec` under the byte cap and completes the
-/// result: the last step of every prepared image, whole or tile.
-fn encode_finish(
-    pixels: &Pixels,
-    codec: Codec,
-    probe: &Probe,
-    target: Size,
-    mut actions: Actions,
-    options: &PrepareOptions,
-) -> Result<Prepared, PrepareError> {
-    let (out, media_type) = encode_under_cap(pixels, codec, options, &mut actions)?;
-    actions.converted = probe.format.media_type() != Some(media_type);
-    Ok(finish(out, media_type, probe, target, actions, options))
-}
-
 /// Refuses a file over [`Limits::max_file_bytes`] before it is read whole.
 fn check_file_size(probe: &Probe, options: &PrepareOptions) -> Result<(), PrepareError> {
     check_file_bytes(probe, &options.limits)
@@ -607,7 +341,7 @@ pub fn check_file_bytes(probe: &Probe, limits: &Limits) -> Result<(), PrepareErr
     Ok(())
 }
 
-fn finish(
+pub(crate) fn finish(
     bytes: Vec<u8>,
     media_type: MediaType,
     probe: &Probe,
@@ -657,99 +391,4 @@ fn ready_as_is(
         && options.request.image_bytes_ok(len)
         && probe.displayed().long_edge() <= options.request.max_side;
     ready.then_some(media_type)
-}
-
-fn choose_codec(probe: &Probe, pixels: &Pixels, policy: OutputPolicy) -> Codec {
-    let alpha = pixels.layout == Layout::Rgba;
-    match policy {
-        OutputPolicy::Jpeg => Codec::Jpeg,
-        OutputPolicy::Png => Codec::Png,
-        OutputPolicy::Webp => Codec::WebpLossless,
-        OutputPolicy::Auto => match probe.format {
-            Format::Jpeg => Codec::Jpeg,
-            Format::Png | Format::Gif => Codec::Png,
-            Format::Webp if probe.webp.is_some_and(|w| w.lossless) => Codec::WebpLossless,
-            // A lossy WebP stays lossy WebP where libwebp is built in: smaller than a JPEG of
-            // it as a rule (the encoder checks, for photographs), and alpha survives.
-            #[cfg(feature = "libwebp")]
-            Format::Webp if alpha || pixels.looks_photographic() => Codec::WebpLossy,
-            Format::Webp if alpha || !pixels.looks_photographic() => Codec::Png,
-            Format::Webp => Codec::Jpeg,
-            _ if alpha || !pixels.looks_photographic() => Codec::Png,
-            _ => Codec::Jpeg,
-        },
-    }
-}
-
-/// Encodes with `codec`; over the cap, a lossless codec moves to JPEG and a lossy one lowers
-/// its quality in steps of 10 down to the options' minimum.
-fn encode_under_cap(
-    pixels: &Pixels,
-    codec: Codec,
-    options: &PrepareOptions,
-    actions: &mut Actions,
-) -> Result<(Vec<u8>, MediaType), PrepareError> {
-    let cap = |bytes: &[u8]| options.request.image_bytes_ok(bytes.len() as u64);
-    let lossless = match codec {
-        Codec::Png => Some(encode::png(pixels)),
-        Codec::WebpLossless => Some(encode::webp_lossless(pixels)),
-        _ => None,
-    };
-    if let Some(out) = lossless {
-        let out = out?;
-        if cap(&out) {
-            return Ok((out, codec.media_type()));
-        }
-    }
-    let flat;
-    let opaque = if pixels.layout == Layout::Rgba && !codec.lossy_keeps_alpha() {
-        flat = pixels.flatten(options.background);
-        &flat
-    } else {
-        pixels
-    };
-    let mut quality = options.quality.clamp(1, 100);
-    loop {
-        let (out, media_type) = encode_lossy(pixels, opaque, codec, quality)?;
-        if cap(&out) {
-            if quality < options.quality {
-                actions.quality_lowered_to = Some(quality);
-            }
-            actions.flattened = pixels.layout == Layout::Rgba && media_type == MediaType::Jpeg;
-            return Ok((out, media_type));
-        }
-        if quality <= options.min_quality {
-            return Err(PrepareError::Encode(format!(
-                "{} bytes at quality {quality} is still over the {}-byte base64 limit",
-                out.len(),
-                options.request.max_image_base64_bytes
-            )));
-        }
-        quality = quality.saturating_sub(10).max(options.min_quality);
-    }
-}
-
-/// One lossy encoding at `quality`: JPEG of the `opaque` pixels, or (lossy WebP) a WebP of the
-/// `pixels` with their alpha, or the JPEG when the image is opaque and that is smaller.
-fn encode_lossy(
-    pixels: &Pixels,
-    opaque: &Pixels,
-    codec: Codec,
-    quality: u8,
-) -> Result<(Vec<u8>, MediaType), PrepareError> {
-    #[cfg(feature = "libwebp")]
-    if codec == Codec::WebpLossy {
-        let webp = libwebp::encode_lossy(pixels, quality)?;
-        if pixels.layout == Layout::Rgba {
-            return Ok((webp, MediaType::Webp));
-        }
-        let jpeg = encode::jpeg(opaque, quality)?;
-        return Ok(if webp.len() <= jpeg.len() {
-            (webp, MediaType::Webp)
-        } else {
-            (jpeg, MediaType::Jpeg)
-        });
-    }
-    let _ = (pixels, codec);
-    Ok((encode::jpeg(opaque, quality)?, MediaType::Jpeg))
 }

@@ -1,9 +1,9 @@
 //! Images cut into tiles: decoded once, each tile cropped and resized from the same pixels.
 
+use super::cap::{choose_codec, encode_finish};
 use super::pixels::Pixels;
 use super::{
-    Actions, PrepareError, PrepareOptions, Prepared, Preparer, choose_codec, color, decode,
-    encode_finish, probe_of, resize,
+    Actions, PrepareError, PrepareOptions, Prepared, Preparer, color, decode, probe_of, resize,
 };
 use crate::probe::{Probe, probe_bytes};
 use visionprep_core::{CoordMap, Rect, Size, Tile, TileMode, TilePlan, plan_tiles};

@@ -105,7 +105,7 @@ pub struct RequestSummary {
     pub downsized: usize,
 }
 
-/// What [`check_document`] found.
+/// What [`check_document`](super::check_document) found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CheckReport {
     /// `body`, `messages` or `transcript`.

@@ -3,7 +3,7 @@
 //!
 //! A batch file is JSON Lines of `{"custom_id": ..., "params": BODY}`, each body a Messages
 //! API request built by the [packer](super::pack). [`BatchFiles`] starts a new file before a
-//! line would take the current one past [`BatchLimits`] (100,000 requests, 256 MB of JSONL
+//! line would take the current one past [`BatchLimits`](visionprep_core::BatchLimits) (100,000 requests, 256 MB of JSONL
 //! text, measured as written). Custom ids come from a [`CustomIds`] template: by default the
 //! first image's file stem and a hash of every path of the request, so they are unique,
 //! match `^[a-zA-Z0-9_-]{1,64}$` and are the same on every run. The map

@@ -58,7 +58,7 @@ impl PackImage {
 
     /// The same image as tile `part` of a larger one: labelled `Image N, part 2 of 6: rows
     /// 1092-2184` in a body, kept with its sibling tiles where the limits allow
-    /// ([`Packer::push_group`]).
+    /// ([`Packer::push_group`](super::Packer::push_group)).
     #[must_use]
     pub fn with_part(mut self, part: Part) -> PackImage {
         self.part = Some(part);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use visionprep_core::body::Scan;
 use visionprep_core::json::{self, Edits};
 
-/// What [`repair_lines`] did.
+/// What [`repair_lines`](crate::request::repair_lines) did.
 #[derive(Debug, Clone)]
 pub struct LinesRepair {
     /// Each image changed or left broken, in file order.
