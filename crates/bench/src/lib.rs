@@ -1,5 +1,5 @@
 //! Throughput on the user's own images and machine: how many images a second each stage of
-//! [`prepare`](visionprep::prepare) and the whole pipeline reach, per kind of input and per thread
+//! [`prepare`](visionprep::prepare()) and the whole pipeline reach, per kind of input and per thread
 //! count, and how that compares with Pillow and libvips run on the same images in the same run.
 //!
 //! The inputs are read into memory first ([`load`]): disk is not measured. Each thread count
