@@ -3,6 +3,8 @@
 //! formatting they use.
 
 mod cost;
+mod cost_csv;
+mod cost_table;
 mod models;
 mod prepare;
 
