@@ -1,4 +1,5 @@
-//! Encoding under the byte cap: the codec chosen for the pixels and the output policy, then\n//! lower qualities (or JPEG instead of PNG) until the base64 text fits.
+//! Encoding under the byte cap: the codec chosen for the pixels and the output policy, then
+//! lower qualities (or JPEG instead of PNG) until the base64 text fits.
 
 use super::encode::Codec;
 #[cfg(feature = "libwebp")]

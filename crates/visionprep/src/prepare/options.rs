@@ -1,4 +1,5 @@
-//! What preparing takes: the output policy, the target (a model's tier, a size, a budget) and\n//! the options of a run, plain data with their defaults.
+//! What preparing takes: the output policy, the target (a model's tier, a size, a budget) and
+//! the options of a run, plain data with their defaults.
 
 use super::Filter;
 use crate::limits::Limits;

@@ -1,4 +1,5 @@
-//! The cost report as an aligned table for people: a line per file as it comes, then the totals\n//! per model, the folder budget and what was passed over.
+//! The cost report as an aligned table for people: a line per file as it comes, then the totals
+//! per model, the folder budget and what was passed over.
 
 use super::cost::{CostReport, Extra, FolderBudgetReport};
 use crate::report::{group, human_bytes, money, short_format, truncate};
