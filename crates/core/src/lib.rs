@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod base64;
 pub mod body;
 mod budget;
 mod geometry;
