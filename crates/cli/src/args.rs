@@ -2,10 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use visionprep::core::{
-    MinScale, ModelPrice, PriceTable, Profile, Tier, TileMode, TileOptions, TokenRule, Usd,
-};
-use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions};
+use visionprep::Settings;
+use visionprep::core::{CacheUse, MinScale, Profile, Tier, TileMode, TileOptions, TokenRule, Usd};
+use visionprep::prepare::{Filter, OutputPolicy};
 use visionprep::request::InputFormat;
 
 /// Know what images cost on Claude, and make them Claude-ready.
@@ -344,6 +343,20 @@ pub(crate) struct PipelineArgs {
     pub(crate) walk: WalkArgs,
 }
 
+impl PipelineArgs {
+    /// The settings of these flags, the rest default.
+    pub(crate) fn settings(&self) -> Settings {
+        let mut s = Settings::default();
+        s.models = self.model.iter().cloned().collect();
+        s.token_rule = self.token_rule;
+        s.lenient = self.walk.lenient;
+        self.choice.apply(&mut s);
+        self.image.apply(&mut s);
+        self.sizing.apply(&mut s);
+        s
+    }
+}
+
 /// How each image is made: limits, quality, filter, format. Shared by the pipeline commands
 /// and `bench`.
 #[derive(Debug, Args, Clone)]
@@ -368,13 +381,13 @@ pub(crate) struct ImageArgs {
 }
 
 impl ImageArgs {
-    /// The library's options for `model` with these flags.
-    pub(crate) fn options(&self, table: &PriceTable, model: &ModelPrice) -> PrepareOptions {
-        let mut options = PrepareOptions::for_profile(table, model, self.profile, self.quality);
-        options.filter = self.filter;
-        options.output = self.output_format;
-        options.background = self.background;
-        options
+    /// Sets these flags in `s`.
+    pub(crate) fn apply(&self, s: &mut Settings) {
+        s.profile = self.profile;
+        s.quality = self.quality;
+        s.filter = self.filter;
+        s.output_format = self.output_format;
+        s.background = self.background;
     }
 }
 
@@ -404,13 +417,12 @@ pub(crate) struct SizingArgs {
 }
 
 impl SizingArgs {
-    /// The tiling asked for.
-    pub(crate) fn tile_options(&self) -> TileOptions {
-        TileOptions {
-            mode: self.tiles,
-            min_scale: self.min_scale,
-            overlap: self.tile_overlap,
-        }
+    /// Sets these flags in `s`.
+    pub(crate) fn apply(&self, s: &mut Settings) {
+        s.token_budget = self.token_budget;
+        s.tiles = self.tiles;
+        s.min_scale = self.min_scale;
+        s.tile_overlap = self.tile_overlap;
     }
 }
 
@@ -451,6 +463,15 @@ pub(crate) struct PriceArgs {
     pub(crate) prices: Option<PathBuf>,
 }
 
+impl PriceArgs {
+    /// The settings of these flags (the price file), the rest default.
+    pub(crate) fn settings(&self) -> Settings {
+        let mut s = Settings::default();
+        s.prices = self.prices.clone();
+        s
+    }
+}
+
 /// Which models may be chosen, and how models the data does not know are priced.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ChoiceArgs {
@@ -467,6 +488,16 @@ pub(crate) struct ChoiceArgs {
     /// Goes with --tier.
     #[arg(long, value_name = "USD", requires = "tier", value_parser = parse_usd)]
     pub(crate) price_per_mtok: Option<Usd>,
+}
+
+impl ChoiceArgs {
+    /// Sets these flags in `s`.
+    pub(crate) fn apply(&self, s: &mut Settings) {
+        s.prices = self.prices.prices.clone();
+        s.allow_retired = self.allow_retired;
+        s.tier = self.tier;
+        s.price_per_mtok = self.price_per_mtok;
+    }
 }
 
 /// `visionprep bench`.
@@ -613,6 +644,26 @@ pub(crate) struct EstimateArgs {
     pub(crate) choice: ChoiceArgs,
 }
 
+impl EstimateArgs {
+    /// The settings of these flags, the rest default.
+    pub(crate) fn settings(&self) -> Settings {
+        let mut s = Settings::default();
+        s.models = self.models.clone();
+        s.token_rule = self.token_rule;
+        s.batch = self.batch;
+        s.cache = self.cache.map(|c| match c {
+            CacheArg::Write5m => CacheUse::Write5m,
+            CacheArg::Write1h => CacheUse::Write1h,
+            CacheArg::Read => CacheUse::Read,
+        });
+        s.us_only = self.us_only;
+        s.prompt_tokens = self.prompt_tokens;
+        self.sizing.apply(&mut s);
+        self.choice.apply(&mut s);
+        s
+    }
+}
+
 /// `--cache` values.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum CacheArg {
@@ -738,15 +789,9 @@ fn parse_tier(s: &str) -> Result<Tier, String> {
         .map_err(|e: visionprep::core::UnknownTier| e.to_string())
 }
 
-/// A price per million tokens: at most 12 decimals, so that one token's price is exact.
+/// A price per million tokens (the settings refuse one of more than 12 decimals).
 fn parse_usd(s: &str) -> Result<Usd, String> {
-    let usd = s.parse::<Usd>().map_err(|e| e.to_string())?;
-    if usd.atto() % 1_000_000 != 0 {
-        return Err(format!(
-            "{s}: a price per million tokens takes at most 12 decimals"
-        ));
-    }
-    Ok(usd)
+    s.parse::<Usd>().map_err(|e| e.to_string())
 }
 
 fn parse_filter(s: &str) -> Result<Filter, String> {

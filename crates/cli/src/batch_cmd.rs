@@ -2,8 +2,7 @@
 //! and results reader, with a summary for people or JSON.
 
 use crate::args::{BatchArgs, BatchResultsArgs};
-use crate::cost::{price_table, progress_bar};
-use crate::prepare_cmd::pipeline;
+use crate::cost::{price_table, progress_bar, resolve};
 use anyhow::{Context as _, Result};
 use std::io::Write;
 use visionprep::folder::RunOptions;
@@ -19,8 +18,14 @@ pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
              prepare and request; --token-budget works here"
         );
     }
-    let (options, assessor, table, model) = pipeline(p)?;
-    let mut batch = BatchOptions::new(&table, &model, &args.text.prompt, &options);
+    let resolved = resolve(&p.settings())?;
+    let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
+    let mut batch = BatchOptions::new(
+        &resolved.table,
+        resolved.model(),
+        &args.text.prompt,
+        options,
+    );
     batch.pack.max_tokens = args.text.max_tokens;
     batch.pack.system = args.text.system.clone().map(Into::into);
     batch.per_request = args.per_request as usize;
@@ -35,7 +40,7 @@ pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
     let summary = batch_folder(
         &args.paths,
         &args.out,
-        &options,
+        options,
         &assessor,
         &batch,
         &run,
@@ -73,7 +78,7 @@ pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
         group(summary.images),
         group(summary.image_tokens),
         money(summary.usd, 6),
-        model.id,
+        resolved.model().id,
         summary.failed.len(),
         summary.map.display()
     )?;

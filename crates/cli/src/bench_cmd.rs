@@ -1,16 +1,17 @@
 //! `visionprep bench`: arguments in, the library's benchmark, its report out.
 
 use crate::args::{BenchArgs, BenchFormat};
-use crate::cost::choose;
+use crate::cost::resolve;
 use anyhow::Result;
 use std::io::{IsTerminal, Write};
 use visionprep_bench::{self as bench, BenchOptions, CompareOptions};
 
 pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
-    let names: Vec<String> = args.model.iter().cloned().collect();
-    let (table, models) = choose(&names, &args.choice)?;
-    let prepare = args.image.options(&table, &models[0]);
-    prepare.check().map_err(anyhow::Error::msg)?;
+    let mut settings = visionprep::Settings::default();
+    settings.models = args.model.iter().cloned().collect();
+    args.choice.apply(&mut settings);
+    args.image.apply(&mut settings);
+    let prepare = resolve(&settings)?.prepare;
     let options = BenchOptions {
         prepare,
         threads: args.threads.resolve(bench::cpus()),

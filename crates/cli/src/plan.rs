@@ -1,7 +1,7 @@
 //! `visionprep plan`: the fit rule and prices for one size, no file needed.
 
 use crate::args::PlanArgs;
-use crate::cost::{choose, estimator};
+use crate::cost::resolve;
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -20,8 +20,8 @@ struct PlanReport {
 }
 
 pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
-    let (table, models) = choose(&args.estimate.models, &args.estimate.choice)?;
-    let est = estimator(&args.estimate, &table, &models)?;
+    let resolved = resolve(&args.estimate.settings())?;
+    let (est, table) = (&resolved.estimator, &resolved.table);
     let size = Size::new(args.width, args.height);
     let problems = size_problems(size, &RequestLimits::default()).collect();
     let ids = est.models().iter().map(|m| m.id.clone());
@@ -29,7 +29,7 @@ pub(crate) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<()> {
         width: size.width,
         height: size.height,
         models: ModelMap(ids.zip(est.estimate(size)).collect()),
-        model_status: model_status(&est),
+        model_status: model_status(est),
         problems,
     };
     if args.json {

@@ -1,36 +1,16 @@
 //! `visionprep prepare`: arguments in, the library's folder run, the report out.
 
-use crate::args::{PipelineArgs, PrepareArgs};
-use crate::cost::{choose, progress_bar};
+use crate::args::PrepareArgs;
+use crate::cost::{progress_bar, resolve};
 use anyhow::Result;
 use std::io::Write;
-use visionprep::core::{ModelPrice, PriceTable};
-use visionprep::folder::{Assessor, RunOptions, Step, prepare_folder};
-use visionprep::prepare::PrepareOptions;
+use visionprep::folder::{RunOptions, Step, prepare_folder};
 use visionprep::report::PrepareReport;
-
-/// Options, prices and the input assessor for the pipeline flags of `prepare`, `request` and
-/// `batch`, with the model data and the model chosen.
-pub(crate) fn pipeline(
-    p: &PipelineArgs,
-) -> Result<(PrepareOptions, Assessor, PriceTable, ModelPrice)> {
-    let names: Vec<String> = p.model.iter().cloned().collect();
-    let (table, models) = choose(&names, &p.choice)?;
-    let model = &models[0];
-    let mut options = p.image.options(&table, model);
-    options.token_rule = p.token_rule;
-    options.limits = options.limits.with_lenient(p.walk.lenient);
-    options.tiles = p.sizing.tile_options();
-    options.token_budget = p.sizing.token_budget;
-    options.check().map_err(anyhow::Error::msg)?;
-    let assessor = Assessor::for_prepare(&table, &options)?;
-    let model = model.clone();
-    Ok((options, assessor, table, model))
-}
 
 pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
-    let (options, assessor, ..) = pipeline(p)?;
+    let resolved = resolve(&p.settings())?;
+    let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
     let run = RunOptions {
         jobs: p.walk.jobs,
         hidden: p.walk.hidden,
@@ -42,7 +22,7 @@ pub(crate) fn run(args: &PrepareArgs, out: &mut dyn Write) -> Result<u64> {
     let summary = prepare_folder::<anyhow::Error>(
         &args.paths,
         &args.out,
-        &options,
+        options,
         &assessor,
         &run,
         |step| {

@@ -1,8 +1,7 @@
 //! `visionprep request`: prepare images and write request bodies that hold them.
 
 use crate::args::RequestArgs;
-use crate::cost::progress_bar;
-use crate::prepare_cmd::pipeline;
+use crate::cost::{progress_bar, resolve};
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -19,7 +18,8 @@ use visionprep::request::{PackError, PackImage, PackOptions, Packer};
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
-    let (options, assessor, ..) = pipeline(p)?;
+    let resolved = resolve(&p.settings())?;
+    let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
     let pool = pool(p.walk.jobs)?;
     let progress = progress_bar(p.walk.no_progress);
     let history = match &args.history {
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         };
         Some(
             preparer
-                .prepare_file_parts(item.path(), &probe, &options)
+                .prepare_file_parts(item.path(), &probe, options)
                 .map_err(|e| format!("{}: {e}", item.path().display())),
         )
     };

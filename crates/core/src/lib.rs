@@ -66,7 +66,7 @@ pub use orientation::Orientation;
 pub use pricing::{
     CacheUse, CostOptions, DEFAULT_CONTEXT_WINDOW, Date, InvalidDate, InvalidLifecycle, Lifecycle,
     ModelChoice, ModelPrice, ModelStatus, Modifiers, PlatformIds, Ppm, PriceError, PriceStep,
-    PriceTable, normalize_model_name,
+    PriceTable, UnknownCacheUse, normalize_model_name,
 };
 pub use report::{
     Allowance, Amount, ErrorCode, Estimator, FileReport, ImageFacts, ModelBudget, ModelEstimate,

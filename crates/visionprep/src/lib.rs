@@ -36,12 +36,14 @@ pub mod prepare;
 pub mod probe;
 pub mod report;
 pub mod request;
+pub mod settings;
 
 pub use limits::Limits;
 pub use prepare::{
     OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, Target, prepare, prepare_path,
 };
 pub use probe::{Error, Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
+pub use settings::{Resolved, Settings, SettingsError};
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

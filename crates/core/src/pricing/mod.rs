@@ -188,6 +188,40 @@ pub enum CacheUse {
     Read,
 }
 
+impl CacheUse {
+    /// Its name on the command line and in settings: `write-5m`, `write-1h` or `read`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CacheUse::Write5m => "write-5m",
+            CacheUse::Write1h => "write-1h",
+            CacheUse::Read => "read",
+        }
+    }
+}
+
+impl std::fmt::Display for CacheUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A cache use named other than `write-5m`, `write-1h` or `read`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cache use {0:?} (expected write-5m, write-1h or read)")]
+pub struct UnknownCacheUse(pub String);
+
+impl std::str::FromStr for CacheUse {
+    type Err = UnknownCacheUse;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "write-5m" => Ok(CacheUse::Write5m),
+            "write-1h" => Ok(CacheUse::Write1h),
+            "read" => Ok(CacheUse::Read),
+            _ => Err(UnknownCacheUse(s.to_owned())),
+        }
+    }
+}
+
 impl ModelPrice {
     /// An entry for a model the table does not know yet, from its tier and input price
     /// (`--tier` and `--price-per-mtok` on the command line): active, with the default

@@ -31,6 +31,24 @@ pub enum OutputPolicy {
     Webp,
 }
 
+impl OutputPolicy {
+    /// Its name on the command line and in settings: `auto`, `jpeg`, `png` or `webp`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OutputPolicy::Auto => "auto",
+            OutputPolicy::Jpeg => "jpeg",
+            OutputPolicy::Png => "png",
+            OutputPolicy::Webp => "webp",
+        }
+    }
+}
+
+impl std::fmt::Display for OutputPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for OutputPolicy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
