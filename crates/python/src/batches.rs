@@ -11,8 +11,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
+use visionprep::Resolved;
 use visionprep::core::BatchLimits;
-use visionprep::folder::{Assessor, RunOptions};
+use visionprep::folder::RunOptions;
 use visionprep::prepare::{PrepareOptions, Preparer};
 use visionprep::request::PackImage;
 use visionprep::request::batches::{
@@ -49,7 +50,7 @@ fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
 /// The batch options of a run: the request text, ids and images per request.
 fn batch_options(
     py: Python<'_>,
-    options: &PrepareOptions,
+    run: &Resolved,
     prompt: &str,
     max_tokens: u32,
     system: Option<String>,
@@ -59,10 +60,7 @@ fn batch_options(
     if per_request == 0 {
         return Err(PyValueError::new_err("per_request: must be at least 1"));
     }
-    let model = table()
-        .get(options.target.model())
-        .map_err(|e| crate::errors::model_error(py, &e))?;
-    let mut batch = BatchOptions::new(table(), model, prompt, options);
+    let mut batch = BatchOptions::new(&run.table, run.model(), prompt, &run.prepare);
     batch.pack.max_tokens = max_tokens;
     batch.pack.system = system.map(Into::into);
     batch.per_request = per_request;
@@ -95,19 +93,13 @@ fn write_batches<'py>(
         Ok(p) => vec![p],
         Err(_) => paths.extract()?,
     };
-    let options =
-        PrepareArgs::from_kwargs("write_batches", options)?.options_whole(py, "write_batches")?;
-    let assessor =
-        Assessor::for_prepare(table(), &options).map_err(|e| crate::errors::model_error(py, &e))?;
-    let batch = batch_options(
-        py,
-        &options,
-        prompt,
-        max_tokens,
-        system,
-        per_request,
-        custom_id,
-    )?;
+    let run =
+        PrepareArgs::from_kwargs("write_batches", options)?.resolve_whole(py, "write_batches")?;
+    let assessor = run
+        .prepare_assessor()
+        .map_err(|e| crate::options::settings_error(py, &e))?;
+    let options = run.prepare.clone();
+    let batch = batch_options(py, &run, prompt, max_tokens, system, per_request, custom_id)?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -184,8 +176,9 @@ impl BatchRequests {
                  image at a time do not know: use {stem}, {parent} and {hash}",
             ));
         }
-        let options = args.options_whole(py, "BatchRequests")?;
-        let batch = batch_options(py, &options, prompt, max_tokens, system, 1, custom_id)?;
+        let run = args.resolve_whole(py, "BatchRequests")?;
+        let batch = batch_options(py, &run, prompt, max_tokens, system, 1, custom_id)?;
+        let options = run.prepare;
         Ok(BatchRequests {
             preparer: Preparer::new(),
             options,

@@ -1,15 +1,15 @@
-//! Python keyword arguments to the library's options, with the CLI's names and defaults.
+//! Python keyword arguments to the library's [`Settings`], with the CLI's names (snake_case)
+//! and defaults: the meaning and validation of each is the library's.
 
 use crate::errors::model_error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::path::PathBuf;
 use std::sync::OnceLock;
-use visionprep::Limits;
-use visionprep::core::{
-    MinScale, ModelChoice, ModelPrice, PriceTable, Profile, TileMode, TileOptions, TokenRule,
-};
-use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions};
+use visionprep::core::{MinScale, ModelChoice, ModelPrice, PriceTable, TileMode};
+use visionprep::prepare::PrepareOptions;
+use visionprep::{Resolved, Settings, SettingsError};
 
 /// The built-in model data, parsed once per process.
 pub(crate) fn table() -> &'static PriceTable {
@@ -42,121 +42,136 @@ where
         .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
-/// The preparation keyword arguments every entry point takes (`prepare`, `Preparer`,
-/// `prepare_many`, `write_batches`, `BatchRequests`), with the CLI's names and defaults,
-/// read from the call's `**options` in this one place.
-#[derive(Debug, Clone)]
+/// The settings every preparing entry point takes as keywords (`prepare`, `Preparer`,
+/// `prepare_many`, `write_batches`, `BatchRequests`, `build_requests`, `bench`), read from the
+/// call's `**options` in this one place.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct PrepareArgs {
-    pub(crate) model: Option<String>,
-    pub(crate) profile: String,
-    pub(crate) quality: u8,
-    pub(crate) output_format: String,
-    pub(crate) lenient: bool,
-    pub(crate) token_rule: String,
-    pub(crate) filter: String,
-    pub(crate) background: (u8, u8, u8),
-    pub(crate) allow_retired: bool,
-    pub(crate) token_budget: Option<u64>,
-    pub(crate) tiles: String,
-    pub(crate) min_scale: f64,
-    pub(crate) tile_overlap: u32,
-}
-
-impl Default for PrepareArgs {
-    fn default() -> Self {
-        PrepareArgs {
-            model: None,
-            profile: "portable".into(),
-            quality: 85,
-            output_format: "auto".into(),
-            lenient: false,
-            token_rule: "area750".into(),
-            filter: "lanczos3".into(),
-            background: (255, 255, 255),
-            allow_retired: false,
-            token_budget: None,
-            tiles: "never".into(),
-            min_scale: 0.5,
-            tile_overlap: TileOptions::DEFAULT_OVERLAP,
-        }
-    }
+    pub(crate) settings: Settings,
 }
 
 impl PrepareArgs {
-    /// The arguments given as keywords; a keyword that is none of them is a `TypeError`, as
+    /// The settings given as keywords; a keyword that is none of them is a `TypeError`, as
     /// Python's own calls say.
     pub(crate) fn from_kwargs(
         function: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let mut args = PrepareArgs::default();
+        let mut s = Settings::default();
         for (key, value) in kwargs.into_iter().flatten() {
             let key: String = key.extract()?;
-            match key.as_str() {
-                "model" => args.model = value.extract()?,
-                "profile" => args.profile = value.extract()?,
-                "quality" => args.quality = value.extract()?,
-                "output_format" => args.output_format = value.extract()?,
-                "lenient" => args.lenient = value.extract()?,
-                "token_rule" => args.token_rule = value.extract()?,
-                "filter" => args.filter = value.extract()?,
-                "background" => args.background = value.extract()?,
-                "allow_retired" => args.allow_retired = value.extract()?,
-                "token_budget" => args.token_budget = value.extract()?,
-                "tiles" => args.tiles = value.extract()?,
-                "min_scale" => args.min_scale = value.extract()?,
-                "tile_overlap" => args.tile_overlap = value.extract()?,
-                other => {
-                    return Err(PyTypeError::new_err(format!(
-                        "{function}() got an unexpected keyword argument '{other}'"
-                    )));
-                }
+            if !set(&mut s, &key, &value)? {
+                return Err(PyTypeError::new_err(format!(
+                    "{function}() got an unexpected keyword argument '{key}'"
+                )));
             }
         }
-        Ok(args)
+        Ok(PrepareArgs { settings: s })
     }
 
     /// [`PrepareArgs::options`] for an entry point that sends each image whole: `tiles` other
     /// than `"never"` is a `ValueError` naming `prepare_tiles`.
     pub(crate) fn options_whole(&self, py: Python<'_>, function: &str) -> PyResult<PrepareOptions> {
-        let options = self.options(py)?;
-        if options.tiles.mode != TileMode::Never {
+        Ok(self.resolve_whole(py, function)?.prepare)
+    }
+
+    /// [`PrepareArgs::resolve`] for an entry point that sends each image whole.
+    pub(crate) fn resolve_whole(&self, py: Python<'_>, function: &str) -> PyResult<Resolved> {
+        if self.settings.tiles != TileMode::Never {
             return Err(PyValueError::new_err(format!(
                 "{function}() sends each image whole: tiles are made by prepare_tiles()"
             )));
         }
-        Ok(options)
+        self.resolve(py)
     }
 
     /// The library's options for these arguments: the same as the CLI's `prepare` with the
-    /// same flags ([`PrepareOptions::for_profile`]).
+    /// same flags.
     pub(crate) fn options(&self, py: Python<'_>) -> PyResult<PrepareOptions> {
-        if !(1..=100).contains(&self.quality) {
-            return Err(PyValueError::new_err(format!(
-                "quality: {} is not within 1-100",
-                self.quality
-            )));
+        Ok(self.resolve(py)?.prepare)
+    }
+
+    /// The settings resolved by the library.
+    pub(crate) fn resolve(&self, py: Python<'_>) -> PyResult<Resolved> {
+        resolve(py, &self.settings)
+    }
+}
+
+/// `settings` resolved; a refusal becomes the exception its code calls for: `ValueError` for
+/// an option, `ModelError` for a model, `VisionprepError` for a price file.
+pub(crate) fn resolve(py: Python<'_>, settings: &Settings) -> PyResult<Resolved> {
+    settings.resolve().map_err(|e| settings_error(py, &e))
+}
+
+/// The exception a settings refusal becomes.
+pub(crate) fn settings_error(py: Python<'_>, e: &SettingsError) -> PyErr {
+    match e {
+        SettingsError::Model(m) => model_error(py, m),
+        SettingsError::PriceData { source, .. } => {
+            crate::errors::other_error(py, e.code(), &format!("{e}: {source}"), None)
         }
-        let names: Vec<String> = self.model.iter().cloned().collect();
-        let chosen = models(py, &names, self.allow_retired)?;
-        let model = chosen
-            .first()
-            .ok_or_else(|| PyValueError::new_err("no model chosen"))?;
-        let profile: Profile = parse("profile", &self.profile)?;
-        let mut options = PrepareOptions::for_profile(table(), model, profile, self.quality);
-        options.token_rule = parse::<TokenRule>("token_rule", &self.token_rule)?;
-        options.output = parse::<OutputPolicy>("output_format", &self.output_format)?;
-        options.filter = parse::<Filter>("filter", &self.filter)?;
-        options.background = [self.background.0, self.background.1, self.background.2];
-        options.limits = Limits::default().with_lenient(self.lenient);
-        options.token_budget = self.token_budget;
-        options.tiles = TileOptions {
-            mode: parse::<TileMode>("tiles", &self.tiles)?,
-            min_scale: MinScale::try_from(self.min_scale)
-                .map_err(|e| PyValueError::new_err(format!("min_scale: {e}")))?,
-            overlap: self.tile_overlap,
-        };
-        options.check().map_err(PyValueError::new_err)?;
-        Ok(options)
+        SettingsError::PriceFile { path, source } => crate::errors::other_error(
+            py,
+            e.code(),
+            &format!("{e}: {source}"),
+            Some(&path.display().to_string()),
+        ),
+        SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
+            PyValueError::new_err(format!("{setting}: {reason}"))
+        }
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// Sets the setting `key` (its snake_case name) from `value`; `false` when no setting has
+/// that name. Text settings are parsed by the library's own parsers.
+pub(crate) fn set(s: &mut Settings, key: &str, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    match key {
+        "model" => s.models = value.extract::<Option<String>>()?.into_iter().collect(),
+        "models" => s.models = value.extract()?,
+        "allow_retired" => s.allow_retired = value.extract()?,
+        "tier" => s.tier = optional(key, value)?,
+        "price_per_mtok" => {
+            s.price_per_mtok = match value.is_none() {
+                true => None,
+                false => Some(parse(key, value.str()?.to_str()?)?),
+            }
+        }
+        "prices" => s.prices = value.extract::<Option<PathBuf>>()?,
+        "prices_toml" => s.prices_toml = value.extract()?,
+        "profile" => s.profile = parse(key, &value.extract::<String>()?)?,
+        "token_rule" => s.token_rule = parse(key, &value.extract::<String>()?)?,
+        "quality" => s.quality = value.extract()?,
+        "filter" => s.filter = parse(key, &value.extract::<String>()?)?,
+        "output_format" => s.output_format = parse(key, &value.extract::<String>()?)?,
+        "background" => {
+            let (r, g, b): (u8, u8, u8) = value.extract()?;
+            s.background = [r, g, b];
+        }
+        "token_budget" => s.token_budget = value.extract()?,
+        "tiles" => s.tiles = parse(key, &value.extract::<String>()?)?,
+        "min_scale" => {
+            s.min_scale = MinScale::try_from(value.extract::<f64>()?)
+                .map_err(|e| PyValueError::new_err(format!("min_scale: {e}")))?
+        }
+        "tile_overlap" => s.tile_overlap = value.extract()?,
+        "batch" => s.batch = value.extract()?,
+        "cache" => s.cache = optional(key, value)?,
+        "us_only" => s.us_only = value.extract()?,
+        "prompt_tokens" => s.prompt_tokens = value.extract()?,
+        "lenient" => s.lenient = value.extract()?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// An optional text setting: `None`, or text its type parses.
+fn optional<T: std::str::FromStr>(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match value.extract::<Option<String>>()? {
+        Some(text) => parse(key, &text).map(Some),
+        None => Ok(None),
     }
 }

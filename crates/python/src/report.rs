@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Mutex, OnceLock};
-use visionprep::core::{
-    Allowance, CostOptions, Estimator, ModelChoice, Profile, RequestLimits, Size, TokenRule, Usd,
-};
+use visionprep::Settings;
+use visionprep::core::{Allowance, Estimator, Size, TokenRule, Usd};
 use visionprep::folder::{Assessor, RunOptions, Step, assess_folder, budget_folder};
 use visionprep::report::{CostTotals, ModelListing};
 use visionprep::{Limits, probe_bytes, probe_path};
@@ -267,7 +266,21 @@ fn probe(py: Python<'_>, src: &Bound<'_, PyAny>, lenient: bool) -> PyResult<Prob
     })
 }
 
-/// The assessor of `cost` and `estimate`: models, token rule, batch price, profile.
+/// The pricing keywords of `cost`, `estimate` and `folder_budget`, as the CLI's flags.
+#[derive(Debug, Default)]
+struct Pricing {
+    prices: Option<PathBuf>,
+    cache: Option<String>,
+    us_only: bool,
+    prompt_tokens: Option<u64>,
+    allow_retired: bool,
+}
+
+/// The assessor of `cost`, `estimate` and `folder_budget`, from the library's settings.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the keywords of the Python functions"
+)]
 fn assessor(
     py: Python<'_>,
     models: Vec<String>,
@@ -276,27 +289,21 @@ fn assessor(
     batch: bool,
     lenient: bool,
     token_budget: Option<u64>,
+    pricing: Pricing,
 ) -> PyResult<Assessor> {
-    let mut table = table().clone();
-    let chosen = table
-        .select(&models, &ModelChoice::default())
-        .map_err(|e| model_error(py, &e))?;
-    let ids: Vec<&str> = chosen.iter().map(|m| m.id.as_str()).collect();
-    let options = CostOptions {
-        batch,
-        ..CostOptions::default()
-    };
-    let rule = parse::<TokenRule>("token_rule", token_rule)?;
-    let estimator = Estimator::with_options(&table, &ids, rule, Default::default(), &options)
-        .map_err(|e| model_error(py, &e))?
-        .with_budget(checked_budget(token_budget)?);
-    let profile: Profile = parse("profile", profile)?;
-    let request: RequestLimits = profile.limits();
-    Ok(Assessor {
-        estimator,
-        limits: Limits::default().with_lenient(lenient),
-        request,
-    })
+    let mut s = Settings::default();
+    s.models = models;
+    s.token_rule = parse("token_rule", token_rule)?;
+    s.profile = parse("profile", profile)?;
+    s.batch = batch;
+    s.lenient = lenient;
+    s.token_budget = token_budget;
+    s.prices = pricing.prices;
+    s.cache = pricing.cache.map(|c| parse("cache", &c)).transpose()?;
+    s.us_only = pricing.us_only;
+    s.prompt_tokens = pricing.prompt_tokens;
+    s.allow_retired = pricing.allow_retired;
+    Ok(crate::options::resolve(py, &s)?.assessor())
 }
 
 /// One image's cost row from its header: the row `visionprep cost --format json` prints for
@@ -305,7 +312,8 @@ fn assessor(
 /// over (not an image, no image extension) give `None`, as `cost` skips them.
 #[pyfunction]
 #[pyo3(signature = (src, *, models=Vec::new(), name="<bytes>", token_rule="area750",
-    profile="portable", batch=false, lenient=false, walked=false, token_budget=None))]
+    profile="portable", batch=false, lenient=false, walked=false, token_budget=None,
+    prices=None, cache=None, us_only=false, prompt_tokens=None, allow_retired=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn estimate<'py>(
     py: Python<'py>,
@@ -318,8 +326,20 @@ fn estimate<'py>(
     lenient: bool,
     walked: bool,
     token_budget: Option<u64>,
+    prices: Option<PathBuf>,
+    cache: Option<String>,
+    us_only: bool,
+    prompt_tokens: Option<u64>,
+    allow_retired: bool,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use visionprep::folder::{Item, Outcome};
+    let pricing = Pricing {
+        prices,
+        cache,
+        us_only,
+        prompt_tokens,
+        allow_retired,
+    };
     let assessor = assessor(
         py,
         models,
@@ -328,6 +348,7 @@ fn estimate<'py>(
         batch,
         lenient,
         token_budget,
+        pricing,
     )?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
@@ -416,7 +437,8 @@ impl CostRun {
 /// Walks files and folders like `visionprep cost` and yields its JSON rows.
 #[pyfunction]
 #[pyo3(signature = (paths, *, models=Vec::new(), token_rule="area750", profile="portable",
-    batch=false, lenient=false, hidden=false, threads=None, token_budget=None))]
+    batch=false, lenient=false, hidden=false, threads=None, token_budget=None, prices=None,
+    cache=None, us_only=false, prompt_tokens=None, allow_retired=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn cost(
     py: Python<'_>,
@@ -429,8 +451,20 @@ fn cost(
     hidden: bool,
     threads: Option<usize>,
     token_budget: Option<u64>,
+    prices: Option<PathBuf>,
+    cache: Option<String>,
+    us_only: bool,
+    prompt_tokens: Option<u64>,
+    allow_retired: bool,
 ) -> PyResult<CostRun> {
     let paths = path_list(paths)?;
+    let pricing = Pricing {
+        prices,
+        cache,
+        us_only,
+        prompt_tokens,
+        allow_retired,
+    };
     let assessor = assessor(
         py,
         models,
@@ -439,6 +473,7 @@ fn cost(
         batch,
         lenient,
         token_budget,
+        pricing,
     )?;
     let run = RunOptions {
         jobs: threads,
@@ -486,7 +521,8 @@ fn cost(
 /// `prepare(..., token_budget=cap)` to spend exactly its `tokens`.
 #[pyfunction]
 #[pyo3(signature = (paths, *, usd=None, tokens=None, models=Vec::new(), token_rule="area750",
-    batch=false, lenient=false, hidden=false, threads=None))]
+    batch=false, lenient=false, hidden=false, threads=None, prices=None, cache=None,
+    us_only=false, prompt_tokens=None, allow_retired=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn folder_budget<'py>(
     py: Python<'py>,
@@ -499,6 +535,11 @@ fn folder_budget<'py>(
     lenient: bool,
     hidden: bool,
     threads: Option<usize>,
+    prices: Option<PathBuf>,
+    cache: Option<String>,
+    us_only: bool,
+    prompt_tokens: Option<u64>,
+    allow_retired: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let allowance = match (usd, tokens) {
         (Some(u), None) => {
@@ -513,7 +554,16 @@ fn folder_budget<'py>(
         }
     };
     let paths = path_list(paths)?;
-    let assessor = assessor(py, models, token_rule, "portable", batch, lenient, None)?;
+    let pricing = Pricing {
+        prices,
+        cache,
+        us_only,
+        prompt_tokens,
+        allow_retired,
+    };
+    let assessor = assessor(
+        py, models, token_rule, "portable", batch, lenient, None, pricing,
+    )?;
     let run = RunOptions {
         jobs: threads,
         hidden,

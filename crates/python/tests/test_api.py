@@ -27,6 +27,35 @@ def test_cost_rows_are_the_cli_rows() -> None:
     assert all(isinstance(m["usd"], Decimal) for r in rows for m in r["models"].values())
 
 
+def test_cost_takes_the_cli_pricing_settings(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        '[[models]]\nid = "claude-test-9"\ntier = "high-resolution"\ninput = "7"\n'
+        "context_window = 1000000\n"
+    )
+    os.chdir(ROOT)
+    cases: list[tuple[list[str], dict[str, object]]] = [
+        (["--prices", str(prices), "-m", "claude-test-9"], {"prices": prices, "models": ["claude-test-9"]}),
+        (["--cache", "read"], {"cache": "read"}),
+        (["--us-only"], {"us_only": True}),
+        (["--batch", "--cache", "write-1h", "--prompt-tokens", "300000"],
+         {"batch": True, "cache": "write-1h", "prompt_tokens": 300000}),
+    ]
+    for flags, keywords in cases:
+        cli = cli_json("cost", "examples/images", "--format", "json", *flags)
+        run = vp.cost("examples/images", **keywords)  # type: ignore[arg-type]
+        assert list(run) == cli["files"], flags
+        assert run.totals == cli["totals"], flags
+    # The prices differ from the plain ones: the settings reached the estimate.
+    plain = cli_json("cost", "examples/images", "--format", "json")["totals"]
+    cached = cli_json("cost", "examples/images", "--format", "json", "--cache", "read")["totals"]
+    assert plain != cached
+    with pytest.raises(ValueError, match="cache"):
+        vp.cost("examples/images", cache="forever")
+    with pytest.raises(vp.VisionprepError, match="cannot read price file"):
+        vp.cost("examples/images", prices=tmp_path / "missing.toml")
+
+
 def test_estimate_and_plan_match_cost(folder: Path) -> None:
     cli = cli_json("cost", str(folder), "--format", "json")
     for row in cli["files"]:

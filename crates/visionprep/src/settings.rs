@@ -79,7 +79,7 @@ pub struct Settings {
     /// The least scale a tile may be shown at. Default: 0.5.
     #[serde(with = "text")]
     pub min_scale: MinScale,
-    /// The least overlap of neighbouring tiles, in pixels. Default: 112.
+    /// The least overlap of neighbouring tiles, in pixels. Default: 64.
     pub tile_overlap: u32,
     /// Price as sent through the Message Batches API (0.5x). Default: false.
     pub batch: bool,
@@ -120,6 +120,136 @@ impl Default for Settings {
             prompt_tokens: None,
             lenient: false,
         }
+    }
+}
+
+/// One setting as each front end spells it: the parity table's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spelling {
+    /// The field of [`Settings`] (and its serde name).
+    pub name: &'static str,
+    /// The CLI's flag, or `None` where the CLI has none (and why is in `note`).
+    pub cli: Option<&'static str>,
+    /// The Python keyword argument.
+    pub python: &'static str,
+    /// The JavaScript option, or `None` where the browser cannot offer it.
+    pub js: Option<&'static str>,
+    /// Why a front end lacks it, or the aliases it also takes.
+    pub note: &'static str,
+}
+
+/// Every setting, with its spelling in the CLI, Python and JavaScript: the one table the front
+/// ends' parity tests check (each front end offers every row it names, and refuses the rest
+/// with a clear error).
+pub const SPELLINGS: &[Spelling] = &[
+    spell(
+        "models",
+        Some("--model"),
+        "models",
+        Some("models"),
+        "Python and JavaScript also take `model=` (one model), as prepare did; the CLI's `-m` repeats",
+    ),
+    spell(
+        "allow_retired",
+        Some("--allow-retired"),
+        "allow_retired",
+        Some("allowRetired"),
+        "",
+    ),
+    spell("tier", Some("--tier"), "tier", Some("tier"), ""),
+    spell(
+        "price_per_mtok",
+        Some("--price-per-mtok"),
+        "price_per_mtok",
+        Some("pricePerMtok"),
+        "",
+    ),
+    spell(
+        "prices",
+        Some("--prices"),
+        "prices",
+        None,
+        "a file path: the browser has no files (give the text as pricesToml)",
+    ),
+    spell(
+        "prices_toml",
+        None,
+        "prices_toml",
+        Some("pricesToml"),
+        "the CLI reads the file itself (--prices FILE)",
+    ),
+    spell("profile", Some("--profile"), "profile", Some("profile"), ""),
+    spell(
+        "token_rule",
+        Some("--token-rule"),
+        "token_rule",
+        Some("tokenRule"),
+        "",
+    ),
+    spell("quality", Some("--quality"), "quality", Some("quality"), ""),
+    spell("filter", Some("--filter"), "filter", Some("filter"), ""),
+    spell(
+        "output_format",
+        Some("--output-format"),
+        "output_format",
+        Some("outputFormat"),
+        "",
+    ),
+    spell(
+        "background",
+        Some("--background"),
+        "background",
+        Some("background"),
+        "",
+    ),
+    spell(
+        "token_budget",
+        Some("--token-budget"),
+        "token_budget",
+        Some("tokenBudget"),
+        "",
+    ),
+    spell("tiles", Some("--tiles"), "tiles", Some("tiles"), ""),
+    spell(
+        "min_scale",
+        Some("--min-scale"),
+        "min_scale",
+        Some("minScale"),
+        "",
+    ),
+    spell(
+        "tile_overlap",
+        Some("--tile-overlap"),
+        "tile_overlap",
+        Some("tileOverlap"),
+        "",
+    ),
+    spell("batch", Some("--batch"), "batch", Some("batch"), ""),
+    spell("cache", Some("--cache"), "cache", Some("cache"), ""),
+    spell("us_only", Some("--us-only"), "us_only", Some("usOnly"), ""),
+    spell(
+        "prompt_tokens",
+        Some("--prompt-tokens"),
+        "prompt_tokens",
+        Some("promptTokens"),
+        "",
+    ),
+    spell("lenient", Some("--lenient"), "lenient", Some("lenient"), ""),
+];
+
+const fn spell(
+    name: &'static str,
+    cli: Option<&'static str>,
+    python: &'static str,
+    js: Option<&'static str>,
+    note: &'static str,
+) -> Spelling {
+    Spelling {
+        name,
+        cli,
+        python,
+        js,
+        note,
     }
 }
 
@@ -371,11 +501,33 @@ impl Settings {
     }
 }
 
-/// Serde through a type's text form (`FromStr` and `Display`): the names the CLI takes.
+/// Serde through a type's text form (`FromStr` and `Display`): the names the CLI takes. A
+/// number is read as its text too (`0.5` for a minimum scale, `3` for a price).
 mod text {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
     use std::fmt::Display;
     use std::str::FromStr;
+
+    /// Text, or a number written as text.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(super) enum Loose {
+        Text(String),
+        Whole(u64),
+        Signed(i64),
+        Real(f64),
+    }
+
+    impl Loose {
+        pub(super) fn text(self) -> String {
+            match self {
+                Loose::Text(t) => t,
+                Loose::Whole(n) => n.to_string(),
+                Loose::Signed(n) => n.to_string(),
+                Loose::Real(x) => x.to_string(),
+            }
+        }
+    }
 
     pub(super) fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
@@ -387,8 +539,10 @@ mod text {
         T::Err: Display,
         D: Deserializer<'de>,
     {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(D::Error::custom)
+        Loose::deserialize(d)?
+            .text()
+            .parse()
+            .map_err(D::Error::custom)
     }
 }
 
@@ -414,8 +568,8 @@ mod text_opt {
         T::Err: Display,
         D: Deserializer<'de>,
     {
-        match Option::<String>::deserialize(d)? {
-            Some(text) => text.parse().map(Some).map_err(D::Error::custom),
+        match Option::<super::text::Loose>::deserialize(d)? {
+            Some(text) => text.text().parse().map(Some).map_err(D::Error::custom),
             None => Ok(None),
         }
     }
@@ -424,6 +578,36 @@ mod text_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parity_table_names_every_setting_once() {
+        let json = serde_json::to_value(Settings::default()).unwrap();
+        let fields: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut named: Vec<&str> = SPELLINGS.iter().map(|s| s.name).collect();
+        named.sort_unstable();
+        let mut fields_sorted = fields.clone();
+        fields_sorted.sort_unstable();
+        assert_eq!(named, fields_sorted);
+        for s in SPELLINGS {
+            assert!(
+                s.python == s.name,
+                "{}: Python spells settings in snake_case",
+                s.name
+            );
+            if s.cli.is_none() || s.js.is_none() {
+                assert!(
+                    !s.note.is_empty(),
+                    "{}: say why a front end lacks it",
+                    s.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn defaults_are_the_cli_defaults() {
@@ -459,6 +643,12 @@ mod tests {
         assert!(e.to_string().contains("qualty"), "{e}");
         let e = serde_json::from_str::<Settings>(r#"{"cache": "forever"}"#).unwrap_err();
         assert!(e.to_string().contains("forever"), "{e}");
+        // Numbers are read as their text: a scale, a price.
+        let n: Settings =
+            serde_json::from_str(r#"{"min_scale": 0.75, "price_per_mtok": 3, "tier": "standard"}"#)
+                .unwrap();
+        assert_eq!(n.min_scale, "0.75".parse().unwrap());
+        assert_eq!(n.price_per_mtok, Some("3".parse().unwrap()));
     }
 
     #[test]

@@ -20,7 +20,7 @@
 pub mod logic;
 
 use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
-use logic::{CostOptions, Failure, PlanOptions, RequestImage};
+use logic::{Failure, RequestImage};
 use visionprep::core::Size;
 use visionprep::probe::Pieces;
 use wasm_bindgen::prelude::*;
@@ -71,6 +71,22 @@ fn options<T: for<'de> serde::Deserialize<'de> + Default>(value: &JsValue) -> Re
     logic::parse_options(Some(&text)).map_err(throw)
 }
 
+/// A JS options object (or `undefined`) as the library's settings, by the parity table's
+/// camelCase names.
+fn settings(value: &JsValue) -> Result<visionprep::Settings, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(visionprep::Settings::default());
+    }
+    if !value.is_object() {
+        return Err(throw(Failure::new(
+            "invalid-options",
+            "options must be an object",
+        )));
+    }
+    let text: String = JSON::stringify(value)?.into();
+    logic::settings(Some(&text)).map_err(throw)
+}
+
 /// A number from JS as a byte count or offset: a whole number from 0 to 2^53.
 fn byte_count(what: &str, n: f64) -> Result<u64, JsValue> {
     if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0 {
@@ -109,8 +125,7 @@ pub fn plan(
     height: u32,
     #[wasm_bindgen(unchecked_param_type = "PlanOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let o: PlanOptions = self::options(&options)?;
-    to_js(&logic::plan(width, height, &o).map_err(throw)?)
+    to_js(&logic::plan(width, height, &settings(&options)?).map_err(throw)?)
 }
 
 /// The byte ranges of one file read so far, for a header probe that reads only what it
@@ -178,9 +193,8 @@ impl CostReport {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CostOptions | undefined")] options: JsValue,
     ) -> Result<CostReport, JsValue> {
-        let o: CostOptions = self::options(&options)?;
         Ok(CostReport {
-            inner: logic::CostReport::new(&o).map_err(throw)?,
+            inner: logic::CostReport::new(&settings(&options)?).map_err(throw)?,
         })
     }
 
@@ -247,10 +261,9 @@ impl Preparer {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "PrepareOptions | undefined")] options: JsValue,
     ) -> Result<Preparer, JsValue> {
-        let args: logic::PrepareArgs = self::options(&options)?;
         Ok(Preparer {
             preparer: visionprep::Preparer::new(),
-            options: args.options().map_err(throw)?,
+            options: logic::prepare_options(&settings(&options)?).map_err(throw)?,
         })
     }
 
@@ -262,6 +275,23 @@ impl Preparer {
             logic::prepare(&mut self.preparer, bytes, &self.options, name.as_deref())
                 .map_err(throw)?;
         prepared_js(done, &facts)
+    }
+}
+
+#[wasm_bindgen]
+impl Preparer {
+    /// Makes one image Claude-ready as one image or, by the options' `tiles` (`auto`,
+    /// `always`), as several tiles in order, each with its `tile` (index, count, region,
+    /// label): what `visionprep prepare --tiles` writes.
+    #[wasm_bindgen(js_name = prepareTiles, unchecked_return_type = "Prepared[]")]
+    pub fn prepare_tiles(&mut self, bytes: &[u8], name: Option<String>) -> Result<Array, JsValue> {
+        let parts = logic::prepare_tiles(&mut self.preparer, bytes, &self.options, name.as_deref())
+            .map_err(throw)?;
+        let out = Array::new();
+        for (done, facts) in parts {
+            out.push(&prepared_js(done, &facts)?);
+        }
+        Ok(out)
     }
 }
 

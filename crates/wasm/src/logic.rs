@@ -7,15 +7,16 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    CacheUse, CostOptions as CoreCostOptions, Estimator, MediaType, ModelChoice, ModelPrice,
-    PathText, PriceError, PriceTable, Profile, Size, TokenRule, Totals,
+    MediaType, ModelChoice, ModelPrice, PathText, PriceError, PriceTable, Profile, Size, TileMode,
+    Totals,
 };
 use visionprep::folder::{Assessor, Outcome, error_report};
-use visionprep::prepare::{Filter, OutputPolicy, PrepareOptions, Prepared, Preparer};
+use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{CostTotals, ModelListing, model_status};
 use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
-use visionprep::{Limits, probe_bytes};
+use visionprep::settings::SPELLINGS;
+use visionprep::{Limits, Settings, SettingsError, probe_bytes};
 
 /// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,22 @@ impl Failure {
         Failure::new(code, e.to_string())
     }
 
+    /// A settings refusal, with its code; an option named in its JavaScript spelling.
+    fn settings(e: &SettingsError) -> Self {
+        let message = match e {
+            SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
+                let js = SPELLINGS
+                    .iter()
+                    .find(|s| s.name == *setting)
+                    .and_then(|s| s.js)
+                    .unwrap_or(setting);
+                format!("{js}: {reason}")
+            }
+            _ => e.to_string(),
+        };
+        Failure::new(e.code(), message)
+    }
+
     fn need(range: ByteRange, path: Option<&str>) -> Self {
         Failure {
             path: path.map(str::to_owned),
@@ -95,17 +112,44 @@ pub fn parse_options<T: for<'de> Deserialize<'de> + Default>(json: Option<&str>)
     }
 }
 
+/// JavaScript options (the parity table's camelCase names; `model` for one model) as the
+/// library's settings: what each means, its default and its checks are the library's.
+pub fn settings(json: Option<&str>) -> Result<Settings> {
+    let Some(text) = json else {
+        return Ok(Settings::default());
+    };
+    let Value::Object(given) = serde_json::from_str(text).map_err(Failure::options)? else {
+        return Err(Failure::options("options must be an object"));
+    };
+    let mut named = serde_json::Map::new();
+    for (key, value) in given {
+        if key == "model" {
+            if !value.is_null() {
+                named.insert("models".into(), Value::Array(vec![value]));
+            }
+            continue;
+        }
+        match SPELLINGS.iter().find(|s| s.js == Some(key.as_str())) {
+            Some(row) => named.insert(row.name.into(), value),
+            None => {
+                return Err(Failure::options(
+                    match SPELLINGS.iter().find(|s| s.js.is_none() && s.name == key) {
+                        Some(row) => format!("{key}: {}", row.note),
+                        None => format!("unknown option `{key}`"),
+                    },
+                ));
+            }
+        };
+    }
+    serde_json::from_value(Value::Object(named)).map_err(Failure::options)
+}
+
 fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
     text.parse()
         .map_err(|e| Failure::options(format!("{what}: {e}")))
-}
-
-/// A token rule by name; `area750` when none is given.
-fn rule_named(name: Option<&str>) -> Result<TokenRule> {
-    name.map_or(Ok(TokenRule::default()), |r| parse("tokenRule", r))
 }
 
 /// A profile by name; `portable` when none is given.
@@ -122,34 +166,16 @@ fn choose(names: &[String], allow_retired: bool) -> Result<Vec<ModelPrice>> {
     table.select(names, &choice).map_err(|e| Failure::model(&e))
 }
 
-/// The options of `plan`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct PlanOptions {
-    /// The model; default: the model data's default.
-    pub model: Option<String>,
-    /// `area750` (default) or `patch28`.
-    pub token_rule: Option<String>,
-    /// At most this many tokens per image.
-    pub token_budget: Option<u64>,
-}
-
 /// What the API does with a `width` x `height` image on a model, and what it costs: the
 /// fields of `visionprep plan --format json`'s estimate, camel-cased.
-pub fn plan(width: u32, height: u32, options: &PlanOptions) -> Result<Value> {
-    let rule = rule_named(options.token_rule.as_deref())?;
-    if options.token_budget == Some(0) {
-        return Err(Failure::options("tokenBudget: must be at least 1"));
-    }
+pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
     if width == 0 || height == 0 {
         return Err(Failure::options("width and height must be at least 1"));
     }
-    let names: Vec<String> = options.model.iter().cloned().collect();
-    let models = choose(&names, false)?;
-    let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
-    let est = Estimator::new(table(), &ids, rule)
-        .map_err(|e| Failure::model(&e))?
-        .with_budget(options.token_budget);
+    let est = settings
+        .resolve()
+        .map_err(|e| Failure::settings(&e))?
+        .estimator;
     let (m, e) = est
         .models()
         .first()
@@ -212,79 +238,24 @@ pub fn probe_parts(pieces: &Pieces, lenient: bool) -> Result<Value> {
     }
 }
 
-/// The options of a cost report: `visionprep cost`'s flags.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct CostOptions {
-    /// The models (`-m`, several); default: the model data's default.
-    pub models: Vec<String>,
-    /// `area750` (default) or `patch28`.
-    pub token_rule: Option<String>,
-    /// The limits problems are judged against: `portable` (default), `api`, `bedrock`,
-    /// `vertex`, `claude-ai`.
-    pub profile: Option<String>,
-    /// Read damaged headers as far as they go.
-    pub lenient: bool,
-    /// Message Batches prices.
-    pub batch: bool,
-    /// `write-5m`, `write-1h` or `read`.
-    pub cache: Option<String>,
-    /// US-only inference.
-    pub us_only: bool,
-    /// The whole prompt's input tokens (for long-context prices).
-    pub prompt_tokens: Option<u64>,
-    /// At most this many tokens per image.
-    pub token_budget: Option<u64>,
-    /// Estimate retired models too.
-    pub allow_retired: bool,
-}
-
 /// A cost report being filled: the same rows and totals as `visionprep cost --format json`.
 #[derive(Debug)]
 pub struct CostReport {
     assessor: Assessor,
     totals: Totals,
     skipped: u64,
+    prices_as_of: String,
 }
 
 impl CostReport {
-    /// A report for `options`.
-    pub fn new(options: &CostOptions) -> Result<Self> {
-        let models = choose(&options.models, options.allow_retired)?;
-        let rule = rule_named(options.token_rule.as_deref())?;
-        let profile = profile_named(options.profile.as_deref())?;
-        let cache = match options.cache.as_deref() {
-            None => None,
-            Some("write-5m") => Some(CacheUse::Write5m),
-            Some("write-1h") => Some(CacheUse::Write1h),
-            Some("read") => Some(CacheUse::Read),
-            Some(other) => {
-                return Err(Failure::options(format!(
-                    "cache: {other:?} is not write-5m, write-1h or read"
-                )));
-            }
-        };
-        if options.token_budget == Some(0) {
-            return Err(Failure::options("tokenBudget: must be at least 1"));
-        }
-        let cost = CoreCostOptions {
-            batch: options.batch,
-            cache,
-            us_only: options.us_only,
-            prompt_tokens: options.prompt_tokens,
-        };
-        let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
-        let estimator = Estimator::with_options(table(), &ids, rule, Default::default(), &cost)
-            .map_err(|e| Failure::model(&e))?
-            .with_budget(options.token_budget);
+    /// A report for `settings`.
+    pub fn new(settings: &Settings) -> Result<Self> {
+        let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
         Ok(CostReport {
-            assessor: Assessor {
-                estimator,
-                limits: Limits::default().with_lenient(options.lenient),
-                request: profile.limits(),
-            },
-            totals: Totals::new(&models),
+            assessor: run.assessor(),
+            totals: Totals::new(&run.models),
             skipped: 0,
+            prices_as_of: run.table.as_of().to_owned(),
         })
     }
 
@@ -292,7 +263,7 @@ impl CostReport {
     pub fn header(&self) -> Value {
         json!({
             "token_rule": self.assessor.estimator.rule.as_str(),
-            "prices_as_of": table().as_of(),
+            "prices_as_of": self.prices_as_of,
             "model_status": model_status(&self.assessor.estimator),
         })
     }
@@ -357,70 +328,13 @@ impl CostReport {
     }
 }
 
-/// The options of `prepare`: `visionprep prepare`'s flags. A field left out takes the
-/// library's default (`PrepareOptions`), so the defaults are written in one place.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct PrepareArgs {
-    /// The model the image is prepared for; default: the model data's default.
-    pub model: Option<String>,
-    /// `portable` (default), `api`, `bedrock`, `vertex`, `claude-ai`.
-    pub profile: Option<String>,
-    /// JPEG quality, 1-100 (default 85).
-    pub quality: Option<u8>,
-    /// `auto` (default), `jpeg`, `png`, `webp`.
-    pub output_format: Option<String>,
-    /// Decode damaged files as far as they go.
-    pub lenient: bool,
-    /// `area750` (default) or `patch28`.
-    pub token_rule: Option<String>,
-    /// `lanczos3` (default), `mitchell`, `catmull-rom`, `bilinear`, `nearest`.
-    pub filter: Option<String>,
-    /// What transparency is composited onto for JPEG output (default white).
-    pub background: Option<[u8; 3]>,
-    /// Prepare for a retired model.
-    pub allow_retired: bool,
-    /// At most this many tokens per image.
-    pub token_budget: Option<u64>,
-}
-
-impl PrepareArgs {
-    /// The library's options, as the CLI's `prepare` makes them from the same flags.
-    pub fn options(&self) -> Result<PrepareOptions> {
-        let names: Vec<String> = self.model.iter().cloned().collect();
-        let chosen = choose(&names, self.allow_retired)?;
-        let model = chosen
-            .first()
-            .ok_or_else(|| Failure::options("no model chosen"))?;
-        let defaults = PrepareOptions::for_price(table(), model);
-        let quality = self.quality.unwrap_or(defaults.quality);
-        if !(1..=100).contains(&quality) {
-            return Err(Failure::options(format!(
-                "quality: {quality} is not within 1-100"
-            )));
-        }
-        let profile = profile_named(self.profile.as_deref())?;
-        let mut options = PrepareOptions::for_profile(table(), model, profile, quality);
-        if let Some(r) = &self.token_rule {
-            options.token_rule = parse::<TokenRule>("tokenRule", r)?;
-        }
-        if let Some(o) = &self.output_format {
-            options.output = parse::<OutputPolicy>("outputFormat", o)?;
-        }
-        if let Some(f) = &self.filter {
-            options.filter = parse::<Filter>("filter", f)?;
-        }
-        if let Some(b) = self.background {
-            options.background = b;
-        }
-        options.limits = options.limits.with_lenient(self.lenient);
-        if self.token_budget == Some(0) {
-            return Err(Failure::options("tokenBudget: must be at least 1"));
-        }
-        options.token_budget = self.token_budget;
-        options.check().map_err(Failure::options)?;
-        Ok(options)
-    }
+/// The prepare options of `settings`, for images sent whole (tiles come from
+/// `prepareTiles`).
+pub fn prepare_options(settings: &Settings) -> Result<PrepareOptions> {
+    Ok(settings
+        .resolve()
+        .map_err(|e| Failure::settings(&e))?
+        .prepare)
 }
 
 /// A prepared image's facts (its bytes travel beside them).
@@ -439,6 +353,7 @@ pub fn prepared_value(p: &Prepared, model: &str) -> Value {
         "actions": p.actions.names(),
         "qualityLoweredTo": p.actions.quality_lowered_to,
         "truncated": p.truncated,
+        "tile": p.tile,
     })
 }
 
@@ -449,11 +364,37 @@ pub fn prepare(
     options: &PrepareOptions,
     name: Option<&str>,
 ) -> Result<(Prepared, Value)> {
+    if options.tiles.mode != TileMode::Never {
+        return Err(Failure::options(
+            "prepare() sends each image whole: tiles are made by prepareTiles()",
+        ));
+    }
     let done = preparer
         .prepare(bytes, options)
         .map_err(|e| Failure::image(&e, name))?;
     let facts = prepared_value(&done, options.target.model());
     Ok((done, facts))
+}
+
+/// Prepares one image as `visionprep prepare --tiles` does: one image, or (by the settings'
+/// `tiles`) several tiles in order, each with its `tile` (place, region, label).
+pub fn prepare_tiles(
+    preparer: &mut Preparer,
+    bytes: &[u8],
+    options: &PrepareOptions,
+    name: Option<&str>,
+) -> Result<Vec<(Prepared, Value)>> {
+    let parts = preparer
+        .prepare_parts(bytes, options)
+        .map_err(|e| Failure::image(&e, name))?;
+    let model = options.target.model();
+    Ok(parts
+        .into_iter()
+        .map(|p| {
+            let facts = prepared_value(&p, model);
+            (p, facts)
+        })
+        .collect())
 }
 
 /// The options of `buildRequests`.
@@ -600,31 +541,27 @@ mod tests {
 
     #[test]
     fn plan_matches_the_core() {
-        let opts: PlanOptions =
-            parse_options(Some(r#"{"model":"claude-opus-4-7","tokenBudget":800}"#)).unwrap();
+        let opts = settings(Some(r#"{"model":"claude-opus-4-7","tokenBudget":800}"#)).unwrap();
         let v = plan(4032, 3024, &opts).unwrap();
         assert_eq!(v["model"], "claude-opus-4-7");
         assert_eq!(v["tier"], "high-resolution");
         assert_eq!(v["targetWidth"], 2212);
         assert_eq!(v["tokens"], 4893);
         assert!(v["budget"]["tokens"].as_u64().unwrap() <= 800);
-        let bad = parse_options::<PlanOptions>(Some(r#"{"modle":"x"}"#)).unwrap_err();
+        let bad = settings(Some(r#"{"modle":"x"}"#)).unwrap_err();
         assert_eq!(bad.code, "invalid-options");
         assert!(bad.message.contains("modle"), "{}", bad.message);
-        let unknown = plan(
-            10,
-            10,
-            &PlanOptions {
-                model: Some("claude-nope".into()),
-                ..PlanOptions::default()
-            },
-        );
-        assert_eq!(unknown.unwrap_err().code, "unknown-model");
+        let unknown = settings(Some(r#"{"model":"claude-nope"}"#)).unwrap();
+        assert_eq!(plan(10, 10, &unknown).unwrap_err().code, "unknown-model");
+        let zero = settings(Some(r#"{"tokenBudget":0}"#)).unwrap();
+        let e = plan(10, 10, &zero).unwrap_err();
+        assert_eq!(e.code, "invalid-options");
+        assert!(e.message.starts_with("tokenBudget: "), "{}", e.message);
     }
 
     #[test]
     fn cost_rows_are_the_cli_rows() {
-        let opts: CostOptions = parse_options(Some(
+        let opts = settings(Some(
             r#"{"models":["claude-sonnet-4-6","claude-opus-4-7"]}"#,
         ))
         .unwrap();
@@ -665,7 +602,7 @@ mod tests {
 
     #[test]
     fn prepare_fits_and_refuses_with_codes() {
-        let options = PrepareArgs::default().options().unwrap();
+        let options = prepare_options(&Settings::default()).unwrap();
         let mut preparer = Preparer::new();
         let jpeg = example("camera-4032x3024.jpg");
         let (done, facts) = prepare(&mut preparer, &jpeg, &options, Some("camera.jpg")).unwrap();
@@ -676,16 +613,38 @@ mod tests {
         let e = prepare(&mut preparer, &heic, &options, Some("phone.heic")).unwrap_err();
         assert_eq!(e.code, "unsupported-format");
         assert_eq!(e.path.as_deref(), Some("phone.heic"));
-        let bad = PrepareArgs {
-            quality: Some(0),
-            ..PrepareArgs::default()
-        };
-        assert_eq!(bad.options().unwrap_err().code, "invalid-options");
+        let bad = settings(Some(r#"{"quality":0}"#)).unwrap();
+        assert_eq!(prepare_options(&bad).unwrap_err().code, "invalid-options");
+        let file = settings(Some(r#"{"prices":"/etc/prices.toml"}"#)).unwrap_err();
+        assert!(file.message.contains("pricesToml"), "{}", file.message);
+    }
+
+    #[test]
+    fn tiles_are_offered_as_the_cli_offers_them() {
+        let scan = example("scan-a4-2480x3508.webp");
+        let opts = settings(Some(r#"{"tiles":"always","minScale":0.75}"#)).unwrap();
+        let options = prepare_options(&opts).unwrap();
+        let mut preparer = Preparer::new();
+        let parts = prepare_tiles(&mut preparer, &scan, &options, None).unwrap();
+        assert!(parts.len() >= 2, "{} parts", parts.len());
+        for (i, (done, facts)) in parts.iter().enumerate() {
+            assert_eq!(facts["tile"]["index"], i);
+            assert_eq!(facts["tile"]["count"], parts.len());
+            let label = facts["tile"]["label"].as_str().unwrap();
+            assert!(label.starts_with(&format!("Image 1, part {} of", i + 1)), "{label}");
+            assert_eq!(facts["bytes"], done.bytes.len());
+        }
+        let e = prepare(&mut preparer, &scan, &options, None).unwrap_err();
+        assert!(e.message.contains("prepareTiles"), "{}", e.message);
+        let whole = prepare_options(&Settings::default()).unwrap();
+        let one = prepare_tiles(&mut preparer, &scan, &whole, None).unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(one[0].1["tile"].is_null());
     }
 
     #[test]
     fn requests_pack_and_check() {
-        let options = PrepareArgs::default().options().unwrap();
+        let options = prepare_options(&Settings::default()).unwrap();
         let mut preparer = Preparer::new();
         let png = example("chart-1092x1092.png");
         let (done, _) = prepare(&mut preparer, &png, &options, None).unwrap();

@@ -7,7 +7,8 @@ export type ErrorCode =
   | "unreadable" | "empty" | "not-an-image" | "unsupported-format" | "truncated" | "corrupt"
   | "dimensions-too-large" | "memory-limit" | "encode-failed" | "io"
   | "invalid-options" | "unknown-model" | "retired-model" | "need-bytes"
-  | "image-too-large" | "request-too-large" | "not-a-request" | "internal";
+  | "image-too-large" | "request-too-large" | "not-a-request" | "internal"
+  | "invalid-model-data";
 
 /** What every refusal throws: an `Error` named `VisionprepError`. */
 export interface VisionprepError extends Error {
@@ -21,7 +22,23 @@ export interface VisionprepError extends Error {
   need?: { offset: number; length: number };
 }
 
-export interface PlanOptions { model?: string; tokenRule?: TokenRule; tokenBudget?: number }
+/**
+ * The library's settings (every option of `cost`, `prepare`, `request` and `batch`), in
+ * camelCase: the same meaning, defaults and checks as the CLI's flags. `model` names one
+ * model, `models` several. `prices` (a file) is refused in the browser: give the price data's
+ * text as `pricesToml`.
+ */
+export interface Settings {
+  model?: string; models?: string[]; allowRetired?: boolean;
+  tier?: "standard" | "high-resolution"; pricePerMtok?: string | number; pricesToml?: string;
+  profile?: Profile; tokenRule?: TokenRule; quality?: number;
+  filter?: "lanczos3" | "mitchell" | "catmull-rom" | "bilinear" | "nearest";
+  outputFormat?: "auto" | "jpeg" | "png" | "webp"; background?: [number, number, number];
+  tokenBudget?: number; tiles?: "never" | "auto" | "always"; minScale?: number | string;
+  tileOverlap?: number; batch?: boolean; cache?: "write-5m" | "write-1h" | "read";
+  usOnly?: boolean; promptTokens?: number; lenient?: boolean;
+}
+export type PlanOptions = Settings;
 export interface Plan {
   width: number; height: number; model: string; tier: "standard" | "high-resolution";
   resized: boolean; targetWidth: number; targetHeight: number; tokens: number; usd: number;
@@ -37,11 +54,7 @@ export interface ProbeResult {
   frames: number | null; bytes: number; truncated: boolean;
 }
 /** `visionprep cost`'s flags. */
-export interface CostOptions {
-  models?: string[]; tokenRule?: TokenRule; profile?: Profile; lenient?: boolean;
-  batch?: boolean; cache?: "write-5m" | "write-1h" | "read"; usOnly?: boolean;
-  promptTokens?: number; tokenBudget?: number; allowRetired?: boolean;
-}
+export type CostOptions = Settings;
 export interface CostHeader {
   token_rule: TokenRule; prices_as_of: string;
   model_status: Record<string, { status: string; [field: string]: unknown }>;
@@ -61,12 +74,7 @@ export interface CostTotals {
   models: Record<string, { tokens: number; usd: number; [field: string]: unknown }>;
 }
 /** `visionprep prepare`'s flags. */
-export interface PrepareOptions {
-  model?: string; profile?: Profile; quality?: number;
-  outputFormat?: "auto" | "jpeg" | "png" | "webp" | "keep"; lenient?: boolean;
-  tokenRule?: TokenRule; filter?: "lanczos3" | "mitchell" | "catmull-rom" | "bilinear" | "nearest";
-  background?: [number, number, number]; allowRetired?: boolean; tokenBudget?: number;
-}
+export type PrepareOptions = Settings;
 export interface Prepared {
   data: Uint8Array; mediaType: "image/jpeg" | "image/png" | "image/gif" | "image/webp";
   inputFormat: string; inputWidth: number; inputHeight: number; width: number; height: number;

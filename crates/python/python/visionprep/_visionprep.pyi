@@ -52,12 +52,16 @@ _Profile = Literal["portable", "api", "bedrock", "vertex", "claude-ai"]
 _OutputFormat = Literal["auto", "jpeg", "png", "webp"]
 _TokenRule = Literal["area750", "patch28"]
 _Filter = Literal["lanczos3", "mitchell", "catmull-rom", "bilinear", "nearest"]
+_Cache = Literal["write-5m", "write-1h", "read"]
 
 class _PrepareOptions(TypedDict, total=False):
     """The preparation options every entry point takes, with the CLI's defaults: model (the
     data's default model), profile "portable", quality 85, output_format "auto", lenient
     False, token_rule "area750", filter "lanczos3", background (255, 255, 255),
-    allow_retired False, token_budget None, tiles "never", min_scale 0.5, tile_overlap 64.
+    allow_retired False, token_budget None, tiles "never", min_scale 0.5, tile_overlap 64;
+    and the model data and pricing settings: models (a list, as cost takes it), tier and
+    price_per_mtok (a model the data does not know), prices (a TOML price file), prices_toml
+    (its text), batch, cache ("write-5m", "write-1h", "read"), us_only, prompt_tokens.
     token_budget (tokens per image) and tiles other than "never" exclude each other; tiles
     are made by prepare_tiles() only."""
 
@@ -74,6 +78,15 @@ class _PrepareOptions(TypedDict, total=False):
     tiles: Literal["never", "auto", "always"] | str
     min_scale: float
     tile_overlap: int
+    models: list[str]
+    tier: Literal["standard", "high-resolution"] | str | None
+    price_per_mtok: Decimal | str | int | float | None
+    prices: str | os.PathLike[str] | None
+    prices_toml: str | None
+    batch: bool
+    cache: _Cache | str | None
+    us_only: bool
+    prompt_tokens: int | None
 
 class VisionprepError(Exception):
     code: str
@@ -265,6 +278,11 @@ def estimate(
     lenient: bool = False,
     walked: bool = False,
     token_budget: int | None = None,
+    prices: str | os.PathLike[str] | None = None,
+    cache: _Cache | str | None = None,
+    us_only: bool = False,
+    prompt_tokens: int | None = None,
+    allow_retired: bool = False,
 ) -> dict[str, Any] | None: ...
 def cost(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -277,6 +295,11 @@ def cost(
     hidden: bool = False,
     threads: int | None = None,
     token_budget: int | None = None,
+    prices: str | os.PathLike[str] | None = None,
+    cache: _Cache | str | None = None,
+    us_only: bool = False,
+    prompt_tokens: int | None = None,
+    allow_retired: bool = False,
 ) -> CostRun: ...
 def folder_budget(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -289,6 +312,11 @@ def folder_budget(
     lenient: bool = False,
     hidden: bool = False,
     threads: int | None = None,
+    prices: str | os.PathLike[str] | None = None,
+    cache: _Cache | str | None = None,
+    us_only: bool = False,
+    prompt_tokens: int | None = None,
+    allow_retired: bool = False,
 ) -> dict[str, Any]: ...
 def bench(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,

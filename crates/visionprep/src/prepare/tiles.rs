@@ -25,6 +25,26 @@ pub struct TilePart {
     pub map: CoordMap,
 }
 
+/// A tile as reports and bindings show it: `index`, `count`, `columns`, `rows`, its region
+/// (`x`, `y`, `width`, `height`, in the input's pixels as displayed) and the `label` that
+/// introduces it as the first image of a request.
+impl serde::Serialize for TilePart {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut t = s.serialize_struct("TilePart", 9)?;
+        t.serialize_field("index", &self.index)?;
+        t.serialize_field("count", &self.count)?;
+        t.serialize_field("columns", &self.columns)?;
+        t.serialize_field("rows", &self.rows)?;
+        t.serialize_field("x", &self.region.x)?;
+        t.serialize_field("y", &self.region.y)?;
+        t.serialize_field("width", &self.region.width)?;
+        t.serialize_field("height", &self.region.height)?;
+        t.serialize_field("label", &self.label(1))?;
+        t.end()
+    }
+}
+
 impl TilePart {
     /// The label that introduces the tile in a request: `Image 3, part 2 of 6: rows 1092-2184`
     /// (and `, columns 0-1170` when the grid has several columns). Rows and columns are the
