@@ -122,3 +122,49 @@ test("outputs are named as `visionprep prepare` names them: colliding names stay
   assert.throws(() => vp.outputNames(["a.png"], ["image/heic"]), (e) => e.code === "invalid-options");
   assert.throws(() => vp.outputNames(["a.png", "b.png"], ["image/png"]), (e) => e.code === "invalid-options");
 });
+
+test("every setting the parity table gives JavaScript reaches the module as the CLI's flag does", async () => {
+  const prices = '[[models]]\nid = "claude-test-9"\ntier = "high-resolution"\ninput = "7"\ncontext_window = 1000000\n';
+  const priceFile = join(mkdtempSync(join(tmpdir(), "visionprep-npm-prices-")), "prices.toml");
+  writeFileSync(priceFile, prices);
+  const cases = [
+    [["--cache", "read"], { cache: "read" }],
+    [["--us-only"], { usOnly: true }],
+    [["--batch", "--prompt-tokens", "300000"], { batch: true, promptTokens: 300000 }],
+    [["--token-budget", "400", "--token-rule", "patch28"], { tokenBudget: 400, tokenRule: "patch28" }],
+    [["--tiles", "always", "--min-scale", "0.75"], { tiles: "always", minScale: 0.75 }],
+    [["--prices", priceFile, "-m", "claude-test-9"], { pricesToml: prices, models: ["claude-test-9"] }],
+    [["--tier", "standard", "--price-per-mtok", "4", "-m", "claude-later-1"],
+      { tier: "standard", pricePerMtok: "4", model: "claude-later-1" }],
+  ];
+  for (const [flags, options] of cases) {
+    const native = JSON.parse(cli(["cost", dir, "--format", "json", ...flags]));
+    const report = new vp.CostReport(options);
+    for (const name of names) {
+      const blob = await openAsBlob(join(root, dir, name));
+      await vp.estimateFile(report, blob, { name: `${dir}/${name}`, found: true });
+    }
+    assert.deepEqual(report.totals(), native.totals, flags.join(" "));
+    report.free();
+  }
+  assert.throws(() => new vp.CostReport({ prices: priceFile }), (e) => e.code === "invalid-options" && /pricesToml/.test(e.message));
+  assert.throws(() => new vp.CostReport({ cache: "forever" }), (e) => e.code === "invalid-options");
+});
+
+test("tiles: prepareTiles gives the tiles `prepare --tiles` writes", () => {
+  const out = mkdtempSync(join(tmpdir(), "visionprep-npm-tiles-"));
+  const scan = join(root, dir, "scan-a4-2480x3508.webp");
+  cli(["prepare", scan, "--out", out, "--tiles", "always"]);
+  const written = readdirSync(out).filter((n) => !n.startsWith(".")).sort();
+  const preparer = new vp.Preparer({ tiles: "always" });
+  const tiles = preparer.prepareTiles(readFileSync(scan), "scan.webp");
+  assert.equal(tiles.length, written.length);
+  tiles.forEach((t, i) => {
+    assert.equal(t.tile.index, i);
+    assert.equal(t.tile.count, tiles.length);
+    assert.ok(t.tile.label.startsWith(`Image 1, part ${i + 1} of ${tiles.length}`), t.tile.label);
+    assert.equal(t.bytes, readFileSync(join(out, written[i])).length, written[i]);
+  });
+  assert.throws(() => preparer.prepare(readFileSync(scan)), (e) => e.code === "invalid-options" && /prepareTiles/.test(e.message));
+  preparer.free();
+});
