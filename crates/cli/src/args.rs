@@ -831,6 +831,32 @@ pub(crate) fn parse_color(s: &str) -> Result<[u8; 3], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_setting_of_the_parity_table_is_a_flag() {
+        let cli = Cli::command();
+        let longs = |name: &str| -> Vec<String> {
+            cli.find_subcommand(name)
+                .map(|c| {
+                    c.get_arguments()
+                        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (cost, prepare) = (longs("cost"), longs("prepare"));
+        for row in visionprep::settings::SPELLINGS {
+            match row.cli {
+                Some(flag) => assert!(
+                    cost.iter().chain(&prepare).any(|l| l == flag),
+                    "{flag} ({}) is a flag of neither cost nor prepare",
+                    row.name
+                ),
+                None => assert!(!row.note.is_empty(), "{}", row.name),
+            }
+        }
+    }
 
     #[test]
     fn colours() {

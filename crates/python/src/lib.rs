@@ -23,6 +23,12 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _visionprep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The parity table: each setting's name, CLI flag, Python keyword, JS option, note.
+    let settings: Vec<_> = visionprep::settings::SPELLINGS
+        .iter()
+        .map(|s| (s.name, s.cli, s.python, s.js, s.note))
+        .collect();
+    m.add("SETTINGS", settings)?;
     errors::register(m)?;
     report::register(m)?;
     prepare::register(m)?;

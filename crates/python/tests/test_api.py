@@ -56,6 +56,49 @@ def test_cost_takes_the_cli_pricing_settings(tmp_path: Path) -> None:
         vp.cost("examples/images", prices=tmp_path / "missing.toml")
 
 
+# A valid value of each setting, by its Python keyword: the parity table's rows are checked
+# against it, so that a setting added to the library without reaching Python fails here.
+SETTING_SAMPLES: dict[str, object] = {
+    "models": ["claude-sonnet-4-6"],
+    "allow_retired": True,
+    "tier": "standard",
+    "price_per_mtok": "4",
+    "prices": ROOT / "crates/core/prices.toml",
+    "prices_toml": "",
+    "profile": "api",
+    "token_rule": "patch28",
+    "quality": 70,
+    "filter": "mitchell",
+    "output_format": "png",
+    "background": (0, 0, 0),
+    "token_budget": 500,
+    "tiles": "always",
+    "min_scale": 0.75,
+    "tile_overlap": 32,
+    "batch": True,
+    "cache": "write-5m",
+    "us_only": True,
+    "prompt_tokens": 1000,
+    "lenient": True,
+}
+
+
+def test_every_setting_of_the_parity_table_is_a_keyword() -> None:
+    assert sorted(row[2] for row in vp.SETTINGS) == sorted(SETTING_SAMPLES)
+    for name, _cli, keyword, _js, _note in vp.SETTINGS:
+        value = SETTING_SAMPLES[keyword]
+        if name in ("tier", "price_per_mtok"):
+            # A model the data does not know needs both, and a model to go with them.
+            p = vp.Preparer(model="claude-later-1", tier="standard", price_per_mtok="4")
+            assert p.model == "claude-later-1"
+            continue
+        extra: dict[str, object] = {"tiles": "never"} if name == "token_budget" else {}
+        vp.Preparer(**{keyword: value, **extra})  # type: ignore[arg-type]
+    # Settings are refused, never ignored: a misspelt one is a TypeError.
+    with pytest.raises(TypeError, match="tile_overlapp"):
+        vp.Preparer(tile_overlapp=3)  # type: ignore[call-arg]
+
+
 def test_estimate_and_plan_match_cost(folder: Path) -> None:
     cli = cli_json("cost", str(folder), "--format", "json")
     for row in cli["files"]:

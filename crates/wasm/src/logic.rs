@@ -631,7 +631,10 @@ mod tests {
             assert_eq!(facts["tile"]["index"], i);
             assert_eq!(facts["tile"]["count"], parts.len());
             let label = facts["tile"]["label"].as_str().unwrap();
-            assert!(label.starts_with(&format!("Image 1, part {} of", i + 1)), "{label}");
+            assert!(
+                label.starts_with(&format!("Image 1, part {} of", i + 1)),
+                "{label}"
+            );
             assert_eq!(facts["bytes"], done.bytes.len());
         }
         let e = prepare(&mut preparer, &scan, &options, None).unwrap_err();
@@ -640,6 +643,56 @@ mod tests {
         let one = prepare_tiles(&mut preparer, &scan, &whole, None).unwrap();
         assert_eq!(one.len(), 1);
         assert!(one[0].1["tile"].is_null());
+    }
+
+    /// A valid value of each setting, by its JavaScript name.
+    fn sample(js: &str) -> &'static str {
+        match js {
+            "models" => r#"["claude-opus-4-7"]"#,
+            "tier" | "pricePerMtok" => "null",
+            "pricesToml" => r#""""#,
+            "profile" => r#""api""#,
+            "tokenRule" => r#""patch28""#,
+            "quality" => "70",
+            "filter" => r#""mitchell""#,
+            "outputFormat" => r#""png""#,
+            "background" => "[0, 0, 0]",
+            "tokenBudget" => "500",
+            "tiles" => r#""always""#,
+            "minScale" => "0.75",
+            "tileOverlap" => "32",
+            "cache" => r#""read""#,
+            "promptTokens" => "1000",
+            _ => "true",
+        }
+    }
+
+    #[test]
+    fn every_setting_of_the_parity_table_is_an_option() {
+        for row in SPELLINGS {
+            match row.js {
+                Some(js) => {
+                    let text = format!("{{\"{js}\": {}}}", sample(js));
+                    let s = settings(Some(&text)).unwrap_or_else(|e| panic!("{js}: {}", e.message));
+                    let given: Value = serde_json::from_str(sample(js)).unwrap();
+                    let set = &serde_json::to_value(&s).unwrap()[row.name];
+                    if !given.is_null() && row.name != "min_scale" {
+                        assert_eq!(set, &given, "{js}");
+                    }
+                }
+                None => {
+                    let text = format!("{{\"{}\": \"x\"}}", row.name);
+                    let e = settings(Some(&text)).unwrap_err();
+                    assert_eq!(e.code, "invalid-options");
+                    assert!(e.message.contains(row.note), "{}", e.message);
+                }
+            }
+        }
+        let later = settings(Some(
+            r#"{"model":"later-1","tier":"standard","pricePerMtok":4}"#,
+        ));
+        let run = later.unwrap().resolve().unwrap();
+        assert_eq!(run.model().id, "later-1");
     }
 
     #[test]

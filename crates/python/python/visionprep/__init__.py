@@ -18,6 +18,7 @@ first, with its EXIF so that its orientation is applied).
 
 from ._visionprep import (
     BATCH_MAP_NAME,
+    SETTINGS,
     BatchFiles,
     BatchRequests,
     CorruptImageError,
@@ -54,6 +55,7 @@ from ._visionprep import (
 
 __all__ = [
     "BATCH_MAP_NAME",
+    "SETTINGS",
     "BatchFiles",
     "BatchRequests",
     "CorruptImageError",

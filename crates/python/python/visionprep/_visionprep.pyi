@@ -41,10 +41,13 @@ __all__ = [
     "batch_custom_id",
     "read_batch_results",
     "BATCH_MAP_NAME",
+    "SETTINGS",
 ]
 
 __version__: str
 BATCH_MAP_NAME: str
+# The parity table: (name, CLI flag, Python keyword, JavaScript option, note) of each setting.
+SETTINGS: list[tuple[str, str | None, str, str | None, str]]
 
 # A source: bytes, a path, a binary file object, or a PIL image.
 _Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | Any
