@@ -276,6 +276,16 @@ pub enum BenchError {
     Options(String),
 }
 
+impl BenchError {
+    /// Its stable code: `invalid-options` (nothing to measure, bad options) or `internal`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            BenchError::Threads { .. } => ErrorCode::Internal,
+            _ => ErrorCode::InvalidOptions,
+        }
+    }
+}
+
 /// `: every input was skipped:` and one line per skipped input, or nothing.
 fn list_skipped(skipped: &[Skipped]) -> String {
     if skipped.is_empty() {

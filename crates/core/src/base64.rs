@@ -61,6 +61,13 @@ pub enum Base64Error {
     BadLength(usize),
 }
 
+impl Base64Error {
+    /// Its stable code: `corrupt` (image data that is not base64).
+    pub fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::Corrupt
+    }
+}
+
 /// Decodes standard padded base64 (whitespace is not allowed, as in the API).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     if text.starts_with("data:") {

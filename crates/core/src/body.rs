@@ -248,6 +248,13 @@ pub enum BodyError {
     MessagesNotAnArray(String),
 }
 
+impl BodyError {
+    /// Its stable code: `not-a-request`.
+    pub fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::NotARequest
+    }
+}
+
 /// A Messages API request body (`{"model", "messages", ...}`), read without rebuilding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Body<'v> {

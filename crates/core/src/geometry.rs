@@ -231,6 +231,13 @@ pub enum TierLimitsError {
     ZeroPatches,
 }
 
+impl TierLimitsError {
+    /// Its stable code: `invalid-options` (tier numbers given by the user).
+    pub fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::InvalidOptions
+    }
+}
+
 impl TierLimits {
     /// Standard tier: 1568 px, 1568 patches of 28 px (SPEC section 3).
     pub const STANDARD: TierLimits = TierLimits {

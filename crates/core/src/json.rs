@@ -167,6 +167,13 @@ pub struct JsonError {
     pub what: &'static str,
 }
 
+impl JsonError {
+    /// Its stable code: `not-a-request` (a body that is not JSON).
+    pub fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::NotARequest
+    }
+}
+
 /// Reads one JSON value that spans the whole text (surrounding whitespace allowed).
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     parse_range(text, 0..text.len())

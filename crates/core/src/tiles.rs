@@ -281,6 +281,13 @@ pub enum TileError {
     },
 }
 
+impl TileError {
+    /// Its stable code: `invalid-options`.
+    pub fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::InvalidOptions
+    }
+}
+
 /// Start positions of `n` equal spans of `span` pixels covering `total` pixels, spread evenly:
 /// the first at 0, the last ending at `total`.
 fn starts(total: u32, span: u32, n: u32, i: u32) -> u32 {

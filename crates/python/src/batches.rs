@@ -13,6 +13,7 @@ use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
 use visionprep::Resolved;
 use visionprep::core::BatchLimits;
+use visionprep::core::ErrorCode;
 use visionprep::folder::RunOptions;
 use visionprep::prepare::{PrepareOptions, Preparer};
 use visionprep::request::PackImage;
@@ -31,19 +32,20 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A batch refusal as the exception its code calls for: `ValueError` for options, a
+/// `RequestError` for requests, a `VisionprepError` (with the file) for the rest.
 fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
-    match e {
-        BatchError::Template { .. } => PyValueError::new_err(e.to_string()),
-        BatchError::DuplicateId { .. } => request_error(py, "duplicate-custom-id", &e.to_string()),
-        BatchError::InvalidParams { .. } => PyValueError::new_err(e.to_string()),
-        BatchError::LineTooLarge { .. } | BatchError::Pack(_) => {
-            request_error(py, "request-too-large", &e.to_string())
+    let code = e.code();
+    let path = match e {
+        BatchError::Results { path, .. } | BatchError::Io { path, .. } => Some(path.as_str()),
+        _ => None,
+    };
+    match code {
+        ErrorCode::InvalidOptions => PyValueError::new_err(e.to_string()),
+        ErrorCode::DuplicateCustomId | ErrorCode::RequestTooLarge | ErrorCode::ImageTooLarge => {
+            request_error(py, code.as_str(), &e.to_string())
         }
-        BatchError::Results { path, .. } => {
-            other_error(py, "not-batch-results", &e.to_string(), Some(path))
-        }
-        BatchError::Io { path, .. } => other_error(py, "io", &e.to_string(), Some(path)),
-        _ => other_error(py, "internal", &e.to_string(), None),
+        _ => other_error(py, code.as_str(), &e.to_string(), path),
     }
 }
 

@@ -115,12 +115,11 @@ pub(crate) fn image_code_error(
 
 /// A model the data does not know, or that is retired.
 pub(crate) fn model_error(py: Python<'_>, e: &PriceError) -> PyErr {
-    let (code, suggestions) = match e {
-        PriceError::UnknownModel { suggestions, .. } => ("unknown-model", suggestions.clone()),
-        PriceError::Retired { .. } => ("retired-model", Vec::new()),
-        _ => ("invalid-model-data", Vec::new()),
+    let suggestions = match e {
+        PriceError::UnknownModel { suggestions, .. } => suggestions.clone(),
+        _ => Vec::new(),
     };
-    let err = build::<ModelError>(py, code, &e.to_string(), None);
+    let err = build::<ModelError>(py, e.code().as_str(), &e.to_string(), None);
     let _ = err.value(py).setattr("suggestions", suggestions);
     err
 }

@@ -108,11 +108,11 @@ pub(crate) fn settings_error(py: Python<'_>, e: &SettingsError) -> PyErr {
     match e {
         SettingsError::Model(m) => model_error(py, m),
         SettingsError::PriceData { source, .. } => {
-            crate::errors::other_error(py, e.code(), &format!("{e}: {source}"), None)
+            crate::errors::other_error(py, e.code().as_str(), &format!("{e}: {source}"), None)
         }
         SettingsError::PriceFile { path, source } => crate::errors::other_error(
             py,
-            e.code(),
+            e.code().as_str(),
             &format!("{e}: {source}"),
             Some(&path.display().to_string()),
         ),

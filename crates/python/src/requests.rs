@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use visionprep::core::request::base64_encode;
 use visionprep::prepare::{PrepareOptions, Preparer};
-use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_requests, m)?)?;
@@ -84,10 +84,7 @@ fn build_requests<'py>(
     pack_options.system = system.map(Into::into);
     let bodies = py
         .detach(|| pack(&list, &pack_options))
-        .map_err(|e| match &e {
-            PackError::ImageTooLarge { .. } => request_error(py, "image-too-large", &e.to_string()),
-            _ => request_error(py, "request-too-large", &e.to_string()),
-        })?;
+        .map_err(|e| request_error(py, e.code().as_str(), &e.to_string()))?;
     bodies.iter().map(|b| loads(py, &to_json(py, b)?)).collect()
 }
 

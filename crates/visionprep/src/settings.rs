@@ -26,8 +26,8 @@ use crate::prepare::{Filter, OutputPolicy, PrepareOptions};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use visionprep_core::{
-    CacheUse, CostOptions, Estimator, MinScale, ModelChoice, ModelPrice, PriceError, PriceTable,
-    Profile, RequestLimits, Tier, TileMode, TileOptions, TokenRule, Usd,
+    CacheUse, CostOptions, ErrorCode, Estimator, MinScale, ModelChoice, ModelPrice, PriceError,
+    PriceTable, Profile, RequestLimits, Tier, TileMode, TileOptions, TokenRule, Usd,
 };
 
 /// Every option of a cost report or a preparation run. Plain data: `Default` gives the CLI's
@@ -290,17 +290,14 @@ pub enum SettingsError {
 }
 
 impl SettingsError {
-    /// The stable code front ends report: `invalid-options`, `unreadable`,
-    /// `invalid-model-data`, `unknown-model` or `retired-model`.
-    pub fn code(&self) -> &'static str {
+    /// Its stable code: `invalid-options`, `unreadable` (a price file), `invalid-model-data`,
+    /// `unknown-model` or `retired-model`.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SettingsError::Invalid { .. } => "invalid-options",
-            SettingsError::PriceFile { .. } => "unreadable",
-            SettingsError::PriceData { .. } => "invalid-model-data",
-            SettingsError::Model(PriceError::UnknownModel { .. }) => "unknown-model",
-            SettingsError::Model(PriceError::Retired { .. }) => "retired-model",
-            SettingsError::Model(PriceError::CustomUnused) => "invalid-options",
-            SettingsError::Model(_) => "invalid-model-data",
+            SettingsError::Invalid { .. } => ErrorCode::InvalidOptions,
+            SettingsError::PriceFile { .. } => ErrorCode::Unreadable,
+            SettingsError::PriceData { .. } => ErrorCode::InvalidModelData,
+            SettingsError::Model(e) => e.code(),
         }
     }
 
@@ -653,7 +650,7 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused_with_codes() {
-        let code = |s: Settings| s.resolve().unwrap_err().code();
+        let code = |s: Settings| s.resolve().unwrap_err().code().as_str();
         let quality = Settings {
             quality: 0,
             ..Settings::default()
@@ -721,6 +718,9 @@ mod tests {
             price_per_mtok: Some("0.0000000000001".parse().unwrap()),
             ..s
         };
-        assert_eq!(precise.resolve().unwrap_err().code(), "invalid-options");
+        assert_eq!(
+            precise.resolve().unwrap_err().code(),
+            ErrorCode::InvalidOptions
+        );
     }
 }

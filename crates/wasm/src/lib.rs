@@ -21,6 +21,7 @@ pub mod logic;
 
 use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
 use logic::{Failure, RequestImage};
+use visionprep::core::ErrorCode;
 use visionprep::core::Size;
 use visionprep::probe::Pieces;
 use wasm_bindgen::prelude::*;
@@ -51,8 +52,8 @@ fn throw(f: Failure) -> JsValue {
 
 /// A value the library built, as a JS object (through JSON, so the shape is the CLI's).
 fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
-    let text =
-        serde_json::to_string(value).map_err(|e| throw(Failure::new("internal", e.to_string())))?;
+    let text = serde_json::to_string(value)
+        .map_err(|e| throw(Failure::new(ErrorCode::Internal, e.to_string())))?;
     JSON::parse(&text)
 }
 
@@ -63,7 +64,7 @@ fn options<T: for<'de> serde::Deserialize<'de> + Default>(value: &JsValue) -> Re
     }
     if !value.is_object() {
         return Err(throw(Failure::new(
-            "invalid-options",
+            ErrorCode::InvalidOptions,
             "options must be an object",
         )));
     }
@@ -79,7 +80,7 @@ fn settings(value: &JsValue) -> Result<visionprep::Settings, JsValue> {
     }
     if !value.is_object() {
         return Err(throw(Failure::new(
-            "invalid-options",
+            ErrorCode::InvalidOptions,
             "options must be an object",
         )));
     }
@@ -93,7 +94,7 @@ fn byte_count(what: &str, n: f64) -> Result<u64, JsValue> {
         Ok(n as u64)
     } else {
         Err(throw(Failure::new(
-            "invalid-options",
+            ErrorCode::InvalidOptions,
             format!("{what}: {n} is not a byte count"),
         )))
     }
@@ -310,7 +311,7 @@ fn get(o: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 
 /// One image of `buildRequests` from JS.
 fn request_image(item: &JsValue) -> Result<RequestImage, JsValue> {
-    let bad = |why: &str| throw(Failure::new("invalid-options", why.to_owned()));
+    let bad = |why: &str| throw(Failure::new(ErrorCode::InvalidOptions, why.to_owned()));
     if !item.is_object() {
         return Err(bad("each image is an object"));
     }

@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    MediaType, ModelChoice, ModelPrice, PathText, PriceError, PriceTable, Profile, Size, TileMode,
-    Totals,
+    ErrorCode, MediaType, ModelChoice, ModelPrice, PathText, PriceError, PriceTable, Profile, Size,
+    TileMode, Totals,
 };
 use visionprep::folder::{Assessor, Outcome, error_report};
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{CostTotals, ModelListing, model_status};
-use visionprep::request::{CheckOptions, PackError, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
 use visionprep::settings::SPELLINGS;
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
 
@@ -33,9 +33,9 @@ pub struct Failure {
 
 impl Failure {
     /// A refusal with `code` and `message`.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Failure {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.into(),
             path: None,
             need: None,
@@ -43,23 +43,18 @@ impl Failure {
     }
 
     fn options(message: impl std::fmt::Display) -> Self {
-        Failure::new("invalid-options", message.to_string())
+        Failure::new(ErrorCode::InvalidOptions, message.to_string())
     }
 
     fn image(e: &visionprep::Error, path: Option<&str>) -> Self {
         Failure {
             path: path.map(str::to_owned),
-            ..Failure::new(e.code().as_str(), e.to_string())
+            ..Failure::new(e.code(), e.to_string())
         }
     }
 
     fn model(e: &PriceError) -> Self {
-        let code = match e {
-            PriceError::UnknownModel { .. } => "unknown-model",
-            PriceError::Retired { .. } => "retired-model",
-            _ => "invalid-model-data",
-        };
-        Failure::new(code, e.to_string())
+        Failure::new(e.code(), e.to_string())
     }
 
     /// A settings refusal, with its code; an option named in its JavaScript spelling.
@@ -83,7 +78,7 @@ impl Failure {
             path: path.map(str::to_owned),
             need: Some(range),
             ..Failure::new(
-                "need-bytes",
+                ErrorCode::NeedBytes,
                 format!(
                     "the header continues past the bytes given: read bytes {}..{} and try again",
                     range.offset,
@@ -299,7 +294,7 @@ impl CostReport {
                 self.totals.add(&row);
                 serde_json::to_value(&row)
                     .map(Some)
-                    .map_err(|e| Failure::new("internal", e.to_string()))
+                    .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
             }
         }
     }
@@ -315,7 +310,7 @@ impl CostReport {
         };
         let row = error_report(path, bytes, None, e.code(), e.to_string());
         self.totals.add(&row);
-        serde_json::to_value(&row).map_err(|e| Failure::new("internal", e.to_string()))
+        serde_json::to_value(&row).map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
     }
 
     /// The totals so far, as the CLI's JSON `totals`.
@@ -482,11 +477,8 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
         options.max_tokens = m;
     }
     options.system = args.system.clone().map(Into::into);
-    let bodies = pack(&list, &options).map_err(|e| match &e {
-        PackError::ImageTooLarge { .. } => Failure::new("image-too-large", e.to_string()),
-        _ => Failure::new("request-too-large", e.to_string()),
-    })?;
-    serde_json::to_value(&bodies).map_err(|e| Failure::new("internal", e.to_string()))
+    let bodies = pack(&list, &options).map_err(|e| Failure::new(e.code(), e.to_string()))?;
+    serde_json::to_value(&bodies).map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// The options of `check`.
@@ -510,11 +502,11 @@ pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
         model: args.model.clone(),
         ..CheckOptions::default()
     };
-    let report =
-        check_bytes(body, &options).map_err(|e| Failure::new("not-a-request", e.to_string()))?;
+    let report = check_bytes(body, &options)
+        .map_err(|e| Failure::new(ErrorCode::NotARequest, e.to_string()))?;
     let passes = report.passes();
-    let mut value =
-        serde_json::to_value(&report).map_err(|e| Failure::new("internal", e.to_string()))?;
+    let mut value = serde_json::to_value(&report)
+        .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))?;
     if let Value::Object(map) = &mut value {
         map.insert("passes".into(), Value::Bool(passes));
     }

@@ -8,7 +8,7 @@ export type ErrorCode =
   | "dimensions-too-large" | "memory-limit" | "encode-failed" | "io"
   | "invalid-options" | "unknown-model" | "retired-model" | "need-bytes"
   | "image-too-large" | "request-too-large" | "not-a-request" | "internal"
-  | "invalid-model-data";
+  | "invalid-model-data" | "changed" | "duplicate-custom-id" | "not-batch-results" | "api";
 
 /** What every refusal throws: an `Error` named `VisionprepError`. */
 export interface VisionprepError extends Error {

@@ -390,6 +390,20 @@ pub enum PriceError {
     Amount(#[from] InvalidAmount),
 }
 
+impl PriceError {
+    /// Its stable code: `unknown-model`, `retired-model`, `invalid-options` (a custom price
+    /// with no unknown model) or `invalid-model-data`.
+    pub fn code(&self) -> crate::ErrorCode {
+        use crate::ErrorCode as C;
+        match self {
+            PriceError::UnknownModel { .. } => C::UnknownModel,
+            PriceError::Retired { .. } => C::RetiredModel,
+            PriceError::CustomUnused => C::InvalidOptions,
+            _ => C::InvalidModelData,
+        }
+    }
+}
+
 fn retired_text(id: &str, retired: Date, successor: Option<&str>) -> String {
     let instead = successor
         .map(|s| format!("; use {s} instead"))

@@ -63,7 +63,10 @@ impl fmt::Display for ProblemCode {
     }
 }
 
-/// Why an image could not be assessed at all. Stable codes shared by every command.
+/// Why something was refused: the one code enum of the whole library. The first ten are why
+/// an image could not be assessed or prepared (the `error.code` of report rows); the rest are
+/// refusals of options, model data, requests and runs. Front ends map codes to their exit
+/// codes and exception classes, nothing else; the codes are listed in `docs/codes.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
@@ -89,10 +92,63 @@ pub enum ErrorCode {
     EncodeFailed,
     /// Writing an output failed.
     Io,
+    /// An option out of range, two that do not go together, or one a front end cannot offer.
+    InvalidOptions,
+    /// A model the model data does not know.
+    UnknownModel,
+    /// A retired model, which the API refuses.
+    RetiredModel,
+    /// Model data (a price file) that is not valid.
+    InvalidModelData,
+    /// An image that fits in no request body, even alone.
+    ImageTooLarge,
+    /// Earlier turns (or one body) that break a request limit by themselves.
+    RequestTooLarge,
+    /// A document that is not a Messages API body, a message list or a transcript.
+    NotARequest,
+    /// A header that runs past the bytes given: read the range asked for and try again.
+    NeedBytes,
+    /// A file that changed while it was being read twice (an agent still writing to it).
+    Changed,
+    /// Two requests of a Message Batches file would have the same custom id.
+    DuplicateCustomId,
+    /// A file read as Message Batches results that is not one.
+    NotBatchResults,
+    /// The API (count_tokens) refused or could not be reached.
+    Api,
+    /// A fault of visionprep itself (a worker that panicked): a bug to report.
+    Internal,
 }
 
 impl ErrorCode {
-    /// The stable code used in reports.
+    /// Every code, in the order above.
+    pub const ALL: [ErrorCode; 23] = [
+        ErrorCode::Unreadable,
+        ErrorCode::Empty,
+        ErrorCode::NotAnImage,
+        ErrorCode::UnsupportedFormat,
+        ErrorCode::Truncated,
+        ErrorCode::Corrupt,
+        ErrorCode::DimensionsTooLarge,
+        ErrorCode::MemoryLimit,
+        ErrorCode::EncodeFailed,
+        ErrorCode::Io,
+        ErrorCode::InvalidOptions,
+        ErrorCode::UnknownModel,
+        ErrorCode::RetiredModel,
+        ErrorCode::InvalidModelData,
+        ErrorCode::ImageTooLarge,
+        ErrorCode::RequestTooLarge,
+        ErrorCode::NotARequest,
+        ErrorCode::NeedBytes,
+        ErrorCode::Changed,
+        ErrorCode::DuplicateCustomId,
+        ErrorCode::NotBatchResults,
+        ErrorCode::Api,
+        ErrorCode::Internal,
+    ];
+
+    /// The stable code used in reports and exceptions.
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unreadable => "unreadable",
@@ -105,6 +161,19 @@ impl ErrorCode {
             ErrorCode::MemoryLimit => "memory-limit",
             ErrorCode::EncodeFailed => "encode-failed",
             ErrorCode::Io => "io",
+            ErrorCode::InvalidOptions => "invalid-options",
+            ErrorCode::UnknownModel => "unknown-model",
+            ErrorCode::RetiredModel => "retired-model",
+            ErrorCode::InvalidModelData => "invalid-model-data",
+            ErrorCode::ImageTooLarge => "image-too-large",
+            ErrorCode::RequestTooLarge => "request-too-large",
+            ErrorCode::NotARequest => "not-a-request",
+            ErrorCode::NeedBytes => "need-bytes",
+            ErrorCode::Changed => "changed",
+            ErrorCode::DuplicateCustomId => "duplicate-custom-id",
+            ErrorCode::NotBatchResults => "not-batch-results",
+            ErrorCode::Api => "api",
+            ErrorCode::Internal => "internal",
         }
     }
 }
@@ -180,4 +249,25 @@ pub fn size_problems(displayed: Size, limits: &RequestLimits) -> impl Iterator<I
     ]
     .into_iter()
     .filter_map(|(has, code)| has.then_some(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_in_the_docs_table_and_no_other() {
+        let docs = include_str!("../../../../docs/codes.md");
+        let mut listed: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        listed.sort_unstable();
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        codes.sort_unstable();
+        assert_eq!(listed, codes);
+        let distinct: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
+        assert_eq!(distinct.len(), ErrorCode::ALL.len());
+    }
 }

@@ -245,6 +245,13 @@ pub struct ManifestError {
     pub source: std::io::Error,
 }
 
+impl ManifestError {
+    /// Its stable code: `io`.
+    pub fn code(&self) -> visionprep_core::ErrorCode {
+        visionprep_core::ErrorCode::Io
+    }
+}
+
 /// The size and modification time of a file, as the manifest records them.
 pub fn stamp(path: &Path) -> Option<(u64, u128)> {
     let meta = std::fs::metadata(path).ok()?;

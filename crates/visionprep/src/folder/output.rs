@@ -37,6 +37,16 @@ pub enum OutputFolderError {
     },
 }
 
+impl OutputFolderError {
+    /// Its stable code: `invalid-options` (a folder that overlaps an input) or `io`.
+    pub fn code(&self) -> visionprep_core::ErrorCode {
+        match self {
+            OutputFolderError::Overlaps { .. } => visionprep_core::ErrorCode::InvalidOptions,
+            OutputFolderError::Create { .. } => visionprep_core::ErrorCode::Io,
+        }
+    }
+}
+
 /// Creates the output folder `out` and refuses one that is, contains or lies inside an input
 /// folder (or holds an input file): outputs must never land on inputs.
 pub fn output_folder(out: &Path, inputs: &[PathBuf]) -> Result<PathBuf, OutputFolderError> {

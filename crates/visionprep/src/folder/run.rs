@@ -10,6 +10,7 @@ use super::walk::walk;
 use crate::report::FolderBudgetReport;
 use std::ops::ControlFlow::Continue;
 use std::path::PathBuf;
+use visionprep_core::ErrorCode;
 use visionprep_core::{Allowance, FileReport, SizeSet, Totals};
 
 /// Files assessed per parallel batch by [`assess_folder`]: large enough to keep every core
@@ -46,6 +47,16 @@ pub enum RunError {
     /// A worker panicked (a bug).
     #[error(transparent)]
     Panicked(#[from] WorkerPanicked),
+}
+
+impl RunError {
+    /// Its stable code: the output folder's, or `internal` (a worker pool or panic).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RunError::OutputFolder(e) => e.code(),
+            _ => ErrorCode::Internal,
+        }
+    }
 }
 
 /// One step of a run, handed to the caller in input order.

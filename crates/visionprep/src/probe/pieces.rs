@@ -58,6 +58,16 @@ pub enum PieceError {
     Probe(#[from] ProbeError),
 }
 
+impl PieceError {
+    /// Its stable code: `need-bytes`, or the probe's own.
+    pub fn code(&self) -> visionprep_core::ErrorCode {
+        match self {
+            PieceError::Need(_) => visionprep_core::ErrorCode::NeedBytes,
+            PieceError::Probe(e) => e.code(),
+        }
+    }
+}
+
 impl Pieces {
     /// No bytes yet of a file of `len` bytes.
     pub fn new(len: u64) -> Self {

@@ -198,6 +198,13 @@ mod client {
         BadAnswer(String),
     }
 
+    impl CountError {
+        /// Its stable code: `api`.
+        pub fn code(&self) -> visionprep_core::ErrorCode {
+            visionprep_core::ErrorCode::Api
+        }
+    }
+
     /// What the API counted for one request, beside visionprep's estimate.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
     pub struct Counted {

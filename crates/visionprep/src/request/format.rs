@@ -110,6 +110,21 @@ pub enum LinesError {
     },
 }
 
+impl LinesError {
+    /// Its stable code: `unreadable`, the document's own, `changed`, `invalid-options` (an
+    /// output over the input) or `io`.
+    pub fn code(&self) -> visionprep_core::ErrorCode {
+        use visionprep_core::ErrorCode as C;
+        match self {
+            LinesError::Io(_) => C::Unreadable,
+            LinesError::Read(e) => e.code(),
+            LinesError::Changed => C::Changed,
+            LinesError::OverInput(_) => C::InvalidOptions,
+            LinesError::Write { .. } => C::Io,
+        }
+    }
+}
+
 /// Lines read per batch, at most: a batch is inspected in parallel.
 const BATCH_LINES: usize = 2048;
 

@@ -47,6 +47,16 @@ pub enum ReadError {
     NotARequest(String),
 }
 
+impl ReadError {
+    /// Its stable code: `empty` or `not-a-request`.
+    pub fn code(&self) -> visionprep_core::ErrorCode {
+        match self {
+            ReadError::Empty => visionprep_core::ErrorCode::Empty,
+            _ => visionprep_core::ErrorCode::NotARequest,
+        }
+    }
+}
+
 /// One top-level JSON value of a document: the whole of it, or one line.
 #[derive(Debug, Clone)]
 pub(crate) struct Part {

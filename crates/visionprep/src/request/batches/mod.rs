@@ -35,6 +35,7 @@ pub use writer::{BatchFileSummary, BatchFiles, BatchSummary, MapEntry};
 use crate::folder::{RunError, WorkerPanicked};
 use crate::request::PackError;
 use std::path::Path;
+use visionprep_core::ErrorCode;
 
 /// The map's file name, in the folder of the batch files.
 pub const MAP_NAME: &str = "visionprep-batch-map.jsonl";
@@ -106,6 +107,24 @@ pub enum BatchError {
     /// The run could not start or stopped.
     #[error(transparent)]
     Run(#[from] RunError),
+}
+
+impl BatchError {
+    /// Its stable code: `invalid-options` (a custom id template, a request's params),
+    /// `duplicate-custom-id`, `request-too-large` (a line, or images no request can hold),
+    /// `io`, `not-batch-results`, or the run's own.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            BatchError::Template { .. } | BatchError::InvalidParams { .. } => {
+                ErrorCode::InvalidOptions
+            }
+            BatchError::DuplicateId { .. } => ErrorCode::DuplicateCustomId,
+            BatchError::LineTooLarge { .. } | BatchError::Pack(_) => ErrorCode::RequestTooLarge,
+            BatchError::Io { .. } => ErrorCode::Io,
+            BatchError::Results { .. } => ErrorCode::NotBatchResults,
+            BatchError::Run(e) => e.code(),
+        }
+    }
 }
 
 impl From<WorkerPanicked> for BatchError {

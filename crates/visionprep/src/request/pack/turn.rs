@@ -1,6 +1,7 @@
 //! The options of packing and the user turn a body's images go in: labels, then the prompt.
 
 use super::image::{PackImage, Part};
+use visionprep_core::ErrorCode;
 use visionprep_core::RequestLimits;
 use visionprep_core::request::{ContentBlock, Message, RawBlock, System};
 
@@ -60,6 +61,16 @@ pub enum PackError {
         /// Which limit it breaks.
         reason: String,
     },
+}
+
+impl PackError {
+    /// Its stable code: `image-too-large` or `request-too-large`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            PackError::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
+            PackError::HistoryTooLarge { .. } => ErrorCode::RequestTooLarge,
+        }
+    }
 }
 
 pub(crate) fn json_len<T: serde::Serialize>(value: &T) -> usize {
