@@ -220,7 +220,7 @@ pub(crate) struct CheckArgs {
     pub(crate) files: Vec<PathBuf>,
     /// What the files hold: auto (told from the content), claude-code-session,
     /// messages-jsonl or body.
-    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_input_format)]
+    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_text::<InputFormat>)]
     pub(crate) input_format: InputFormat,
     #[command(flatten)]
     pub(crate) target: BodyTargetArgs,
@@ -246,7 +246,7 @@ pub(crate) enum ReportFormat {
 pub(crate) struct BodyTargetArgs {
     /// The limits to check against: portable (5 MiB base64 per image, 20 MB a body: accepted
     /// everywhere), api (10 MiB, 32 MB), bedrock, vertex, claude-ai.
-    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_text::<Profile>)]
     pub(crate) profile: Profile,
     /// The model of requests that name none (a transcript of messages). Default: the newest
     /// active standard-tier Sonnet in the model data.
@@ -256,7 +256,7 @@ pub(crate) struct BodyTargetArgs {
     #[arg(long, requires = "model")]
     pub(crate) override_model: bool,
     /// How image tokens are counted (area750 or patch28).
-    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_text::<TokenRule>)]
     pub(crate) token_rule: TokenRule,
     #[command(flatten)]
     pub(crate) prices: PriceArgs,
@@ -288,7 +288,7 @@ pub(crate) struct RepairArgs {
     pub(crate) input: PathBuf,
     /// What the file holds: auto (told from the content), claude-code-session,
     /// messages-jsonl or body.
-    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_input_format)]
+    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = parse_text::<InputFormat>)]
     pub(crate) input_format: InputFormat,
     /// Where the repaired document goes (never the input itself).
     #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "dry_run"], conflicts_with = "in_place")]
@@ -313,7 +313,7 @@ pub(crate) struct RepairArgs {
     pub(crate) quality: u8,
     /// Format of re-encoded images: auto (PNG for screenshots and line art, JPEG for photos),
     /// jpeg, png or webp.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_text::<OutputPolicy>)]
     pub(crate) output_format: OutputPolicy,
     /// Report format: text or json.
     #[arg(long, value_enum, default_value = "text")]
@@ -331,7 +331,7 @@ pub(crate) struct PipelineArgs {
     #[arg(short, long, value_name = "MODEL")]
     pub(crate) model: Option<String>,
     /// How tokens are counted in the report (area750 or patch28).
-    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_text::<TokenRule>)]
     pub(crate) token_rule: TokenRule,
     #[command(flatten)]
     pub(crate) choice: ChoiceArgs,
@@ -362,17 +362,17 @@ impl PipelineArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ImageArgs {
     /// The limits outputs must meet: portable, api, bedrock, vertex or claude-ai.
-    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_text::<Profile>)]
     pub(crate) profile: Profile,
     /// JPEG quality (1-100); lowered step by step only if the byte limit requires it.
     #[arg(long, value_name = "Q", default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub(crate) quality: u8,
     /// Resampling filter: lanczos3, mitchell, catmull-rom, bilinear or nearest.
-    #[arg(long, value_name = "FILTER", default_value = "lanczos3", value_parser = parse_filter)]
+    #[arg(long, value_name = "FILTER", default_value = "lanczos3", value_parser = parse_text::<Filter>)]
     pub(crate) filter: Filter,
     /// Output format: auto keeps JPEG, PNG and lossless WebP as they are, turns GIF into PNG
     /// and picks PNG or JPEG by content for formats the API refuses.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_output)]
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_text::<OutputPolicy>)]
     pub(crate) output_format: OutputPolicy,
     /// The colour transparency is composited onto for JPEG output: white, black, #rrggbb
     /// or r,g,b.
@@ -404,11 +404,11 @@ pub(crate) struct SizingArgs {
     /// shrunk no more than that: auto (only drawn content: screenshots, scanned pages, charts;
     /// photographs go whole), always, or never. `cost` reads headers only, so it estimates
     /// tiles for `always` alone.
-    #[arg(long, value_name = "MODE", default_value = "never", value_parser = parse_tiles)]
+    #[arg(long, value_name = "MODE", default_value = "never", value_parser = parse_text::<TileMode>)]
     pub(crate) tiles: TileMode,
     /// The least scale a tile may be shown at (0.5: shrunk to half at most; 1: full
     /// resolution).
-    #[arg(long, value_name = "F", default_value = "0.5", value_parser = parse_min_scale)]
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = parse_text::<MinScale>)]
     pub(crate) min_scale: MinScale,
     /// The least overlap between neighbouring tiles, in pixels of the original, so that a
     /// line of text cut by one border is whole in the next tile.
@@ -482,11 +482,11 @@ pub(crate) struct ChoiceArgs {
     pub(crate) allow_retired: bool,
     /// The tier of a model the model data does not know yet: standard (1568 px) or
     /// high-resolution (2576 px). Goes with --price-per-mtok.
-    #[arg(long, value_name = "TIER", requires = "price_per_mtok", value_parser = parse_tier)]
+    #[arg(long, value_name = "TIER", requires = "price_per_mtok", value_parser = parse_text::<Tier>)]
     pub(crate) tier: Option<Tier>,
     /// The input price in USD per million tokens of a model the model data does not know yet.
     /// Goes with --tier.
-    #[arg(long, value_name = "USD", requires = "tier", value_parser = parse_usd)]
+    #[arg(long, value_name = "USD", requires = "tier", value_parser = parse_text::<Usd>)]
     pub(crate) price_per_mtok: Option<Usd>,
 }
 
@@ -617,7 +617,7 @@ pub(crate) struct EstimateArgs {
 
     /// How tokens are counted: `area750` is the guide's ceil(w*h/750); `patch28` is one token
     /// per 28x28 patch (Anthropic's current pages).
-    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_rule)]
+    #[arg(long, value_name = "RULE", default_value = "area750", value_parser = parse_text::<TokenRule>)]
     pub(crate) token_rule: TokenRule,
 
     /// Price as sent through the Message Batches API (0.5x).
@@ -720,7 +720,7 @@ pub(crate) struct CostArgs {
     pub(crate) estimate: EstimateArgs,
     /// The limits to check against: portable (5 MiB base64 per image, accepted everywhere),
     /// api (10 MiB), bedrock, vertex, claude-ai.
-    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_profile)]
+    #[arg(long, value_name = "PROFILE", default_value = "portable", value_parser = parse_text::<Profile>)]
     pub(crate) profile: Profile,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
@@ -756,51 +756,18 @@ pub(crate) struct WalkArgs {
     pub(crate) lenient: bool,
 }
 
-fn parse_tiles(s: &str) -> Result<TileMode, String> {
-    s.parse()
-}
-
-fn parse_min_scale(s: &str) -> Result<MinScale, String> {
-    s.parse()
-}
-
 fn parse_budget_usd(s: &str) -> Result<Usd, String> {
     s.trim_start_matches('$')
         .parse::<Usd>()
         .map_err(|e| e.to_string())
 }
 
-fn parse_rule(s: &str) -> Result<TokenRule, String> {
-    s.parse()
-        .map_err(|e: visionprep::core::UnknownTokenRule| e.to_string())
-}
-
-fn parse_input_format(s: &str) -> Result<InputFormat, String> {
-    s.parse()
-}
-
-fn parse_profile(s: &str) -> Result<Profile, String> {
-    s.parse()
-        .map_err(|e: visionprep::core::UnknownProfile| e.to_string())
-}
-
-fn parse_tier(s: &str) -> Result<Tier, String> {
-    s.parse()
-        .map_err(|e: visionprep::core::UnknownTier| e.to_string())
-}
-
-/// A price per million tokens (the settings refuse one of more than 12 decimals).
-fn parse_usd(s: &str) -> Result<Usd, String> {
-    s.parse::<Usd>().map_err(|e| e.to_string())
-}
-
-fn parse_filter(s: &str) -> Result<Filter, String> {
-    s.parse()
-        .map_err(|e: visionprep::prepare::UnknownFilter| e.to_string())
-}
-
-fn parse_output(s: &str) -> Result<OutputPolicy, String> {
-    s.parse()
+/// A value by its type's text form (the library's parser), its error in words for clap.
+fn parse_text<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
 }
 
 /// `white`, `black`, `#rrggbb`, `rrggbb` or `r,g,b`.

@@ -71,7 +71,7 @@ pub use pricing::{
 pub use report::{
     Allowance, Amount, ErrorCode, Estimator, FileReport, ImageFacts, ModelBudget, ModelEstimate,
     ModelMap, ModelTotals, PathText, ProblemCode, ReportError, SMALL_EDGE, Sized, TierTable,
-    TileEstimate, Totals, size_problems,
+    TileEstimate, Totals, UnknownErrorCode, size_problems,
 };
 pub use tiles::{
     MAX_TILES, MinScale, Tile, TileError, TileMode, TileOptions, TilePlan, plan_tiles,

@@ -203,6 +203,23 @@ mod data {
     use super::{BatchLimits, Profile, RequestLimits};
     use std::sync::OnceLock;
 
+    /// Why a limits file cannot be read (the shipped one always can: a unit test reads it).
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    pub(super) enum LimitsFileError {
+        /// A line that is neither a `[section]` nor `key = value`.
+        #[error("line {0}: expected key = value")]
+        NotKeyValue(usize),
+        /// A value that is not a whole number.
+        #[error("line {line}: {value} is not a whole number")]
+        NotANumber { line: usize, value: String },
+        /// A key the file lacks.
+        #[error("[{section}] has no {key}")]
+        Missing { section: String, key: String },
+        /// A number too large for its field.
+        #[error("[{section}] {key} is too large")]
+        TooLarge { section: String, key: String },
+    }
+
     pub(super) const BUILTIN: &str = include_str!("../limits.toml");
 
     pub(super) fn builtin() -> &'static [RequestLimits; 5] {
@@ -221,14 +238,17 @@ mod data {
     }
 
     /// Reads the Message Batches limits.
-    pub(super) fn read_batch(text: &str) -> Result<BatchLimits, String> {
+    pub(super) fn read_batch(text: &str) -> Result<BatchLimits, LimitsFileError> {
         let values = values(text)?;
         let get = |key: &str| {
             values
                 .iter()
                 .find(|(s, k, _)| s == "message-batches" && k == key)
                 .map(|v| v.2)
-                .ok_or_else(|| format!("[message-batches] has no {key}"))
+                .ok_or_else(|| LimitsFileError::Missing {
+                    section: "message-batches".into(),
+                    key: key.into(),
+                })
         };
         Ok(BatchLimits {
             max_requests: get("requests")?,
@@ -237,7 +257,7 @@ mod data {
     }
 
     /// Every `key = number` of the file with its section.
-    fn values(text: &str) -> Result<Vec<(String, String, u64)>, String> {
+    fn values(text: &str) -> Result<Vec<(String, String, u64)>, LimitsFileError> {
         let mut section = String::new();
         let mut values: Vec<(String, String, u64)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
@@ -251,32 +271,43 @@ mod data {
             }
             let (key, value) = line
                 .split_once('=')
-                .ok_or_else(|| format!("line {}: expected key = value", n + 1))?;
+                .ok_or(LimitsFileError::NotKeyValue(n + 1))?;
             let value = value.trim();
             if key.trim() == "as_of" {
                 continue;
             }
-            let number = value
-                .replace('_', "")
-                .parse::<u64>()
-                .map_err(|_| format!("line {}: {value} is not a whole number", n + 1))?;
+            let number =
+                value
+                    .replace('_', "")
+                    .parse::<u64>()
+                    .map_err(|_| LimitsFileError::NotANumber {
+                        line: n + 1,
+                        value: value.to_owned(),
+                    })?;
             values.push((section.clone(), key.trim().to_owned(), number));
         }
         Ok(values)
     }
 
     /// Reads the limits of every profile.
-    pub(super) fn read(text: &str) -> Result<[RequestLimits; 5], String> {
+    pub(super) fn read(text: &str) -> Result<[RequestLimits; 5], LimitsFileError> {
         let values = values(text)?;
         let get = |section: &str, key: &str| {
             values
                 .iter()
                 .find(|(s, k, _)| s == section && k == key)
                 .map(|v| v.2)
-                .ok_or_else(|| format!("[{section}] has no {key}"))
+                .ok_or_else(|| LimitsFileError::Missing {
+                    section: section.into(),
+                    key: key.into(),
+                })
+        };
+        let too_large = |section: &str, key: &str| LimitsFileError::TooLarge {
+            section: section.into(),
+            key: key.into(),
         };
         let side = |key: &str| {
-            get("pixels", key).and_then(|v| u32::try_from(v).map_err(|e| e.to_string()))
+            get("pixels", key).and_then(|v| u32::try_from(v).map_err(|_| too_large("pixels", key)))
         };
         let mut table = [RequestLimits {
             max_images: 100,
@@ -292,7 +323,7 @@ mod data {
             limits.max_image_base64_bytes = get(name, "image_base64_bytes")?;
             limits.max_request_bytes = get(name, "request_bytes")?;
             if let Ok(images) = get(name, "images") {
-                limits.max_images = u32::try_from(images).map_err(|e| e.to_string())?;
+                limits.max_images = u32::try_from(images).map_err(|_| too_large(name, "images"))?;
             }
         }
         Ok(table)

@@ -46,15 +46,13 @@ impl fmt::Display for TileMode {
 }
 
 impl FromStr for TileMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = TileError;
+    fn from_str(s: &str) -> Result<Self, TileError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "never" | "off" => Ok(TileMode::Never),
             "auto" => Ok(TileMode::Auto),
             "always" => Ok(TileMode::Always),
-            _ => Err(format!(
-                "unknown tile mode {s:?} (expected auto, never or always)"
-            )),
+            _ => Err(TileError::UnknownMode(s.to_owned())),
         }
     }
 }
@@ -118,26 +116,24 @@ impl From<MinScale> for f64 {
 }
 
 impl TryFrom<f64> for MinScale {
-    type Error = String;
-    fn try_from(v: f64) -> Result<Self, String> {
+    type Error = TileError;
+    fn try_from(v: f64) -> Result<Self, TileError> {
         let t = (v * 1000.0).round();
         if v.is_finite() && (1.0..=1000.0).contains(&t) {
             Ok(MinScale(t as u16))
         } else {
-            Err(format!(
-                "minimum scale {v} is not within 0.001-1 (a tile may be shrunk to this fraction of its size)"
-            ))
+            Err(TileError::MinScaleRange(v.to_string()))
         }
     }
 }
 
 impl FromStr for MinScale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = TileError;
+    fn from_str(s: &str) -> Result<Self, TileError> {
         let v: f64 = s
             .trim()
             .parse()
-            .map_err(|_| format!("minimum scale {s:?} is not a number"))?;
+            .map_err(|_| TileError::MinScaleText(s.to_owned()))?;
         MinScale::try_from(v)
     }
 }
@@ -162,16 +158,12 @@ impl TileOptions {
 
     /// Refuses tiling together with a per-image token budget: tiles keep resolution, a budget
     /// gives it up. Every front end asks here.
-    pub fn check_budget(&self, token_budget: Option<u64>) -> Result<(), String> {
+    pub fn check_budget(&self, token_budget: Option<u64>) -> Result<(), TileError> {
         if self.mode != TileMode::Never && token_budget.is_some() {
-            return Err(format!(
-                "a token budget and tiles {} do not go together: tiles keep resolution, a \
-                 budget gives it up (choose one)",
-                self.mode
-            ));
+            return Err(TileError::BudgetWithTiles(self.mode));
         }
         if token_budget == Some(0) {
-            return Err("a token budget must be at least 1".to_owned());
+            return Err(TileError::ZeroBudget);
         }
         Ok(())
     }
@@ -279,6 +271,26 @@ pub enum TileError {
         /// The overlap asked for.
         overlap: u32,
     },
+    /// A tile mode other than `never`, `auto` or `always`.
+    #[error("unknown tile mode {0:?} (expected auto, never or always)")]
+    UnknownMode(String),
+    /// A minimum scale outside 0.001 to 1.
+    #[error(
+        "minimum scale {0} is not within 0.001-1 (a tile may be shrunk to this fraction of its size)"
+    )]
+    MinScaleRange(String),
+    /// A minimum scale that is not a number.
+    #[error("minimum scale {0:?} is not a number")]
+    MinScaleText(String),
+    /// Tiles together with a per-image token budget.
+    #[error(
+        "a token budget and tiles {0} do not go together: tiles keep resolution, a budget gives \
+         it up (choose one)"
+    )]
+    BudgetWithTiles(TileMode),
+    /// A token budget of 0.
+    #[error("a token budget must be at least 1")]
+    ZeroBudget,
 }
 
 impl TileError {

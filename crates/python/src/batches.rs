@@ -18,8 +18,8 @@ use visionprep::folder::RunOptions;
 use visionprep::prepare::{PrepareOptions, Preparer};
 use visionprep::request::PackImage;
 use visionprep::request::batches::{
-    BatchError, BatchFiles as LibBatchFiles, BatchOptions, CustomIds, MAP_NAME, MapEntry,
-    batch_folder, read_results,
+    BatchError, BatchFiles as LibBatchFiles, BatchOptions, CustomIds, FailedImage, MAP_NAME,
+    MapEntry, batch_folder, read_results,
 };
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -308,12 +308,23 @@ impl BatchFiles {
             .map_err(|e| batch_error(py, &e))
     }
 
-    /// Notes an image that went into no request (it is listed in the summary's `failed`).
-    fn failed(&mut self, message: String) -> PyResult<()> {
+    /// Notes an image that went into no request (it is listed in the summary's `failed`):
+    /// `message` is `path: reason`, `code` its error code (default `unreadable`).
+    #[pyo3(signature = (message, code=None))]
+    fn failed(&mut self, message: &str, code: Option<&str>) -> PyResult<()> {
+        let code = match code {
+            Some(c) => crate::options::parse::<ErrorCode>("code", c)?,
+            None => ErrorCode::Unreadable,
+        };
+        let (path, reason) = message.split_once(": ").unwrap_or(("", message));
         self.inner
             .as_mut()
             .ok_or_else(|| PyValueError::new_err("the batch files are closed"))?
-            .failed(message);
+            .failed(FailedImage {
+                path: path.to_owned(),
+                code,
+                message: reason.to_owned(),
+            });
         Ok(())
     }
 

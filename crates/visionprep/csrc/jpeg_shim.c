@@ -38,6 +38,7 @@ struct vp_jpeg {
     int created;
     int started;
     int corrupt_warnings;
+    int first_warning_eof;
     int scan_limit_hit;
     int error_code;
     char message[JMSG_LENGTH_MAX];
@@ -95,6 +96,7 @@ static void vp_emit_message(j_common_ptr cinfo, int msg_level) {
     if (vp_is_corrupt_warning(cinfo->err->msg_code)) {
         if (h->corrupt_warnings == 0) {
             (*cinfo->err->format_message)(cinfo, h->first_warning);
+            h->first_warning_eof = cinfo->err->msg_code == JWRN_JPEG_EOF;
         }
         h->corrupt_warnings++;
     }
@@ -155,6 +157,10 @@ const char *vp_jpeg_message(const struct vp_jpeg *h) { return h->message; }
 const char *vp_jpeg_first_warning(const struct vp_jpeg *h) { return h->first_warning; }
 
 int vp_jpeg_corrupt_warnings(const struct vp_jpeg *h) { return h->corrupt_warnings; }
+
+/* Whether the first damage warning was the data ending early (JWRN_JPEG_EOF), by its
+ * message code: the Rust side never reads libjpeg's text to classify. */
+int vp_jpeg_first_warning_eof(const struct vp_jpeg *h) { return h->first_warning_eof; }
 
 /* Reads the header of `data` (which must stay alive until vp_jpeg_free). On success the
  * stored size, component count and colour space are written to the out parameters; no pixel

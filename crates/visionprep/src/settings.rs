@@ -494,7 +494,7 @@ impl Settings {
         };
         tiles
             .check_budget(self.token_budget)
-            .map_err(|reason| SettingsError::invalid("token_budget", reason))
+            .map_err(|e| SettingsError::invalid("token_budget", e.to_string()))
     }
 }
 

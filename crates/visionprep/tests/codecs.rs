@@ -107,6 +107,28 @@ fn heic_and_avif_decode_upright_with_their_colours() {
     }
 }
 
+#[cfg(feature = "jxl")]
+#[test]
+fn a_jpeg_xl_cut_short_is_truncated_by_the_decoders_error_kind() {
+    for name in ["jxl-quad-64x48.jxl", "jxl-container-64x48.jxl"] {
+        let input = make::fixture(name);
+        let mut codes = std::collections::BTreeMap::new();
+        for cut in input.len() / 2..input.len() {
+            let err = prepare(&input[..cut], &png_out()).unwrap_err();
+            *codes.entry(err.code()).or_insert(0) += 1;
+        }
+        // The codestream ends inside the frame: the data ends early, never "out of memory".
+        assert!(
+            codes.contains_key(&ErrorCode::Truncated),
+            "{name}: {codes:?}"
+        );
+        assert!(
+            !codes.contains_key(&ErrorCode::MemoryLimit),
+            "{name}: {codes:?}"
+        );
+    }
+}
+
 #[cfg(not(feature = "heif"))]
 #[test]
 fn heic_and_avif_need_the_heif_feature() {

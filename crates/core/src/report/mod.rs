@@ -10,7 +10,7 @@ pub use estimate::{
     Allowance, Estimator, ModelBudget, ModelEstimate, SMALL_EDGE, Sized, TierTable, TileEstimate,
 };
 pub use path::PathText;
-pub use problems::{ErrorCode, ImageFacts, ProblemCode, size_problems};
+pub use problems::{ErrorCode, ImageFacts, ProblemCode, UnknownErrorCode, size_problems};
 pub use rows::{Amount, FileReport, ModelMap, ModelTotals, ReportError, Totals};
 
 use crate::budget::{FolderBudget, SizeDistribution, SizeSet, budget_target, folder_budget};

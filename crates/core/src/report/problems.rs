@@ -178,6 +178,21 @@ impl ErrorCode {
     }
 }
 
+impl std::str::FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+    fn from_str(s: &str) -> Result<Self, UnknownErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownErrorCode(s.to_owned()))
+    }
+}
+
+/// A code that is none of [`ErrorCode::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code {0:?}")]
+pub struct UnknownErrorCode(pub String);
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

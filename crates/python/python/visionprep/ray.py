@@ -153,7 +153,7 @@ def write_batch_files(
     with _vp.BatchFiles(out, max_requests=max_requests, max_bytes=max_bytes) as files:
         for row in iterator:
             if row.get("error"):
-                files.failed(str(row["error"]))
+                files.failed(str(row["error"]), row.get("error_code"))
                 continue
             paths = row["paths"]
             files.add(

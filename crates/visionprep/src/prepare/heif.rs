@@ -10,21 +10,22 @@ use super::pixels::Layout;
 use crate::limits::Limits;
 use crate::probe::Probe;
 use libheif_rs::{
-    ColorSpace, DecodingOptions, HeifContext, HeifError, HeifErrorCode, LibHeif, RgbChroma,
-    SecurityLimits,
+    ColorSpace, DecodingOptions, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, LibHeif,
+    RgbChroma, SecurityLimits,
 };
 use visionprep_core::{Format, Orientation, Size};
 
-fn failed(format: Format, e: HeifError) -> PrepareError {
+/// A libheif error by its code and sub-code, never by its text. `cut` is the probe's word that
+/// the file ends before its boxes do: a decoder that runs out of input then failed because the
+/// data ends early, whatever it calls the failure.
+fn failed(format: Format, cut: bool, e: HeifError) -> PrepareError {
     let reason = e.message.clone();
     match e.code {
         HeifErrorCode::MemoryAllocationError => PrepareError::MemoryLimit { format, reason },
         HeifErrorCode::UnsupportedFeature | HeifErrorCode::UnsupportedFileType => {
             PrepareError::Unsupported { format, reason }
         }
-        _ if reason.contains("end of") || reason.contains("No more input") => {
-            PrepareError::data_ends(format)
-        }
+        _ if cut || e.sub_code == HeifErrorSubCode::EndOfData => PrepareError::data_ends(format),
         _ => PrepareError::Corrupt { format, reason },
     }
 }
@@ -36,7 +37,7 @@ pub(crate) fn decode(
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
     let format = probe.format;
-    let fail = |e| failed(format, e);
+    let fail = |e| failed(format, probe.truncated, e);
     let lib = LibHeif::new();
     let mut ctx = HeifContext::new().map_err(fail)?;
     // libheif refuses images over the pixel limit itself too (checked before it allocates),

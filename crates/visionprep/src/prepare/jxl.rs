@@ -11,20 +11,29 @@ use visionprep_core::{Format, Orientation, Size};
 
 const FORMAT: Format = Format::JpegXl;
 
-fn failed(e: impl std::fmt::Display) -> PrepareError {
+/// A jxl-oxide error by its kind, found down its chain of sources: the input ending early,
+/// the allocation budget spent, or damage.
+fn failed(e: Box<dyn std::error::Error + Send + Sync>) -> PrepareError {
     let reason = e.to_string();
-    // jxl-oxide reports running out of input as an I/O error or "not enough data".
-    if reason.contains("UnexpectedEof")
-        || reason.contains("unexpected end of file")
-        || reason.contains("not enough")
-    {
-        return PrepareError::data_ends(FORMAT);
-    }
-    if reason.contains("allocation") || reason.contains("Out of memory") {
-        return PrepareError::MemoryLimit {
-            format: FORMAT,
-            reason,
-        };
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
+    while let Some(err) = at {
+        let eof = err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+        let incomplete = matches!(
+            err.downcast_ref::<jxl_render::Error>(),
+            Some(jxl_render::Error::IncompleteFrame)
+        );
+        if eof || incomplete {
+            return PrepareError::data_ends(FORMAT);
+        }
+        if err.downcast_ref::<jxl_grid::OutOfMemory>().is_some() {
+            return PrepareError::MemoryLimit {
+                format: FORMAT,
+                reason,
+            };
+        }
+        at = err.source();
     }
     PrepareError::Corrupt {
         format: FORMAT,

@@ -34,6 +34,7 @@ unsafe extern "C" {
     fn vp_jpeg_message(h: *const VpJpeg) -> *const c_char;
     fn vp_jpeg_first_warning(h: *const VpJpeg) -> *const c_char;
     fn vp_jpeg_corrupt_warnings(h: *const VpJpeg) -> c_int;
+    fn vp_jpeg_first_warning_eof(h: *const VpJpeg) -> c_int;
     fn vp_jpeg_header(
         h: *mut VpJpeg,
         data: *const c_uchar,
@@ -209,8 +210,10 @@ pub(crate) fn decode(
     // SAFETY: the handle is live.
     let damaged = unsafe { vp_jpeg_corrupt_warnings(h.ptr.as_ptr()) } > 0;
     if damaged && !limits.lenient {
+        // SAFETY: the handle is live.
+        let ends_early = unsafe { vp_jpeg_first_warning_eof(h.ptr.as_ptr()) } != 0;
         let warning = h.text(vp_jpeg_first_warning);
-        return Err(if warning.contains("Premature end") {
+        return Err(if ends_early {
             PrepareError::data_ends(format)
         } else {
             PrepareError::Corrupt {

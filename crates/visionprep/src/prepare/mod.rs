@@ -42,7 +42,7 @@ mod tiles;
 
 pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
-pub use options::{OutputPolicy, PrepareOptions, Target};
+pub use options::{OutputPolicy, PrepareOptions, Target, UnknownOutputPolicy};
 pub use resize::{Filter, UnknownFilter};
 pub use stage::{Clock, Stage};
 

@@ -49,17 +49,20 @@ impl std::fmt::Display for OutputPolicy {
     }
 }
 
+/// An output format other than `auto`, `jpeg`, `png` or `webp`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown output format {0:?} (expected auto, jpeg, png or webp)")]
+pub struct UnknownOutputPolicy(pub String);
+
 impl FromStr for OutputPolicy {
-    type Err = String;
+    type Err = UnknownOutputPolicy;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(OutputPolicy::Auto),
             "jpeg" | "jpg" => Ok(OutputPolicy::Jpeg),
             "png" => Ok(OutputPolicy::Png),
             "webp" => Ok(OutputPolicy::Webp),
-            _ => Err(format!(
-                "unknown output format {s:?} (expected auto, jpeg, png or webp)"
-            )),
+            _ => Err(UnknownOutputPolicy(s.to_owned())),
         }
     }
 }
@@ -167,7 +170,7 @@ impl PrepareOptions {
 
     /// Refuses options that contradict each other: a token budget with tiling (tiles keep
     /// resolution, a budget gives it up).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), visionprep_core::TileError> {
         self.tiles.check_budget(self.token_budget)
     }
 

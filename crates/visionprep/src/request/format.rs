@@ -38,19 +38,20 @@ impl InputFormat {
     }
 }
 
+/// An input format other than `auto`, `claude-code-session`, `messages-jsonl` or `body`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown input format {0:?}: auto, claude-code-session, messages-jsonl or body")]
+pub struct UnknownInputFormat(pub String);
+
 impl std::str::FromStr for InputFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownInputFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownInputFormat> {
         Ok(match s {
             "auto" => InputFormat::Auto,
             "claude-code-session" | "session" => InputFormat::ClaudeCodeSession,
             "messages-jsonl" | "jsonl" | "transcript" => InputFormat::MessagesJsonl,
             "body" | "json" => InputFormat::Body,
-            other => {
-                return Err(format!(
-                    "unknown input format {other:?}: auto, claude-code-session, messages-jsonl or body"
-                ));
-            }
+            other => return Err(UnknownInputFormat(other.to_owned())),
         })
     }
 }

@@ -31,7 +31,7 @@ pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 pub use count::{CountClient, CountError, Counted};
 pub use file::{FileRepair, RepairTarget, repair_file};
 pub use finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
-pub use format::{InputFormat, LinesError, LinesInput, detect_format};
+pub use format::{InputFormat, LinesError, LinesInput, UnknownInputFormat, detect_format};
 pub use pack::{PackError, PackImage, PackOptions, Packer, Part, pack};
 pub use read::{Document, DocumentKind, ReadError};
 pub use repair::{repair_document, repair_lines};

@@ -1,7 +1,7 @@
 //! What a repair does to one image block: prepared again, relabelled, written as plain
 //! base64, or replaced by a note; and the repair of a document read whole.
 
-use crate::prepare::{OutputPolicy, PrepareOptions, Prepared, Preparer, Target};
+use crate::prepare::{OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, Target};
 use crate::request::body::{CheckedUnit, check_body, check_unit, line_findings};
 use crate::request::facts::ModelFacts;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, Severity};
@@ -156,18 +156,19 @@ pub(crate) fn repair_images(
     options: &RepairOptions,
     edits: &mut Edits,
 ) -> Vec<Change> {
-    let prepared: Vec<Option<Result<Prepared, String>>> = jobs
+    // `Err(None)`: the image's bytes cannot be read at all.
+    let prepared: Vec<Option<Result<Prepared, Option<PrepareError>>>> = jobs
         .par_iter()
         .map_init(Preparer::new, |preparer, job| {
             let options = job.options.as_ref()?;
             let bytes = image_bytes(text, job.media);
             let (Some(bytes), Some(probe)) = (bytes, &job.check.probe) else {
-                return Some(Err("the image cannot be read".to_owned()));
+                return Some(Err(None));
             };
             Some(
                 preparer
                     .prepare_probed(&bytes, probe, options)
-                    .map_err(|e| e.to_string()),
+                    .map_err(Some),
             )
         })
         .collect();
@@ -223,7 +224,9 @@ pub(crate) fn repair_images(
                 replace_source(text, job.media, p.media_type.as_str(), &data, edits);
                 None
             }
-            (Action::Prepare, Some(Err(why))) => Some(why),
+            (Action::Prepare, Some(Err(why))) => {
+                Some(why.map_or_else(|| "the image cannot be read".to_owned(), |e| e.to_string()))
+            }
             (Action::Rewrite, _) => {
                 rewrite(text, job, &mut change, edits);
                 None

@@ -30,7 +30,7 @@ mod writer;
 pub use ids::{CustomIds, valid_id};
 pub use results::{BatchResults, ResultRow, read_results};
 pub use run::{BatchOptions, batch_folder};
-pub use writer::{BatchFileSummary, BatchFiles, BatchSummary, MapEntry};
+pub use writer::{BatchFileSummary, BatchFiles, BatchSummary, FailedImage, MapEntry};
 
 use crate::folder::{RunError, WorkerPanicked};
 use crate::request::PackError;

@@ -2,7 +2,7 @@
 //! a rerun reuses the lines of requests whose images and options did not change.
 
 use super::ids::{CustomIds, paths_hash};
-use super::writer::{BatchFiles, BatchSummary, MapEntry};
+use super::writer::{BatchFiles, BatchSummary, FailedImage, MapEntry};
 use super::{BatchError, MAP_NAME};
 use crate::folder::{
     Assessor, Item, Outcome, OutputKey, RunError, RunOptions, WINDOW_PER_THREAD, path_text, pool,
@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use visionprep_core::request::MessagesRequest;
-use visionprep_core::{BatchLimits, CostOptions, ModelPrice, PriceTable, Usd};
+use visionprep_core::{BatchLimits, CostOptions, ErrorCode, ModelPrice, PriceTable, Usd};
 
 /// What every request of a batch run carries, and how ids are made.
 #[derive(Debug, Clone)]
@@ -213,7 +213,7 @@ pub fn batch_folder(
         .collect();
     let mut files = BatchFiles::new(out, batch.limits)?;
     let pool = pool(run.jobs).map_err(RunError::from)?;
-    let work = |preparer: &mut Preparer, item: &Item| -> Option<Result<Walked, String>> {
+    let work = |preparer: &mut Preparer, item: &Item| -> Option<Result<Walked, FailedImage>> {
         let path = path_text(item.path()).text;
         let stamp = stamp(item.path());
         if let Some(s) = stamp
@@ -230,8 +230,14 @@ pub fn batch_folder(
             (Outcome::NotAnImage, _) => return None,
             (Outcome::Report(r), Some(probe)) if r.error.is_none() => probe,
             (Outcome::Report(r), _) => {
-                let message = r.error.map(|e| e.message).unwrap_or_default();
-                return Some(Err(format!("{path}: {message}")));
+                let (code, message) = r.error.map_or((ErrorCode::Unreadable, String::new()), |e| {
+                    (e.code, e.message)
+                });
+                return Some(Err(FailedImage {
+                    path,
+                    code,
+                    message,
+                }));
             }
         };
         Some(
@@ -243,7 +249,11 @@ pub fn batch_folder(
                     stamp,
                     image: Image::Prepared(Box::new(p)),
                 })
-                .map_err(|e| format!("{path}: {e}")),
+                .map_err(|e| FailedImage {
+                    code: e.code(),
+                    message: e.to_string(),
+                    path: path.clone(),
+                }),
         )
     };
     let mut group: Vec<Walked> = Vec::new();
@@ -274,7 +284,7 @@ pub fn batch_folder(
         |_, done| {
             match done {
                 None => {}
-                Some(Err(message)) => files.failed(message),
+                Some(Err(image)) => files.failed(image),
                 Some(Ok(walked)) => {
                     group.push(walked);
                     if group.len() >= batch.per_request.max(1) {
@@ -337,7 +347,11 @@ fn write_group(
                 match preparer.prepare_path(&w.file, prepare) {
                     Ok(p) => p,
                     Err(e) => {
-                        files.failed(format!("{}: {e}", w.path));
+                        files.failed(FailedImage {
+                            code: e.code(),
+                            message: e.to_string(),
+                            path: w.path,
+                        });
                         continue;
                     }
                 }
@@ -359,7 +373,11 @@ fn write_group(
         Ok(b) => b,
         Err(PackError::ImageTooLarge { index, reason }) => {
             let path = refs.get(index).copied().unwrap_or_default();
-            files.failed(format!("{path}: it cannot be sent: {reason}"));
+            files.failed(FailedImage {
+                path: path.to_owned(),
+                code: ErrorCode::ImageTooLarge,
+                message: format!("it cannot be sent: {reason}"),
+            });
             return Ok(());
         }
         Err(e) => return Err(e.into()),

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
+use visionprep_core::ErrorCode;
 use visionprep_core::request::MessagesRequest;
 use visionprep_core::{BatchLimits, Usd};
 
@@ -56,10 +57,35 @@ pub struct BatchSummary {
     pub image_tokens: u64,
     /// Their cost at the batch price.
     pub usd: Usd,
-    /// Images that could not be prepared or placed, with the reason (`path: reason`).
-    pub failed: Vec<String>,
+    /// Images that could not be prepared or placed, with their code and reason (written
+    /// `path: reason` in JSON).
+    pub failed: Vec<FailedImage>,
     /// The map file.
     pub map: PathBuf,
+}
+
+/// An image that went into no request: its path, the code and the reason. Written as
+/// `path: reason`, as a report line would say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedImage {
+    /// The image's path, as reports write it.
+    pub path: String,
+    /// Why, as a stable code.
+    pub code: ErrorCode,
+    /// Why, in words.
+    pub message: String,
+}
+
+impl std::fmt::Display for FailedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl Serialize for FailedImage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// One batch file of a [`BatchSummary`].
@@ -231,8 +257,8 @@ impl BatchFiles {
     }
 
     /// Notes an image that could not go in any request.
-    pub fn failed(&mut self, message: String) {
-        self.summary.failed.push(message);
+    pub fn failed(&mut self, image: FailedImage) {
+        self.summary.failed.push(image);
     }
 
     fn close_file(&mut self) -> Result<(), BatchError> {
