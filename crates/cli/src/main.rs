@@ -9,6 +9,7 @@ mod body_cmd;
 mod cost;
 #[cfg(feature = "count")]
 mod count_cmd;
+mod flags;
 mod models;
 mod plan;
 mod prepare_cmd;

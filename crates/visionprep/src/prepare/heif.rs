@@ -25,7 +25,9 @@ fn failed(format: Format, cut: bool, e: HeifError) -> PrepareError {
         HeifErrorCode::UnsupportedFeature | HeifErrorCode::UnsupportedFileType => {
             PrepareError::Unsupported { format, reason }
         }
-        _ if cut || e.sub_code == HeifErrorSubCode::EndOfData => PrepareError::data_ends(format),
+        _ if cut || matches!(e.sub_code, HeifErrorSubCode::EndOfData) => {
+            PrepareError::data_ends(format)
+        }
         _ => PrepareError::Corrupt { format, reason },
     }
 }
