@@ -9,6 +9,7 @@
 //! `unsafe_code` lint does not flag, and this crate writes no `unsafe` of its own.
 
 mod batches;
+mod cost;
 mod errors;
 mod options;
 mod prepare;
@@ -31,6 +32,7 @@ fn _visionprep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SETTINGS", settings)?;
     errors::register(m)?;
     report::register(m)?;
+    cost::register(m)?;
     prepare::register(m)?;
     requests::register(m)?;
     batches::register(m)?;

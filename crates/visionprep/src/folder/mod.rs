@@ -39,6 +39,7 @@
 //! ```
 
 mod assess;
+mod cost_rows;
 mod manifest;
 mod output;
 mod parallel;
@@ -48,6 +49,7 @@ mod run;
 mod walk;
 
 pub use assess::{Assessor, Outcome, error_report};
+pub use cost_rows::CostRows;
 pub use manifest::{
     Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, TileFile,
     input_key, output_names, stamp, tile_name,

@@ -47,6 +47,12 @@ pub enum RunError {
     /// A worker panicked (a bug).
     #[error(transparent)]
     Panicked(#[from] WorkerPanicked),
+    /// The thread a run streams from could not be started.
+    #[error("cannot start a thread: {0}")]
+    Thread(#[source] std::io::Error),
+    /// The thread a run streams from ended without finishing (a bug).
+    #[error("the run stopped before its end (an internal error)")]
+    Stopped,
 }
 
 impl RunError {
