@@ -29,7 +29,7 @@ enum Message {
 /// let mut rows = CostRows::start(vec!["photos".into()], run.assessor(), RunOptions::default())?;
 /// for row in rows.by_ref() {
 ///     let row = row?;
-///     println!("{}: {:?}", row.path, row.models.0.values().next().map(|m| m.tokens));
+/// println!("{}: {:?}", row.path, row.models.0.first().map(|(_, m)| m.tokens));
 /// }
 /// let (totals, skipped) = rows.totals().expect("read to the end");
 /// println!("{} images, {skipped} passed over", totals.images);
