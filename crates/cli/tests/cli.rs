@@ -6,6 +6,12 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
+// `visionprep count` against a loopback stub: a module of this binary (each test binary costs a
+// link).
+#[cfg(feature = "count")]
+#[path = "cli/count.rs"]
+mod count;
+
 /// The binary under test: cargo's, or `VISIONPREP_BIN` when a test runs as another user from a
 /// copy (`.ci/run` runs the mode-000 test as `nobody`, who may not reach the build folder).
 fn binary() -> std::ffi::OsString {

@@ -4,7 +4,7 @@
 //! ```sh
 //! CHROMEDRIVER=/usr/bin/chromedriver \
 //! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=target/tools/bin/wasm-bindgen-test-runner \
-//! cargo test -p visionprep-wasm --target wasm32-unknown-unknown --test web
+//! cargo test -p visionprep-wasm --target wasm32-unknown-unknown --test web --features browser-tests
 //! ```
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]

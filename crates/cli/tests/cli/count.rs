@@ -1,8 +1,6 @@
 //! `visionprep count` against a stub of the count_tokens endpoint on 127.0.0.1: never the
 //! real API.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
-
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
