@@ -498,6 +498,11 @@ impl Settings {
     }
 }
 
+/// The settings page's example, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/settings.md")]
+struct SettingsDocs;
+
 /// Serde through a type's text form (`FromStr` and `Display`): the names the CLI takes. A
 /// number is read as its text too (`0.5` for a minimum scale, `3` for a price).
 mod text {
@@ -575,6 +580,36 @@ mod text_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_docs_table_is_the_parity_table() {
+        let docs = include_str!("../../../docs/settings.md");
+        let cell = |c: &str| {
+            let c = c.trim();
+            (c != "—").then(|| c.trim_matches('`').to_owned())
+        };
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = docs
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let c: Vec<&str> = l.split('|').collect();
+                let name = cell(c[1]).unwrap_or_default();
+                (name, cell(c[2]), cell(c[3]).unwrap_or_default(), cell(c[4]))
+            })
+            .collect();
+        let table: Vec<(String, Option<String>, String, Option<String>)> = SPELLINGS
+            .iter()
+            .map(|s| {
+                (
+                    s.name.to_owned(),
+                    s.cli.map(str::to_owned),
+                    s.python.to_owned(),
+                    s.js.map(str::to_owned),
+                )
+            })
+            .collect();
+        assert_eq!(rows, table);
+    }
 
     #[test]
     fn the_parity_table_names_every_setting_once() {
