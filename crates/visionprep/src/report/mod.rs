@@ -2,12 +2,14 @@
 //! an aligned table, JSON or CSV (the JSON contracts are in README.md), and the number
 //! formatting they use.
 
+mod body;
 mod cost;
 mod cost_csv;
 mod cost_table;
 mod models;
 mod prepare;
 
+pub use body::{CheckedFile, RepairJson, write_check_text, write_repair_text};
 pub use cost::{CostReport, CostTotals, FolderBudgetReport, cost_report, model_status};
 pub use models::{ListedModel, ModelListing};
 pub use prepare::PrepareReport;
