@@ -205,13 +205,14 @@ pub struct Resolved {
     pub warnings: Vec<String>,
     /// Notes for the user: what a header-only estimate cannot show (tiles `auto`).
     pub notes: Vec<String>,
+    /// The first of `models`, kept apart so that it is always there.
+    prepared_for: ModelPrice,
 }
 
 impl Resolved {
     /// The model images are prepared for: the first chosen.
     pub fn model(&self) -> &ModelPrice {
-        // `resolve` refuses an empty choice, so there is always a first.
-        &self.models[0]
+        &self.prepared_for
     }
 
     /// The assessor of a cost report: every model, the cost options, the profile's limits.
@@ -289,6 +290,7 @@ impl Settings {
         .with_budget(self.token_budget)
         .with_tiles(estimated_tiles);
         Ok(Resolved {
+            prepared_for: model.clone(),
             request: self.profile.limits(),
             limits: Limits::default().with_lenient(self.lenient),
             table,
