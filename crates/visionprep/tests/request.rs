@@ -174,3 +174,86 @@ fn prepared_images_round_trip_through_a_body() {
         assert!(image::load_from_memory(&bytes).is_ok());
     }
 }
+
+/// A folder run packs every image into bodies written in order, reports each body and each
+/// failure as it happens, and a dry run plans the same bodies without writing any.
+#[test]
+fn request_folder_writes_bodies_and_names_failures() {
+    use visionprep::folder::RunOptions;
+    use visionprep::request::{RequestEvent, RequestRun, request_folder};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..3 {
+        let bytes = make::jpeg(300 + i * 10, 200, JpegKind::Baseline, None);
+        std::fs::write(input.join(format!("{i}.jpg")), bytes).unwrap();
+    }
+    let mut cut = make::jpeg(400, 300, JpegKind::Baseline, None);
+    cut.truncate(cut.len() / 3);
+    std::fs::write(input.join("3-cut.jpg"), cut).unwrap();
+    std::fs::write(input.join("notes.txt"), "not an image").unwrap();
+
+    let resolved = visionprep::Settings::default().resolve().unwrap();
+    let assessor = resolved.prepare_assessor().unwrap();
+    let mut pack = PackOptions::new(resolved.prepare.target.model(), "What is this?", {
+        let mut l = resolved.prepare.request;
+        l.max_images = 2;
+        l
+    });
+    pack.max_tokens = 256;
+    let run_once = |out: Option<std::path::PathBuf>| {
+        let mut run = RequestRun::new(vec![input.clone()], out);
+        run.urls = vec!["https://example.com/a.png".into()];
+        let mut events = Vec::new();
+        let summary = request_folder(
+            &run,
+            &pack,
+            &resolved.prepare,
+            &assessor,
+            &RunOptions::default(),
+            |e| match e {
+                RequestEvent::Body(b) => events.push(format!("body {} {}", b.name, b.images)),
+                RequestEvent::Failed(f) => events.push(format!("failed {}", f.code)),
+                _ => {}
+            },
+        )
+        .unwrap();
+        (summary, events)
+    };
+    let out = dir.path().join("out");
+    let (summary, events) = run_once(Some(out.clone()));
+    assert_eq!(
+        events,
+        [
+            "body request-001.json 2",
+            "failed truncated",
+            "body request-002.json 2"
+        ]
+        .map(String::from)
+    );
+    assert_eq!(
+        (summary.bodies, summary.images, summary.by_reference),
+        (2, 4, 1)
+    );
+    assert_eq!(summary.failed.len(), 1);
+    assert!(summary.failed[0].path.ends_with("3-cut.jpg"));
+    assert!(summary.written && summary.tokens > 0);
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["request-001.json", "request-002.json"]);
+    let first: visionprep::core::request::MessagesRequest =
+        serde_json::from_slice(&std::fs::read(out.join("request-001.json")).unwrap()).unwrap();
+    assert_eq!(first.media_count(), 2);
+    assert_eq!(first.max_tokens, 256);
+
+    let (dry, dry_events) = run_once(None);
+    assert_eq!(dry_events, events);
+    assert!(!dry.written);
+    assert_eq!(
+        (dry.bodies, dry.tokens, dry.usd),
+        (2, summary.tokens, summary.usd)
+    );
+}

@@ -8,11 +8,13 @@ mod cost_csv;
 mod cost_table;
 mod models;
 mod prepare;
+mod requests;
 
 pub use body::{CheckedFile, RepairJson, write_check_text, write_repair_text};
 pub use cost::{CostReport, CostTotals, FolderBudgetReport, cost_report, model_status};
 pub use models::{ListedModel, ModelListing};
 pub use prepare::PrepareReport;
+pub use requests::{write_body_line, write_request_summary};
 
 use visionprep_core::Usd;
 

@@ -16,6 +16,7 @@ mod count;
 mod facts;
 mod file;
 mod finding;
+mod folder;
 mod format;
 mod inspect;
 mod pack;
@@ -31,6 +32,9 @@ pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 pub use count::{CountClient, CountError, Counted};
 pub use file::{FileRepair, RepairTarget, repair_file};
 pub use finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
+pub use folder::{
+    RequestEvent, RequestRun, RequestRunError, RequestRunSummary, WrittenBody, request_folder,
+};
 pub use format::{InputFormat, LinesError, LinesInput, UnknownInputFormat, detect_format};
 pub use pack::{PackError, PackImage, PackOptions, Packer, Part, pack};
 pub use read::{Document, DocumentKind, ReadError};
