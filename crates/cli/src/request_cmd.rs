@@ -43,11 +43,7 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
         &walk,
         |event| match event {
             RequestEvent::Walked => progress.inc(1),
-            RequestEvent::Body(body) => {
-                if written.is_ok() {
-                    written = write_body_line(out, body);
-                }
-            }
+            RequestEvent::Body(body) if written.is_ok() => written = write_body_line(out, body),
             RequestEvent::Failed(image) => eprintln!("visionprep: skipped {image}"),
             _ => {}
         },
