@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use visionprep::core::{MinScale, ModelChoice, ModelPrice, PriceTable, TileMode};
+use visionprep::core::{MinScale, PriceTable, TileMode};
 use visionprep::prepare::PrepareOptions;
 use visionprep::{Resolved, Settings, SettingsError};
 
@@ -15,22 +15,6 @@ use visionprep::{Resolved, Settings, SettingsError};
 pub(crate) fn table() -> &'static PriceTable {
     static TABLE: OnceLock<PriceTable> = OnceLock::new();
     TABLE.get_or_init(PriceTable::builtin)
-}
-
-/// The models `names` choose (the default model when empty), by the CLI's rules.
-pub(crate) fn models(
-    py: Python<'_>,
-    names: &[String],
-    allow_retired: bool,
-) -> PyResult<Vec<ModelPrice>> {
-    let mut table = table().clone();
-    let choice = ModelChoice {
-        allow_retired,
-        unknown: None,
-    };
-    table
-        .select(names, &choice)
-        .map_err(|e| model_error(py, &e))
 }
 
 /// A value parsed by its `FromStr`, or a `ValueError` naming the argument.

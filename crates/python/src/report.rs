@@ -2,16 +2,14 @@
 
 use crate::cost::path_list;
 use crate::errors::{image_error, model_error, other_error};
-use crate::options::{models as choose, parse, table};
+use crate::options::{parse, resolve, table};
 use crate::source::{Source, extract};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
-use visionprep::core::{Estimator, Size, TokenRule, Usd};
-use visionprep::report::ModelListing;
+use visionprep::core::{Size, Usd};
+use visionprep::report::{ModelListing, PlanReport};
 use visionprep::{Limits, probe_bytes, probe_path};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -114,27 +112,6 @@ impl Plan {
     }
 }
 
-/// Estimators by (model name, token rule), built once: `plan` is called in loops.
-fn estimator(py: Python<'_>, model: Option<&str>, rule: TokenRule) -> PyResult<Estimator> {
-    type Cache = Mutex<HashMap<(Option<String>, TokenRule), Estimator>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (model.map(str::to_owned), rule);
-    if let Some(e) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(e);
-    }
-    let names: Vec<String> = model.iter().map(|m| (*m).to_owned()).collect();
-    let chosen = choose(py, &names, false)?;
-    let ids: Vec<&str> = chosen.iter().map(|m| m.id.as_str()).collect();
-    let e = Estimator::new(table(), &ids, rule).map_err(|e| model_error(py, &e))?;
-    if let Ok(mut c) = cache.lock()
-        && c.len() < 256
-    {
-        c.insert(key, e.clone());
-    }
-    Ok(e)
-}
-
 /// What the API does with an image of `width` x `height` on `model`, and what it costs.
 #[pyfunction]
 #[pyo3(signature = (width, height, *, model=None, token_rule="area750", token_budget=None))]
@@ -142,22 +119,23 @@ fn plan(
     py: Python<'_>,
     width: u32,
     height: u32,
-    model: Option<&str>,
+    model: Option<String>,
     token_rule: &str,
     token_budget: Option<u64>,
 ) -> PyResult<Plan> {
-    let rule = parse::<TokenRule>("token_rule", token_rule)?;
-    let est = estimator(py, model, rule)?.with_budget(checked_budget(token_budget)?);
-    let size = Size::new(width, height);
-    let (m, e) = est
-        .models()
+    let mut settings = visionprep::Settings::default();
+    settings.models = model.into_iter().collect();
+    settings.token_rule = parse("token_rule", token_rule)?;
+    settings.token_budget = token_budget;
+    let run = resolve(py, &settings)?;
+    let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
+    let (id, e) = report
         .first()
-        .zip(est.estimate(size).first().copied())
         .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;
     Ok(Plan {
         width,
         height,
-        model: m.id.clone(),
+        model: id.to_owned(),
         tier: e.tier.as_str(),
         resized: e.resized,
         target_width: e.target_width,
@@ -166,16 +144,6 @@ fn plan(
         usd: e.usd,
         budget: e.budget,
     })
-}
-
-/// A token budget of at least 1, or a `ValueError`.
-fn checked_budget(budget: Option<u64>) -> PyResult<Option<u64>> {
-    if budget == Some(0) {
-        return Err(pyo3::exceptions::PyValueError::new_err(
-            "token_budget: must be at least 1",
-        ));
-    }
-    Ok(budget)
 }
 
 /// The model data: `as_of`, `source`, `default_model` and every model, as

@@ -13,7 +13,7 @@ use visionprep::core::{
 use visionprep::folder::{Assessor, Outcome, error_report};
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
-use visionprep::report::{CostTotals, ModelListing, model_status};
+use visionprep::report::{CostTotals, ModelListing, PlanReport, model_status};
 use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
 use visionprep::settings::SPELLINGS;
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
@@ -167,19 +167,15 @@ pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
     if width == 0 || height == 0 {
         return Err(Failure::options("width and height must be at least 1"));
     }
-    let est = settings
-        .resolve()
-        .map_err(|e| Failure::settings(&e))?
-        .estimator;
-    let (m, e) = est
-        .models()
+    let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
+    let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
+    let (id, e) = report
         .first()
-        .zip(est.estimate(Size::new(width, height)).first().copied())
         .ok_or_else(|| Failure::options("no model chosen"))?;
     Ok(json!({
         "width": width,
         "height": height,
-        "model": m.id,
+        "model": id,
         "tier": e.tier.as_str(),
         "resized": e.resized,
         "targetWidth": e.target_width,
