@@ -6,7 +6,7 @@ use crate::errors::{image_error, other_error, request_error};
 use crate::options::{PrepareArgs, table};
 use crate::report::loads;
 use crate::requests::to_json;
-use crate::source::{Source, extract};
+use crate::source::extract;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -205,10 +205,7 @@ impl BatchRequests {
             .ok_or_else(|| PyValueError::new_err("path: needed to make the id of bytes"))?;
         let (preparer, options) = (&mut self.preparer, &self.options);
         let done = py
-            .detach(|| match &source {
-                Source::Bytes(b) => preparer.prepare(b, options),
-                Source::Path(p) => preparer.prepare_path(p, options),
-            })
+            .detach(|| preparer.prepare_input(&source, options))
             .map_err(|e| image_error(py, &e, Some(&name)))?;
         let id = self
             .batch

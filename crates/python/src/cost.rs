@@ -99,8 +99,8 @@ pub(crate) fn estimate<'py>(
     )?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
-        Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b),
-        Source::Bytes(b) => Outcome::Report(assessor.assess_bytes(name, b)),
+        Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b.as_ref()),
+        Source::Bytes(b) => Outcome::Report(assessor.assess_bytes(name, b.as_ref())),
         Source::Path(p) => assessor.assess(&Item::Named(p.clone())),
     });
     let Outcome::Report(report) = outcome else {

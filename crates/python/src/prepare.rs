@@ -6,11 +6,10 @@ use crate::report::decimal;
 use crate::source::{Source, extract};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use visionprep::core::{CoordMap, TileMode, Usd};
 use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer, TilePart};
 
@@ -221,11 +220,7 @@ fn run(
         ));
     }
     let name = source.name();
-    let result = py.detach(|| match source {
-        Source::Bytes(b) => preparer.prepare(b, options),
-        Source::Path(p) => preparer.prepare_path(p, options),
-    });
-    match result {
+    match py.detach(|| preparer.prepare_input(source, options)) {
         Ok(done) => Ok(Prepared::new(py, done, options.target.model(), name)),
         Err(e) => Err(image_error(py, &e, name.as_deref())),
     }
@@ -240,14 +235,7 @@ fn run_parts(
     options: &PrepareOptions,
 ) -> PyResult<Vec<Prepared>> {
     let name = source.name();
-    let result = py.detach(|| match source {
-        Source::Bytes(b) => preparer.prepare_parts(b, options),
-        Source::Path(p) => {
-            let probe = visionprep::probe::probe_path(p, &options.limits)?;
-            preparer.prepare_file_parts(p, &probe, options)
-        }
-    });
-    match result {
+    match py.detach(|| preparer.prepare_input_parts(source, options)) {
         Ok(parts) => Ok(parts
             .into_iter()
             .map(|done| Prepared::new(py, done, options.target.model(), name.clone()))
@@ -322,27 +310,15 @@ impl Preparer {
     }
 }
 
-/// Preparers not in use, shared by the jobs of one `prepare_many`. Not thread-local: a job
-/// waiting inside the JPEG decoder's own parallel loop may run another job on the same
-/// thread (rayon's work stealing), which must not find the thread's preparer in use.
-type FreeList = Arc<Mutex<Vec<LibPreparer>>>;
-
-/// A worker's result and the path it came from (`None` for bytes).
-type Outcome = (Result<Done, visionprep::Error>, Option<String>);
-
 /// The results of `prepare_many`, in input order, as they are ready: a `Prepared`, or the
 /// `VisionprepError` of an image that could not be prepared (returned, not raised).
 #[pyclass(module = "visionprep")]
 pub(crate) struct PrepareMany {
     sources: Py<PyAny>,
     exhausted: bool,
-    pool: Arc<rayon::ThreadPool>,
-    preparers: FreeList,
-    options: Arc<PrepareOptions>,
-    /// One receiver per image in flight, in input order (a `Mutex` only to make the class
-    /// `Sync`: the iterator's own borrow already makes access exclusive).
-    pending: VecDeque<Mutex<Receiver<Outcome>>>,
-    window: usize,
+    /// The library's run (a `Mutex` only to make the class `Sync`: the iterator's own borrow
+    /// already makes access exclusive).
+    run: Mutex<visionprep::folder::PrepareMany<PyBackedBytes>>,
 }
 
 #[pymethods]
@@ -352,73 +328,32 @@ impl PrepareMany {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.fill(py)?;
-        let Some(next) = self.pending.pop_front() else {
+        let run = self
+            .run
+            .get_mut()
+            .map_err(|_| other_error(py, "internal", "a worker thread failed (a bug)", None))?;
+        // Sources are taken with the GIL, until the window is full or they run out.
+        let sources = self.sources.bind(py);
+        while !self.exhausted && run.has_room() {
+            match sources.call_method0("__next__") {
+                Ok(item) => run.push(extract(&item)?),
+                Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => {
+                    self.exhausted = true
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // The oldest result is waited for without it.
+        let Some(done) = py.detach(|| run.next_ready()) else {
             return Ok(None);
         };
-        // Waits without the GIL; a worker that panicked drops its sender.
-        let outcome = py.detach(move || {
-            next.into_inner()
-                .map_err(|_| ())
-                .and_then(|r| r.recv().map_err(|_| ()))
-        });
-        let model = self.options.target.model();
-        Ok(Some(match outcome {
-            Ok((Ok(done), name)) => Py::new(py, Prepared::new(py, done, model, name))?.into_any(),
-            Ok((Err(e), name)) => image_error(py, &e, name.as_deref())
-                .into_value(py)
-                .into_any(),
-            Err(_) => other_error(py, "internal", "a worker thread failed (a bug)", None)
+        let model = run.options().target.model();
+        Ok(Some(match done.result {
+            Ok(p) => Py::new(py, Prepared::new(py, p, model, done.name))?.into_any(),
+            Err(e) => image_error(py, &e, done.name.as_deref())
                 .into_value(py)
                 .into_any(),
         }))
-    }
-}
-
-impl PrepareMany {
-    /// Takes sources from the iterator until `window` images are in flight.
-    fn fill(&mut self, py: Python<'_>) -> PyResult<()> {
-        let sources = self.sources.bind(py).clone();
-        while !self.exhausted && self.pending.len() < self.window {
-            let Some(item) = sources.call_method0("__next__").map(Some).or_else(|e| {
-                if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })?
-            else {
-                self.exhausted = true;
-                break;
-            };
-            let source = extract(&item)?;
-            let (tx, rx) = sync_channel(1);
-            let options = Arc::clone(&self.options);
-            let preparers = Arc::clone(&self.preparers);
-            self.pool.spawn(move || {
-                let name = source.name();
-                let taken = preparers.lock().ok().and_then(|mut free| free.pop());
-                let mut preparer = taken.unwrap_or_default();
-                // A panic is a bug; caught, it ends this image (the iterator reports it)
-                // instead of aborting the interpreter from a pool thread.
-                let result =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &source {
-                        Source::Bytes(b) => preparer.prepare(b, &options),
-                        Source::Path(p) => preparer.prepare_path(p, &options),
-                    }));
-                let Ok(result) = result else {
-                    // Dropping the sender tells the iterator this image failed.
-                    return;
-                };
-                if let Ok(mut free) = preparers.lock() {
-                    free.push(preparer);
-                }
-                // The receiver is gone only when the iterator was dropped: nothing to tell.
-                let _ = tx.send((result, name));
-            });
-            self.pending.push_back(Mutex::new(rx));
-        }
-        Ok(())
     }
 }
 
@@ -438,16 +373,11 @@ fn prepare_many(
     }
     let options =
         PrepareArgs::from_kwargs("prepare_many", options)?.options_whole(py, "prepare_many")?;
-    let pool = visionprep::folder::pool(threads)
+    let run = visionprep::folder::PrepareMany::new(options, threads)
         .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    let window = visionprep::folder::WINDOW_PER_THREAD * pool.current_num_threads();
     Ok(PrepareMany {
         sources: srcs.try_iter()?.into_any().unbind(),
         exhausted: false,
-        pool: Arc::new(pool),
-        preparers: Arc::default(),
-        options: Arc::new(options),
-        pending: VecDeque::new(),
-        window,
+        run: Mutex::new(run),
     })
 }

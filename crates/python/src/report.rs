@@ -3,14 +3,14 @@
 use crate::cost::path_list;
 use crate::errors::{image_error, model_error, other_error};
 use crate::options::{parse, resolve, table};
-use crate::source::{Source, extract};
+use crate::source::extract;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 use std::path::PathBuf;
+use visionprep::Limits;
 use visionprep::core::{Size, Usd};
 use visionprep::report::{ModelListing, PlanReport};
-use visionprep::{Limits, probe_bytes, probe_path};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plan>()?;
@@ -189,6 +189,9 @@ pub(crate) struct Probe {
     bytes: u64,
     #[pyo3(get)]
     accepted: bool,
+    /// The file ends early and was read leniently.
+    #[pyo3(get)]
+    truncated: bool,
 }
 
 #[pymethods]
@@ -207,10 +210,7 @@ impl Probe {
 fn probe(py: Python<'_>, src: &Bound<'_, PyAny>, lenient: bool) -> PyResult<Probe> {
     let source = extract(src)?;
     let limits = Limits::default().with_lenient(lenient);
-    let result = py.detach(|| match &source {
-        Source::Bytes(b) => probe_bytes(b, &limits),
-        Source::Path(p) => probe_path(p, &limits),
-    });
+    let result = py.detach(|| source.probe(&limits));
     let p = result.map_err(|e| image_error(py, &e, source.name().as_deref()))?;
     let shown = p.displayed();
     Ok(Probe {
@@ -225,6 +225,7 @@ fn probe(py: Python<'_>, src: &Bound<'_, PyAny>, lenient: bool) -> PyResult<Prob
         frames: p.frames,
         bytes: p.bytes,
         accepted: p.format.media_type().is_some(),
+        truncated: p.truncated,
     })
 }
 

@@ -4,7 +4,7 @@ use crate::errors::{image_error, model_error, other_error, request_error};
 use crate::options::{PrepareArgs, parse, table};
 use crate::prepare::Prepared;
 use crate::report::loads;
-use crate::source::{Source, extract};
+use crate::source::extract;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -49,10 +49,7 @@ fn pack_image(
     let source = extract(item)?;
     let name = source.name();
     let done = py
-        .detach(|| match &source {
-            Source::Bytes(b) => preparer.prepare(b, options),
-            Source::Path(p) => preparer.prepare_path(p, options),
-        })
+        .detach(|| preparer.prepare_input(&source, options))
         .map_err(|e| image_error(py, &e, name.as_deref()))?;
     Ok(PackImage::from_prepared(&done))
 }

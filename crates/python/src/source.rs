@@ -7,23 +7,9 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use std::path::PathBuf;
 
-/// An image source, owned so that it can cross to a worker thread without the GIL.
-pub(crate) enum Source {
-    /// Bytes in memory (a `bytes` object is borrowed, not copied).
-    Bytes(PyBackedBytes),
-    /// A file, read by the library (probed first: a FIFO is refused unopened).
-    Path(PathBuf),
-}
-
-impl Source {
-    /// The name errors and report rows carry: the path, or `None` for bytes.
-    pub(crate) fn name(&self) -> Option<String> {
-        match self {
-            Source::Bytes(_) => None,
-            Source::Path(p) => Some(p.display().to_string()),
-        }
-    }
-}
+/// An image source, owned so that it can cross to a worker thread without the GIL: bytes (a
+/// `bytes` object is borrowed, not copied) or a path.
+pub(crate) type Source = visionprep::prepare::Input<PyBackedBytes>;
 
 /// Reads `obj` as an image source.
 ///

@@ -128,6 +128,10 @@ def test_probe_reads_headers_only() -> None:
     assert (p.stored_width, p.stored_height, p.orientation) == (4032, 3024, 6)
     assert vp.probe((EXAMPLES / "animation-480x360.gif").read_bytes()).animated
     assert not vp.probe(EXAMPLES / "phone-64x48.heic").accepted
+    assert vp.probe(EXAMPLES / "camera-4032x3024.jpg").accepted
+    cut = photo(640, 480, 1)[:-200]
+    assert vp.probe(cut, lenient=True).truncated
+    assert not vp.probe(photo(640, 480, 1)).truncated
 
 
 def test_prepare_gives_the_cli_bytes(tmp_path: Path) -> None:

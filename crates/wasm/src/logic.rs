@@ -193,22 +193,32 @@ pub fn models() -> Value {
     serde_json::to_value(ModelListing::new(table())).unwrap_or(Value::Null)
 }
 
+/// A library value as JavaScript reads it: its fields (top level) camel-cased.
+fn camel(value: &impl serde::Serialize) -> Value {
+    let Ok(Value::Object(map)) = serde_json::to_value(value) else {
+        return Value::Null;
+    };
+    let camel_case = |key: &str| {
+        let mut out = String::with_capacity(key.len());
+        let mut upper = false;
+        for c in key.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    Value::Object(map.into_iter().map(|(k, v)| (camel_case(&k), v)).collect())
+}
+
 /// The header facts of a probe, camel-cased.
 pub fn probe_value(p: &Probe) -> Value {
-    let shown = p.displayed();
-    json!({
-        "format": p.format.name(),
-        "mediaType": p.format.mime(),
-        "width": shown.width,
-        "height": shown.height,
-        "storedWidth": p.stored.width,
-        "storedHeight": p.stored.height,
-        "orientation": p.orientation.exif_value(),
-        "animated": p.animated,
-        "frames": p.frames,
-        "bytes": p.bytes,
-        "truncated": p.truncated,
-    })
+    camel(p)
 }
 
 /// Probes a whole file's bytes.
@@ -328,24 +338,13 @@ pub fn prepare_options(settings: &Settings) -> Result<PrepareOptions> {
         .prepare)
 }
 
-/// A prepared image's facts (its bytes travel beside them).
+/// A prepared image's facts (its bytes travel beside them), camel-cased, with the model.
 pub fn prepared_value(p: &Prepared, model: &str) -> Value {
-    json!({
-        "mediaType": p.media_type.as_str(),
-        "inputFormat": p.input_format.name(),
-        "inputWidth": p.input_size.width,
-        "inputHeight": p.input_size.height,
-        "width": p.output_size.width,
-        "height": p.output_size.height,
-        "bytes": p.bytes.len(),
-        "tokens": p.tokens,
-        "usd": p.usd,
-        "model": model,
-        "actions": p.actions.names(),
-        "qualityLoweredTo": p.actions.quality_lowered_to,
-        "truncated": p.truncated,
-        "tile": p.tile,
-    })
+    let mut value = camel(p);
+    if let Value::Object(map) = &mut value {
+        map.insert("model".into(), model.into());
+    }
+    value
 }
 
 /// Prepares one image: the bytes and their facts. `name` only labels the error.
@@ -525,6 +524,23 @@ mod tests {
         let mut p = Pieces::new(bytes.len() as u64);
         p.insert(0, bytes);
         p
+    }
+
+    #[test]
+    fn probe_facts_are_camel_cased() {
+        let v = probe(&example("camera-4032x3024.jpg"), false).unwrap();
+        assert_eq!(v["mediaType"], "image/jpeg");
+        assert_eq!(
+            (v["width"].as_u64(), v["storedWidth"].as_u64()),
+            (Some(3024), Some(4032))
+        );
+        assert_eq!(
+            (v["orientation"].as_u64(), v["accepted"].as_bool()),
+            (Some(6), Some(true))
+        );
+        assert_eq!(v["truncated"], false);
+        let heic = probe(&example("phone-64x48.heic"), false).unwrap();
+        assert_eq!(heic["accepted"], false);
     }
 
     #[test]

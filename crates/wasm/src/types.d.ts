@@ -51,7 +51,11 @@ export interface ModelData {
 export interface ProbeResult {
   format: string; mediaType: string; width: number; height: number;
   storedWidth: number; storedHeight: number; orientation: number; animated: boolean;
-  frames: number | null; bytes: number; truncated: boolean;
+  frames: number | null; bytes: number;
+  /** The API takes the format as it is (JPEG, PNG, GIF, WebP). */
+  accepted: boolean;
+  /** The file ends early and was read leniently. */
+  truncated: boolean;
 }
 /** `visionprep cost`'s flags. */
 export type CostOptions = Settings;

@@ -10,6 +10,8 @@
 //!   [`Preparer`](crate::prepare::Preparer) per worker, atomic writes, names decided by the
 //!   [`Namer`], a [`Manifest`] so that a rerun keeps only what is still right, a full disk
 //!   stopping the run with its report;
+//! - [`PrepareMany`] and [`prepare_many`]: images that arrive one by one, prepared in
+//!   parallel and handed back in order;
 //! - [`in_order`] and [`streamed`]: the ordered parallel loops under both, for other work over
 //!   walked files (request bodies).
 //!
@@ -41,6 +43,7 @@
 mod assess;
 mod cost_rows;
 mod manifest;
+mod many;
 mod output;
 mod parallel;
 mod prepare_run;
@@ -54,6 +57,7 @@ pub use manifest::{
     Entry, Freshness, MANIFEST_NAME, Manifest, ManifestError, Namer, OutputKey, TileFile,
     input_key, output_names, stamp, tile_name,
 };
+pub use many::{ManyResult, PrepareMany, prepare_many};
 pub use output::{
     OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
 };

@@ -28,6 +28,7 @@ mod decode;
 pub(crate) mod encode;
 #[cfg(feature = "heif")]
 mod heif;
+mod input;
 #[cfg(feature = "jxl")]
 mod jxl;
 #[cfg(feature = "libjpeg")]
@@ -42,6 +43,7 @@ mod tiles;
 
 pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
+pub use input::Input;
 pub use options::{OutputPolicy, PrepareOptions, Target, UnknownOutputPolicy};
 pub use resize::{Filter, UnknownFilter};
 pub use stage::{Clock, Stage};
@@ -128,6 +130,30 @@ pub struct Prepared {
     /// Which tile of the input this is, when it was cut into tiles
     /// ([`Preparer::prepare_parts`]).
     pub tile: Option<TilePart>,
+}
+
+/// A prepared image's facts as reports and bindings show them (its bytes travel beside them):
+/// `media_type`, `input_format`, `input_width`, `input_height`, `width`, `height`, `bytes`
+/// (the count), `tokens`, `usd`, `actions`, `quality_lowered_to`, `truncated` and `tile`.
+impl serde::Serialize for Prepared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut p = s.serialize_struct("Prepared", 13)?;
+        p.serialize_field("media_type", self.media_type.as_str())?;
+        p.serialize_field("input_format", self.input_format.name())?;
+        p.serialize_field("input_width", &self.input_size.width)?;
+        p.serialize_field("input_height", &self.input_size.height)?;
+        p.serialize_field("width", &self.output_size.width)?;
+        p.serialize_field("height", &self.output_size.height)?;
+        p.serialize_field("bytes", &self.bytes.len())?;
+        p.serialize_field("tokens", &self.tokens)?;
+        p.serialize_field("usd", &self.usd)?;
+        p.serialize_field("actions", &self.actions.names())?;
+        p.serialize_field("quality_lowered_to", &self.actions.quality_lowered_to)?;
+        p.serialize_field("truncated", &self.truncated)?;
+        p.serialize_field("tile", &self.tile)?;
+        p.end()
+    }
 }
 
 /// Why an image could not be prepared: the library's one [`Error`](crate::Error) (header,

@@ -123,6 +123,31 @@ pub struct Probe {
     pub truncated: bool,
 }
 
+/// The facts of a probe as reports and bindings show them: `format`, `media_type`, the size as
+/// displayed (`width`, `height`) and as stored (`stored_width`, `stored_height`), the EXIF
+/// `orientation` value, `animated`, `frames`, `bytes`, whether the API `accepted` the format,
+/// and whether the file was `truncated` (read leniently).
+impl serde::Serialize for Probe {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let shown = self.displayed();
+        let mut p = s.serialize_struct("Probe", 12)?;
+        p.serialize_field("format", self.format.name())?;
+        p.serialize_field("media_type", self.format.mime())?;
+        p.serialize_field("width", &shown.width)?;
+        p.serialize_field("height", &shown.height)?;
+        p.serialize_field("stored_width", &self.stored.width)?;
+        p.serialize_field("stored_height", &self.stored.height)?;
+        p.serialize_field("orientation", &self.orientation.exif_value())?;
+        p.serialize_field("animated", &self.animated)?;
+        p.serialize_field("frames", &self.frames)?;
+        p.serialize_field("bytes", &self.bytes)?;
+        p.serialize_field("accepted", &self.format.media_type().is_some())?;
+        p.serialize_field("truncated", &self.truncated)?;
+        p.end()
+    }
+}
+
 impl Probe {
     /// The API media type, for the four formats the API accepts.
     pub const fn media_type(&self) -> Option<MediaType> {
@@ -219,6 +244,9 @@ pub enum Error {
     /// The image cannot be cut into tiles as asked (too many would be needed).
     #[error("cannot tile: {0}")]
     Tiles(#[from] visionprep_core::TileError),
+    /// A bug stopped the work on this image (a worker thread panicked); the run goes on.
+    #[error("internal error: {0} (a bug)")]
+    Internal(&'static str),
 }
 
 /// The error of the header probe: [`Error`].
@@ -246,7 +274,8 @@ impl Error {
             | Error::Empty
             | Error::NotAnImage(_)
             | Error::Encode(_)
-            | Error::Tiles(_) => None,
+            | Error::Tiles(_)
+            | Error::Internal(_) => None,
         }
     }
 
@@ -263,6 +292,7 @@ impl Error {
             Error::MemoryLimit { .. } => ErrorCode::MemoryLimit,
             Error::Encode(_) => ErrorCode::EncodeFailed,
             Error::Tiles(_) => ErrorCode::DimensionsTooLarge,
+            Error::Internal(_) => ErrorCode::Internal,
         }
     }
 }
