@@ -137,11 +137,6 @@ fn read_batch_results<'py>(
     results: PathBuf,
     map: PathBuf,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let map = if map.is_dir() {
-        map.join(MAP_NAME)
-    } else {
-        map
-    };
     let report = py
         .detach(|| read_results(&results, &map, table()))
         .map_err(|e| batch_error(py, &e))?;

@@ -2,55 +2,54 @@
 //! folder, the library's `CostRows`) and `folder_budget`, with the CLI's pricing keywords.
 
 use crate::errors::other_error;
-use crate::options::parse;
+use crate::options::{PrepareArgs, parse};
 use crate::report::loads;
 use crate::source::{Source, extract};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use visionprep::Settings;
 use visionprep::core::{Allowance, Usd};
 use visionprep::folder::{Assessor, CostRows, RunError, RunOptions, budget_folder};
 use visionprep::report::CostTotals;
 
-/// The pricing keywords of `cost`, `estimate` and `folder_budget`, as the CLI's flags.
-#[derive(Debug, Default)]
-struct Pricing {
-    prices: Option<PathBuf>,
-    cache: Option<String>,
-    us_only: bool,
-    prompt_tokens: Option<u64>,
-    allow_retired: bool,
-}
+/// The settings `estimate` and `cost` take as keywords (the CLI's `cost` flags).
+const COST: &[&str] = &[
+    "models",
+    "token_rule",
+    "profile",
+    "batch",
+    "lenient",
+    "token_budget",
+    "prices",
+    "cache",
+    "us_only",
+    "prompt_tokens",
+    "allow_retired",
+];
 
-/// The assessor of `cost`, `estimate` and `folder_budget`, from the library's settings.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the keywords of the Python functions"
-)]
+/// The settings `folder_budget` takes: `cost`'s but the profile and the per-image budget.
+const BUDGET: &[&str] = &[
+    "models",
+    "token_rule",
+    "batch",
+    "lenient",
+    "prices",
+    "cache",
+    "us_only",
+    "prompt_tokens",
+    "allow_retired",
+];
+
+/// The assessor of `function`'s keyword settings, those of `allowed` only.
 fn assessor(
     py: Python<'_>,
-    models: Vec<String>,
-    token_rule: &str,
-    profile: &str,
-    batch: bool,
-    lenient: bool,
-    token_budget: Option<u64>,
-    pricing: Pricing,
+    function: &str,
+    allowed: &[&str],
+    kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Assessor> {
-    let mut s = Settings::default();
-    s.models = models;
-    s.token_rule = parse("token_rule", token_rule)?;
-    s.profile = parse("profile", profile)?;
-    s.batch = batch;
-    s.lenient = lenient;
-    s.token_budget = token_budget;
-    s.prices = pricing.prices;
-    s.cache = pricing.cache.map(|c| parse("cache", &c)).transpose()?;
-    s.us_only = pricing.us_only;
-    s.prompt_tokens = pricing.prompt_tokens;
-    s.allow_retired = pricing.allow_retired;
-    Ok(crate::options::resolve(py, &s)?.assessor())
+    let args = PrepareArgs::from_kwargs_only(function, kwargs, allowed)?;
+    Ok(args.resolve(py)?.assessor())
 }
 
 /// One image's cost row from its header: the row `visionprep cost --format json` prints for
@@ -58,45 +57,16 @@ fn assessor(
 /// its `error`, as in the report. With `walked=True`, bytes that a folder walk would pass
 /// over (not an image, no image extension) give `None`, as `cost` skips them.
 #[pyfunction]
-#[pyo3(signature = (src, *, models=Vec::new(), name="<bytes>", token_rule="area750",
-    profile="portable", batch=false, lenient=false, walked=false, token_budget=None,
-    prices=None, cache=None, us_only=false, prompt_tokens=None, allow_retired=false))]
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+#[pyo3(signature = (src, *, name="<bytes>", walked=false, **settings))]
 pub(crate) fn estimate<'py>(
     py: Python<'py>,
     src: &Bound<'py, PyAny>,
-    models: Vec<String>,
     name: &str,
-    token_rule: &str,
-    profile: &str,
-    batch: bool,
-    lenient: bool,
     walked: bool,
-    token_budget: Option<u64>,
-    prices: Option<PathBuf>,
-    cache: Option<String>,
-    us_only: bool,
-    prompt_tokens: Option<u64>,
-    allow_retired: bool,
+    settings: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use visionprep::folder::{Item, Outcome};
-    let pricing = Pricing {
-        prices,
-        cache,
-        us_only,
-        prompt_tokens,
-        allow_retired,
-    };
-    let assessor = assessor(
-        py,
-        models,
-        token_rule,
-        profile,
-        batch,
-        lenient,
-        token_budget,
-        pricing,
-    )?;
+    let assessor = assessor(py, "estimate", COST, settings)?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
         Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b.as_ref()),
@@ -181,45 +151,16 @@ fn to_json(py: Python<'_>, value: &impl serde::Serialize) -> PyResult<String> {
 
 /// Walks files and folders like `visionprep cost` and yields its JSON rows.
 #[pyfunction]
-#[pyo3(signature = (paths, *, models=Vec::new(), token_rule="area750", profile="portable",
-    batch=false, lenient=false, hidden=false, threads=None, token_budget=None, prices=None,
-    cache=None, us_only=false, prompt_tokens=None, allow_retired=false))]
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+#[pyo3(signature = (paths, *, hidden=false, threads=None, **settings))]
 pub(crate) fn cost(
     py: Python<'_>,
     paths: &Bound<'_, PyAny>,
-    models: Vec<String>,
-    token_rule: &str,
-    profile: &str,
-    batch: bool,
-    lenient: bool,
     hidden: bool,
     threads: Option<usize>,
-    token_budget: Option<u64>,
-    prices: Option<PathBuf>,
-    cache: Option<String>,
-    us_only: bool,
-    prompt_tokens: Option<u64>,
-    allow_retired: bool,
+    settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<CostRun> {
     let paths = path_list(paths)?;
-    let pricing = Pricing {
-        prices,
-        cache,
-        us_only,
-        prompt_tokens,
-        allow_retired,
-    };
-    let assessor = assessor(
-        py,
-        models,
-        token_rule,
-        profile,
-        batch,
-        lenient,
-        token_budget,
-        pricing,
-    )?;
+    let assessor = assessor(py, "cost", COST, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -238,26 +179,15 @@ pub(crate) fn cost(
 /// adds to its JSON report as `budget`, as a dict (amounts as `Decimal`). Pass the cap to
 /// `prepare(..., token_budget=cap)` to spend exactly its `tokens`.
 #[pyfunction]
-#[pyo3(signature = (paths, *, usd=None, tokens=None, models=Vec::new(), token_rule="area750",
-    batch=false, lenient=false, hidden=false, threads=None, prices=None, cache=None,
-    us_only=false, prompt_tokens=None, allow_retired=false))]
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+#[pyo3(signature = (paths, *, usd=None, tokens=None, hidden=false, threads=None, **settings))]
 pub(crate) fn folder_budget<'py>(
     py: Python<'py>,
     paths: &Bound<'py, PyAny>,
     usd: Option<&Bound<'py, PyAny>>,
     tokens: Option<u64>,
-    models: Vec<String>,
-    token_rule: &str,
-    batch: bool,
-    lenient: bool,
     hidden: bool,
     threads: Option<usize>,
-    prices: Option<PathBuf>,
-    cache: Option<String>,
-    us_only: bool,
-    prompt_tokens: Option<u64>,
-    allow_retired: bool,
+    settings: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let allowance = match (usd, tokens) {
         (Some(u), None) => {
@@ -272,16 +202,7 @@ pub(crate) fn folder_budget<'py>(
         }
     };
     let paths = path_list(paths)?;
-    let pricing = Pricing {
-        prices,
-        cache,
-        us_only,
-        prompt_tokens,
-        allow_retired,
-    };
-    let assessor = assessor(
-        py, models, token_rule, "portable", batch, lenient, None, pricing,
-    )?;
+    let assessor = assessor(py, "folder_budget", BUDGET, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,

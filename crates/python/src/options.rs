@@ -53,6 +53,24 @@ impl PrepareArgs {
         Ok(PrepareArgs { settings: s })
     }
 
+    /// [`PrepareArgs::from_kwargs`] for a function that takes only the settings `allowed`:
+    /// any other keyword is a `TypeError`, as Python's own calls say.
+    pub(crate) fn from_kwargs_only(
+        function: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+        allowed: &[&str],
+    ) -> PyResult<Self> {
+        for key in kwargs.into_iter().flat_map(|k| k.keys()) {
+            let key: String = key.extract()?;
+            if !allowed.contains(&key.as_str()) {
+                return Err(PyTypeError::new_err(format!(
+                    "{function}() got an unexpected keyword argument '{key}'"
+                )));
+            }
+        }
+        Self::from_kwargs(function, kwargs)
+    }
+
     /// [`PrepareArgs::options`] for an entry point that sends each image whole: `tiles` other
     /// than `"never"` is a `ValueError` naming `prepare_tiles`.
     pub(crate) fn options_whole(&self, py: Python<'_>, function: &str) -> PyResult<PrepareOptions> {

@@ -2,6 +2,7 @@
 //! an aligned table, JSON or CSV (the JSON contracts are in README.md), and the number
 //! formatting they use.
 
+mod batches;
 mod body;
 mod cost;
 mod cost_csv;

@@ -13,6 +13,8 @@ mod body;
 mod check;
 mod conversation;
 mod count;
+#[cfg(feature = "count")]
+mod count_run;
 mod facts;
 mod file;
 mod finding;
@@ -30,6 +32,8 @@ pub use conversation::Conversation;
 pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
 #[cfg(feature = "count")]
 pub use count::{CountClient, CountError, Counted};
+#[cfg(feature = "count")]
+pub use count_run::{CountRow, count_files};
 pub use file::{FileRepair, RepairTarget, repair_file};
 pub use finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
 pub use folder::{

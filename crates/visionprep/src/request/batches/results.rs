@@ -77,11 +77,19 @@ impl BatchResults {
 /// Reads a Message Batches results file (JSONL, as the API returns it) and joins it to the
 /// map written with the batch files. Billed input tokens include the prompt's text; the
 /// estimate counts only images, so their difference is the text and framing of each request.
+/// `map` is the map file, or the folder the batch files were written to.
 pub fn read_results(
     results: &Path,
     map: &Path,
     table: &PriceTable,
 ) -> Result<BatchResults, BatchError> {
+    let in_folder;
+    let map = if map.is_dir() {
+        in_folder = map.join(super::MAP_NAME);
+        &in_folder
+    } else {
+        map
+    };
     let mut known: HashMap<String, MapEntry> = HashMap::new();
     let mut order = Vec::new();
     let map_file = File::open(map).map_err(io(map))?;
