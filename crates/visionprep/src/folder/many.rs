@@ -8,6 +8,9 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
+/// What a worker sends back for one image.
+type Done = Result<Prepared, PrepareError>;
+
 /// One image's result in a [`PrepareMany`] run.
 #[derive(Debug)]
 pub struct ManyResult {
@@ -33,7 +36,7 @@ pub struct PrepareMany<B> {
     preparers: Arc<Mutex<Vec<Preparer>>>,
     options: Arc<PrepareOptions>,
     /// One receiver per image in flight, in input order.
-    pending: VecDeque<(Option<String>, Receiver<Result<Prepared, PrepareError>>)>,
+    pending: VecDeque<(Option<String>, Receiver<Done>)>,
     window: usize,
     inputs: std::marker::PhantomData<fn(B)>,
 }
