@@ -7,13 +7,12 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{
-    ErrorCode, MediaType, ModelChoice, ModelPrice, PathText, PriceError, PriceTable, Profile, Size,
-    TileMode, Totals,
+    ErrorCode, MediaType, ModelChoice, ModelPrice, PriceError, PriceTable, Profile, Size, TileMode,
 };
-use visionprep::folder::{Assessor, Outcome, error_report};
+use visionprep::folder::CostTally;
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
-use visionprep::report::{CostTotals, ModelListing, PlanReport, model_status};
+use visionprep::report::{ModelListing, PlanReport};
 use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
 use visionprep::settings::SPELLINGS;
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
@@ -241,92 +240,49 @@ pub fn probe_parts(pieces: &Pieces, lenient: bool) -> Result<Value> {
 
 /// A cost report being filled: the same rows and totals as `visionprep cost --format json`.
 #[derive(Debug)]
-pub struct CostReport {
-    assessor: Assessor,
-    totals: Totals,
-    skipped: u64,
-    prices_as_of: String,
-}
+pub struct CostReport(CostTally);
 
 impl CostReport {
     /// A report for `settings`.
     pub fn new(settings: &Settings) -> Result<Self> {
         let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
-        Ok(CostReport {
-            assessor: run.assessor(),
-            totals: Totals::new(&run.models),
-            skipped: 0,
-            prices_as_of: run.table.as_of().to_owned(),
-        })
+        Ok(CostReport(CostTally::new(&run)))
     }
 
     /// The report's heading: token rule, model data date, each model's lifecycle.
     pub fn header(&self) -> Value {
-        json!({
-            "token_rule": self.assessor.estimator.rule.as_str(),
-            "prices_as_of": self.prices_as_of,
-            "model_status": model_status(&self.assessor.estimator),
-        })
+        value(self.0.header())
     }
 
     /// Adds one file from the pieces read so far: its row (the `files` entry of the CLI's
     /// JSON), `None` for a non-image found in a folder (counted as skipped), or `need-bytes`
     /// with the range to read (nothing is counted then).
     pub fn add(&mut self, name: &str, pieces: &Pieces, found: bool) -> Result<Option<Value>> {
-        match self.assessor.assess_pieces(name, pieces, found) {
+        match self.0.add_pieces(name, pieces, found) {
             Err(range) => Err(Failure::need(range, Some(name))),
-            Ok(outcome) => self.count(outcome),
+            Ok(row) => Ok(row.as_ref().map(value)),
         }
     }
 
     /// [`CostReport::add`] for a whole file's bytes.
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8], found: bool) -> Result<Option<Value>> {
-        let outcome = if found {
-            self.assessor.assess_found_bytes(name, bytes)
-        } else {
-            Outcome::Report(self.assessor.assess_bytes(name, bytes))
-        };
-        self.count(outcome)
+        Ok(self.0.add_bytes(name, bytes, found).as_ref().map(value))
     }
 
-    /// Counts one assessed file: its row, or `None` when it was passed over.
-    fn count(&mut self, outcome: Outcome) -> Result<Option<Value>> {
-        match outcome {
-            Outcome::NotAnImage => {
-                self.skipped += 1;
-                Ok(None)
-            }
-            Outcome::Report(row) => {
-                self.totals.add(&row);
-                serde_json::to_value(&row)
-                    .map(Some)
-                    .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
-            }
-        }
-    }
-
-    /// Adds a file that could not be read at all (the browser refused it, it vanished): an
-    /// `unreadable` row, counted as an error, as `cost` counts such a file.
+    /// Adds a file that could not be read at all: an `unreadable` row, counted as an error.
     pub fn unreadable(&mut self, name: &str, bytes: u64, message: &str) -> Result<Value> {
-        // The library's own read error, so the row's code and words are `cost`'s.
-        let e = visionprep::Error::Io(std::io::Error::other(message.to_owned()));
-        let path = PathText {
-            text: name.to_owned(),
-            escaped: false,
-        };
-        let row = error_report(path, bytes, None, e.code(), e.to_string());
-        self.totals.add(&row);
-        serde_json::to_value(&row).map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
+        Ok(value(&self.0.unreadable(name, bytes, message)))
     }
 
     /// The totals so far, as the CLI's JSON `totals`.
     pub fn totals(&self) -> Value {
-        serde_json::to_value(CostTotals {
-            totals: &self.totals,
-            skipped: self.skipped,
-        })
-        .unwrap_or(Value::Null)
+        value(&self.0.totals())
     }
+}
+
+/// A library value as JSON, its field names as the CLI writes them.
+fn value(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// The prepare options of `settings`, for images sent whole (tiles come from

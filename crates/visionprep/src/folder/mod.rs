@@ -49,6 +49,7 @@ mod parallel;
 mod prepare_run;
 mod rows;
 mod run;
+mod tally;
 mod walk;
 
 pub use assess::{Assessor, Outcome, error_report};
@@ -65,4 +66,5 @@ pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
 pub use prepare_run::prepare_folder;
 pub use rows::{Orphan, PrepareRow, PrepareSummary, PrepareTotals, TileRow};
 pub use run::{RunError, RunOptions, Step, WINDOW_PER_THREAD, assess_folder, budget_folder};
+pub use tally::{CostHeader, CostTally};
 pub use walk::{Item, path_text, walk};
