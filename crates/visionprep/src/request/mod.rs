@@ -8,6 +8,7 @@
 //! of a user turn come first, each introduced by `Image 1:`, `Image 2:`, ... when the body
 //! holds several, then the prompt (SPEC section 5).
 
+mod batch_create;
 pub mod batches;
 mod body;
 mod check;
@@ -27,6 +28,9 @@ mod repair;
 mod rewrite;
 mod session;
 
+pub use batch_create::{
+    BatchCreateRepair, BatchRequestRepair, is_batch_create, repair_batch_create,
+};
 pub use check::{check, check_bytes, check_document, check_lines};
 pub use conversation::Conversation;
 pub use count::{COUNT_FIELDS, CountBody, CountRefusal, count_bodies};
