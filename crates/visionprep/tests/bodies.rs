@@ -24,7 +24,10 @@ fn check_text(text: &str, options: &CheckOptions) -> CheckReport {
 }
 
 fn errors(report: &CheckReport) -> Vec<(String, &'static str)> {
-    report.errors().map(|f| (f.path.clone(), f.code)).collect()
+    report
+        .errors()
+        .map(|f| (f.path.clone(), f.code.as_str()))
+        .collect()
 }
 
 fn repair_text(text: &str, options: &RepairOptions) -> RepairReport {
@@ -218,7 +221,12 @@ fn every_block_kind_is_read_and_checked_with_the_apis_paths() {
     // A tool call's input is the model's arguments, never an image.
     let report = check_text(&fixture("thinking.json"), &options);
     assert_eq!(report.requests[0].images, 0);
-    assert!(report.findings.iter().any(|f| f.code == "deprecated-model"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code.as_str() == "deprecated-model")
+    );
 }
 
 #[test]
@@ -245,7 +253,7 @@ fn repair_rewrites_only_the_images_at_fault() {
     let kinds: Vec<(ChangeKind, Vec<&str>)> = report
         .changes
         .iter()
-        .map(|c| (c.kind, c.reasons.clone()))
+        .map(|c| (c.kind, c.reasons.iter().map(|r| r.as_str()).collect()))
         .collect();
     assert_eq!(
         kinds,
@@ -384,7 +392,7 @@ fn an_agent_transcript_is_checked_and_repaired_screenshot_by_screenshot() {
     let found: Vec<(Option<usize>, String, &str)> = report
         .errors()
         .filter(|f| f.path != "body")
-        .map(|f| (f.line, f.path.clone(), f.code))
+        .map(|f| (f.line, f.path.clone(), f.code.as_str()))
         .collect();
     let expected: Vec<(Option<usize>, String, &str)> = broken
         .iter()
@@ -454,7 +462,7 @@ fn image_limits_follow_the_models_context_window() {
     let codes = |model: &str| -> Vec<&'static str> {
         check_text(&body(model), &CheckOptions::default())
             .errors()
-            .map(|f| f.code)
+            .map(|f| f.code.as_str())
             .collect()
     };
     assert_eq!(codes("claude-sonnet-4-5"), ["too-many-images"]);
@@ -474,7 +482,7 @@ fn image_limits_follow_the_models_context_window() {
     assert!(check_text(&padded, &options).passes());
     let codes: Vec<&str> = check_text(&padded, &CheckOptions::default())
         .errors()
-        .map(|f| f.code)
+        .map(|f| f.code.as_str())
         .collect();
     assert_eq!(codes, ["request-too-large"]);
 }
@@ -489,7 +497,7 @@ fn a_retired_or_unknown_model_is_said() {
     assert_eq!(errors(&report), [("model".to_owned(), "retired-model")]);
     let report = check_text(&body("claude-nova-9"), &CheckOptions::default());
     assert!(report.passes());
-    assert_eq!(report.findings[0].code, "unknown-model");
+    assert_eq!(report.findings[0].code.as_str(), "unknown-model");
     assert_eq!(report.findings[0].severity, Severity::Note);
     assert!(!report.requests[0].model_known);
     assert_eq!(report.requests[0].max_images, 100);

@@ -18,7 +18,7 @@ fn errors_of(report: &visionprep::request::CheckReport) -> Vec<Expected> {
             line: f.line.unwrap(),
             uuid: f.uuid.clone().unwrap_or_default(),
             path: f.path.clone(),
-            code: f.code,
+            code: f.code.as_str(),
         })
         .collect();
     found.sort();
@@ -57,7 +57,7 @@ fn check_finds_the_planted_faults_by_line_entry_and_path() {
         .findings
         .iter()
         .filter(|f| session.off_chain.contains(&f.line.unwrap_or(0)))
-        .map(|f| f.code)
+        .map(|f| f.code.as_str())
         .collect();
     assert_eq!(off_chain, vec!["downsized"], "{:?}", report.findings);
     // The same bytes checked in memory, and told as a session explicitly: the same report.

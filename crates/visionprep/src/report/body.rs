@@ -49,7 +49,7 @@ pub fn write_check_text(out: &mut dyn Write, path: &str, r: &CheckReport) -> Res
     }
     let mut downsized = 0;
     for f in &r.findings {
-        if f.code == "downsized" {
+        if f.code == crate::request::FindingCode::Downsized {
             downsized += 1;
             continue;
         }
@@ -127,7 +127,11 @@ pub fn write_repair_text(
         writeln!(
             out,
             "{place}: {what} ({}): {}; {} -> {} bytes{tokens}",
-            c.reasons.join(", "),
+            c.reasons
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             c.detail,
             group(c.bytes_before),
             group(c.bytes_after)

@@ -1,6 +1,7 @@
 //! Checking a document read whole (a body, a list of messages), unit by unit.
 
 use crate::request::facts::{ModelFacts, limit_findings};
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
 use crate::request::inspect::{ImageCheck, Remedy, check_document_block, check_image};
 use crate::request::read::{Document, Shape, Unit};
@@ -105,7 +106,7 @@ pub(crate) fn line_findings(doc: &Document) -> Vec<Finding> {
                 line: p.line,
                 uuid: None,
                 severity: Severity::Error,
-                code: "not-a-message",
+                code: FindingCode::NotAMessage,
                 message: why.clone(),
             }),
             _ => None,

@@ -3,6 +3,7 @@
 //! [`super::body`].
 
 use crate::request::body::check_body;
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, Severity};
 use crate::request::format::{
     InputFormat, LinesError, LinesInput, lines_format, read_whole, resolve_format,
@@ -63,14 +64,14 @@ pub fn check(
         Ok(doc) => check_document(&doc, &options)
             .findings
             .into_iter()
-            .filter(|f| f.severity == Severity::Error && f.code != "retired-model")
+            .filter(|f| f.severity == Severity::Error && f.code != FindingCode::RetiredModel)
             .collect(),
         Err(e) => vec![Finding {
             path: "body".into(),
             line: None,
             uuid: None,
             severity: Severity::Error,
-            code: "not-a-request",
+            code: FindingCode::NotARequest,
             message: e.to_string(),
         }],
     }

@@ -1,5 +1,6 @@
 //! The model a request is checked for, and the request-wide limits (image count, body size).
 
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, Finding, Severity};
 use visionprep_core::{Lifecycle, ModelPrice, Profile, RequestLimits, Tier, TierLimits, Usd};
 
@@ -39,7 +40,7 @@ impl ModelFacts {
                     line: None,
                     uuid: None,
                     severity: Severity::Note,
-                    code: "unknown-model",
+                    code: FindingCode::UnknownModel,
                     message: format!(
                         "{why}; checked with the limits of a 200k-token model on the standard tier"
                     ),
@@ -54,7 +55,7 @@ impl ModelFacts {
                     line: None,
                     uuid: None,
                     severity: Severity::Error,
-                    code: "retired-model",
+                    code: FindingCode::RetiredModel,
                     message: price.status_note().unwrap_or_else(|| price.id.clone()),
                 }),
                 Lifecycle::Deprecated { .. } => out.push(Finding {
@@ -62,7 +63,7 @@ impl ModelFacts {
                     line: None,
                     uuid: None,
                     severity: Severity::Note,
-                    code: "deprecated-model",
+                    code: FindingCode::DeprecatedModel,
                     message: price.status_note().unwrap_or_else(|| price.id.clone()),
                 }),
                 _ => {}
@@ -98,7 +99,7 @@ pub(crate) fn limit_findings(
             line,
             uuid: None,
             severity: Severity::Error,
-            code: "too-many-images",
+            code: FindingCode::TooManyImages,
             message: format!(
                 "too many images and documents: {count} > {} for {}",
                 limits.max_images, facts.price.id
@@ -111,7 +112,7 @@ pub(crate) fn limit_findings(
             line,
             uuid: None,
             severity: Severity::Error,
-            code: "request-too-large",
+            code: FindingCode::RequestTooLarge,
             message: format!(
                 "the body is {bytes} bytes, over the {}-byte request limit of {profile}",
                 limits.max_request_bytes

@@ -14,6 +14,128 @@ pub enum Severity {
     Error,
 }
 
+/// The stable code of a [`Finding`], written in reports as its kebab-case text
+/// ([`FindingCode::as_str`]). Errors (the API refuses the request): everything but the notes
+/// `downsized` (the API will shrink it), `small-image`, `animated`, `unknown-model`,
+/// `deprecated-model`, `uninspected-source` and `unreadable-line` (a session line that is not
+/// JSON: the agent skips it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FindingCode {
+    /// `invalid-base64`
+    InvalidBase64,
+    /// `data-url-prefix`
+    DataUrlPrefix,
+    /// `empty-image`
+    EmptyImage,
+    /// `not-an-image`
+    NotAnImage,
+    /// `unsupported-format`
+    UnsupportedFormat,
+    /// `media-type-mismatch`
+    MediaTypeMismatch,
+    /// `over-byte-limit`
+    OverByteLimit,
+    /// `over-max-side`
+    OverMaxSide,
+    /// `unreadable-image`
+    UnreadableImage,
+    /// `bad-image-block`
+    BadImageBlock,
+    /// `too-many-images`
+    TooManyImages,
+    /// `request-too-large`
+    RequestTooLarge,
+    /// `retired-model`
+    RetiredModel,
+    /// `not-a-message`
+    NotAMessage,
+    /// `not-a-request`
+    NotARequest,
+    /// `downsized`
+    Downsized,
+    /// `small-image`
+    SmallImage,
+    /// `animated`
+    Animated,
+    /// `unknown-model`
+    UnknownModel,
+    /// `deprecated-model`
+    DeprecatedModel,
+    /// `uninspected-source`
+    UninspectedSource,
+    /// `unreadable-line`
+    UnreadableLine,
+}
+
+impl FindingCode {
+    /// Every code, in the order of the docs.
+    pub const ALL: &'static [FindingCode] = &[
+        FindingCode::InvalidBase64,
+        FindingCode::DataUrlPrefix,
+        FindingCode::EmptyImage,
+        FindingCode::NotAnImage,
+        FindingCode::UnsupportedFormat,
+        FindingCode::MediaTypeMismatch,
+        FindingCode::OverByteLimit,
+        FindingCode::OverMaxSide,
+        FindingCode::UnreadableImage,
+        FindingCode::BadImageBlock,
+        FindingCode::TooManyImages,
+        FindingCode::RequestTooLarge,
+        FindingCode::RetiredModel,
+        FindingCode::NotAMessage,
+        FindingCode::NotARequest,
+        FindingCode::Downsized,
+        FindingCode::SmallImage,
+        FindingCode::Animated,
+        FindingCode::UnknownModel,
+        FindingCode::DeprecatedModel,
+        FindingCode::UninspectedSource,
+        FindingCode::UnreadableLine,
+    ];
+
+    /// The code as reports write it: `over-byte-limit`, `downsized`, ...
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::InvalidBase64 => "invalid-base64",
+            FindingCode::DataUrlPrefix => "data-url-prefix",
+            FindingCode::EmptyImage => "empty-image",
+            FindingCode::NotAnImage => "not-an-image",
+            FindingCode::UnsupportedFormat => "unsupported-format",
+            FindingCode::MediaTypeMismatch => "media-type-mismatch",
+            FindingCode::OverByteLimit => "over-byte-limit",
+            FindingCode::OverMaxSide => "over-max-side",
+            FindingCode::UnreadableImage => "unreadable-image",
+            FindingCode::BadImageBlock => "bad-image-block",
+            FindingCode::TooManyImages => "too-many-images",
+            FindingCode::RequestTooLarge => "request-too-large",
+            FindingCode::RetiredModel => "retired-model",
+            FindingCode::NotAMessage => "not-a-message",
+            FindingCode::NotARequest => "not-a-request",
+            FindingCode::Downsized => "downsized",
+            FindingCode::SmallImage => "small-image",
+            FindingCode::Animated => "animated",
+            FindingCode::UnknownModel => "unknown-model",
+            FindingCode::DeprecatedModel => "deprecated-model",
+            FindingCode::UninspectedSource => "uninspected-source",
+            FindingCode::UnreadableLine => "unreadable-line",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for FindingCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Something about a request body, at a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
@@ -35,7 +157,7 @@ pub struct Finding {
     /// `downsized` (the API will shrink it), `small-image`, `animated`, `unknown-model`,
     /// `deprecated-model`, `uninspected-source`, `unreadable-line` (a session line that is not JSON:
     /// the agent skips it).
-    pub code: &'static str,
+    pub code: FindingCode,
     /// What the API would say or do, for people.
     pub message: String,
 }
@@ -127,5 +249,28 @@ impl CheckReport {
     /// Whether the API would accept every request.
     pub fn passes(&self) -> bool {
         self.errors().next().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FindingCode;
+
+    #[test]
+    fn finding_codes_are_distinct_kebab_case_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for code in FindingCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(
+                text.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{text}"
+            );
+            assert_eq!(
+                serde_json::to_string(code).ok(),
+                Some(format!("\"{text}\""))
+            );
+        }
+        assert_eq!(seen.len(), 22);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::probe::{Probe, probe_bytes};
 use crate::request::facts::ModelFacts;
+use crate::request::finding::FindingCode;
 use crate::request::finding::{Finding, Severity};
 use visionprep_core::body::Media;
 use visionprep_core::request::{Base64Error, base64_decode};
@@ -25,7 +26,7 @@ pub(crate) struct ImageCheck {
 }
 
 impl ImageCheck {
-    fn add(&mut self, severity: Severity, code: &'static str, message: String, remedy: Remedy) {
+    fn add(&mut self, severity: Severity, code: FindingCode, message: String, remedy: Remedy) {
         self.findings.push(Finding {
             path: self.path.clone(),
             line: None,
@@ -107,7 +108,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
     let Some(source) = media.source else {
         check.add(
             Severity::Error,
-            "bad-image-block",
+            FindingCode::BadImageBlock,
             "an image block needs a \"source\" object".into(),
             Remedy::Unreadable,
         );
@@ -119,7 +120,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
         other => {
             check.add(
                 Severity::Note,
-                "uninspected-source",
+                FindingCode::UninspectedSource,
                 format!(
                     "a source of type {} cannot be inspected",
                     other.unwrap_or("(none)")
@@ -132,7 +133,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
     let Some(data) = source.get(text, "data").and_then(|d| d.str(text)) else {
         check.add(
             Severity::Error,
-            "bad-image-block",
+            FindingCode::BadImageBlock,
             "a base64 source needs a \"data\" string".into(),
             Remedy::Unreadable,
         );
@@ -147,9 +148,9 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
         Ok(b) => b,
         Err(e) => {
             let code = match e {
-                Base64Error::DataUrlPrefix => "data-url-prefix",
-                Base64Error::Empty => "empty-image",
-                _ => "invalid-base64",
+                Base64Error::DataUrlPrefix => FindingCode::DataUrlPrefix,
+                Base64Error::Empty => FindingCode::EmptyImage,
+                _ => FindingCode::InvalidBase64,
             };
             let lenient = lenient_base64(&data);
             let remedy = if lenient.is_some() {
@@ -168,7 +169,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
     if b64_len > cap {
         check.add(
             Severity::Error,
-            "over-byte-limit",
+            FindingCode::OverByteLimit,
             format!("image exceeds the limit: {b64_len} bytes > {cap} bytes (base64)"),
             Remedy::Prepare,
         );
@@ -176,7 +177,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
     let Some(format) = visionprep_core::sniff(&bytes) else {
         check.add(
             Severity::Error,
-            "not-an-image",
+            FindingCode::NotAnImage,
             "the data is not an image".into(),
             Remedy::Unreadable,
         );
@@ -186,13 +187,13 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
     match format.media_type() {
         None => check.add(
             Severity::Error,
-            "unsupported-format",
+            FindingCode::UnsupportedFormat,
             format!("{format} is not a format the API accepts (JPEG, PNG, GIF, WebP)"),
             Remedy::Prepare,
         ),
         Some(actual) if declared.as_deref() != Some(actual.as_str()) => check.add(
             Severity::Error,
-            "media-type-mismatch",
+            FindingCode::MediaTypeMismatch,
             match &declared {
                 Some(d) => {
                     format!("Image does not match the provided media type {d}: it is {actual}")
@@ -209,7 +210,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
             if shown.short_edge() < visionprep_core::SMALL_EDGE {
                 check.add(
                     Severity::Note,
-                    "small-image",
+                    FindingCode::SmallImage,
                     format!(
                         "{shown}: an edge under {} px may degrade results",
                         visionprep_core::SMALL_EDGE
@@ -220,7 +221,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
             if p.animated {
                 check.add(
                     Severity::Note,
-                    "animated",
+                    FindingCode::Animated,
                     "animated: the model sees the first frame only".into(),
                     Remedy::None,
                 );
@@ -233,7 +234,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
             match check
                 .findings
                 .iter_mut()
-                .find(|f| f.code == "unsupported-format")
+                .find(|f| f.code == FindingCode::UnsupportedFormat)
             {
                 Some(f) => {
                     f.message = format!("{}; it cannot be converted: {e}", f.message);
@@ -241,7 +242,7 @@ pub(crate) fn inspect_image(text: &str, media: &Media<'_>, cap: u64) -> ImageChe
                 }
                 None => check.add(
                     Severity::Error,
-                    "unreadable-image",
+                    FindingCode::UnreadableImage,
                     e.to_string(),
                     Remedy::Unreadable,
                 ),
@@ -266,7 +267,7 @@ pub(crate) fn judge_image(
     if shown.long_edge() > max_side {
         check.add(
             Severity::Error,
-            "over-max-side",
+            FindingCode::OverMaxSide,
             format!(
                 "{shown} is over the {max_side} px limit{}",
                 if max_side < facts.limits.max_side {
@@ -285,7 +286,7 @@ pub(crate) fn judge_image(
     if !fits(shown, facts.tier) {
         check.add(
             Severity::Note,
-            "downsized",
+            FindingCode::Downsized,
             format!(
                 "the API will shrink {shown} to {seen} for {}",
                 facts.price.id
@@ -316,9 +317,9 @@ pub(crate) fn check_document_block(text: &str, media: &Media<'_>) -> Option<Find
     let data = media.source?.get(text, "data")?.str(text)?;
     let (code, message) = match base64_decode(&data) {
         Ok(_) => return None,
-        Err(Base64Error::DataUrlPrefix) => ("data-url-prefix", Base64Error::DataUrlPrefix),
-        Err(Base64Error::Empty) => ("empty-image", Base64Error::Empty),
-        Err(e) => ("invalid-base64", e),
+        Err(Base64Error::DataUrlPrefix) => (FindingCode::DataUrlPrefix, Base64Error::DataUrlPrefix),
+        Err(Base64Error::Empty) => (FindingCode::EmptyImage, Base64Error::Empty),
+        Err(e) => (FindingCode::InvalidBase64, e),
     };
     Some(Finding {
         path: media.source_path(text),

@@ -39,7 +39,7 @@ pub use count::{CountClient, CountError, Counted};
 #[cfg(feature = "count")]
 pub use count_run::{CountRow, count_files};
 pub use file::{FileRepair, RepairTarget, repair_file};
-pub use finding::{CheckOptions, CheckReport, Finding, RequestSummary, Severity};
+pub use finding::{CheckOptions, CheckReport, Finding, FindingCode, RequestSummary, Severity};
 pub use folder::{
     RequestEvent, RequestRun, RequestRunError, RequestRunSummary, WrittenBody, request_folder,
 };
@@ -155,20 +155,20 @@ mod tests {
             ])],
         );
         let (img, src) = ("messages.0.content.", ".image.source.base64");
-        let found: Vec<(String, &str)> = check(&body, &RequestLimits::portable())
+        let found: Vec<(String, FindingCode)> = check(&body, &RequestLimits::portable())
             .into_iter()
             .map(|f| (f.path, f.code))
             .collect();
         assert_eq!(
             found,
             [
-                (format!("{img}0{src}"), "media-type-mismatch"),
-                (format!("{img}0{src}"), "over-max-side"),
-                (format!("{img}1{src}"), "data-url-prefix"),
+                (format!("{img}0{src}"), FindingCode::MediaTypeMismatch),
+                (format!("{img}0{src}"), FindingCode::OverMaxSide),
+                (format!("{img}1{src}"), FindingCode::DataUrlPrefix),
                 // The data behind the prefix is read anyway: its size is checked too.
-                (format!("{img}1{src}"), "over-max-side"),
-                (format!("{img}2{src}"), "invalid-base64"),
-                (format!("{img}3{src}"), "not-an-image"),
+                (format!("{img}1{src}"), FindingCode::OverMaxSide),
+                (format!("{img}2{src}"), FindingCode::InvalidBase64),
+                (format!("{img}3{src}"), FindingCode::NotAnImage),
             ]
         );
         // Packed bodies pass.
@@ -176,7 +176,7 @@ mod tests {
         assert!(
             check(&packed[0], &RequestLimits::portable())
                 .iter()
-                .all(|f| f.code == "not-an-image")
+                .all(|f| f.code == FindingCode::NotAnImage)
         );
     }
 
@@ -200,7 +200,7 @@ mod tests {
             assert!(
                 check(b, &opts.limits)
                     .iter()
-                    .all(|f| f.code == "not-an-image")
+                    .all(|f| f.code == FindingCode::NotAnImage)
             );
         }
         // Labels go on numbering after the history's images.

@@ -4,6 +4,7 @@
 use crate::prepare::{OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, Target};
 use crate::request::body::{CheckedUnit, check_body, check_unit, line_findings};
 use crate::request::facts::ModelFacts;
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, Severity};
 use crate::request::inspect::{ImageCheck, Remedy, image_bytes};
 use crate::request::read::Document;
@@ -73,7 +74,7 @@ pub struct Change {
     /// What was done.
     pub kind: ChangeKind,
     /// The codes of the findings that called for it.
-    pub reasons: Vec<&'static str>,
+    pub reasons: Vec<FindingCode>,
     /// For people: `1920x1080 PNG -> 1456x819 JPEG`, or why it could not be repaired.
     pub detail: String,
     /// The base64 text's length before.
@@ -137,7 +138,10 @@ pub(crate) enum Action {
 impl Action {
     /// What to do with a checked image, if anything.
     pub(crate) fn for_image(check: &ImageCheck, shrink: bool) -> Option<Action> {
-        let shrinkable = check.findings.iter().any(|f| f.code == "downsized");
+        let shrinkable = check
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::Downsized);
         Some(match check.remedy {
             Remedy::Unreadable => Action::Unreadable,
             Remedy::Prepare => Action::Prepare,
@@ -183,7 +187,7 @@ pub(crate) fn repair_images(
                 .check
                 .findings
                 .iter()
-                .filter(|f| f.severity == Severity::Error || f.code == "downsized")
+                .filter(|f| f.severity == Severity::Error || f.code == FindingCode::Downsized)
                 .map(|f| f.code)
                 .collect(),
             detail: String::new(),

@@ -4,6 +4,7 @@
 use super::line::{LineFacts, LineKind, inspect_line};
 use super::{Chunked, MAX_LINE_FINDINGS, par_map};
 use crate::request::facts::{ModelFacts, limit_findings};
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, RequestSummary};
 use crate::request::format::{InputFormat, LinesError, LinesInput, for_each_batch};
 use crate::request::inspect::{ImageCheck, judge_image};
@@ -334,7 +335,12 @@ pub(crate) fn judge(a: &mut Analysis, options: &CheckOptions) -> Judged {
         if k.resent {
             images += 1;
             image_tokens += check.tokens.unwrap_or(0);
-            downsized += usize::from(check.findings.iter().any(|f| f.code == "downsized"));
+            downsized += usize::from(
+                check
+                    .findings
+                    .iter()
+                    .any(|f| f.code == FindingCode::Downsized),
+            );
         }
     }
     findings.append(&mut a.lines);

@@ -2,6 +2,7 @@
 
 use super::entry_id;
 use crate::request::body::check_body;
+use crate::request::finding::FindingCode;
 use crate::request::finding::{CheckOptions, CheckReport, Finding, Severity};
 use crate::request::format::{InputFormat, RawLine};
 use crate::request::inspect::{ImageCheck, check_document_block, inspect_image};
@@ -75,7 +76,7 @@ pub(crate) fn inspect_line(
         body: None,
     };
     let session = format == InputFormat::ClaudeCodeSession;
-    let invalid = |facts: &mut LineFacts, code: &'static str, message: String| {
+    let invalid = |facts: &mut LineFacts, code: FindingCode, message: String| {
         facts.kind = LineKind::Invalid;
         facts.finding = Some(Finding {
             path: "line".into(),
@@ -94,9 +95,9 @@ pub(crate) fn inspect_line(
     // A line that cannot be read at all: skipped by an agent, refused in a transcript.
     let unreadable = |facts: &mut LineFacts, message: String| {
         let code = if session {
-            "unreadable-line"
+            FindingCode::UnreadableLine
         } else {
-            "not-a-message"
+            FindingCode::NotAMessage
         };
         invalid(facts, code, message);
     };
@@ -157,7 +158,7 @@ pub(crate) fn inspect_line(
                 }
                 facts.body = Some(report);
             }
-            Err(e) => invalid(&mut facts, "not-a-message", e.to_string()),
+            Err(e) => invalid(&mut facts, FindingCode::NotAMessage, e.to_string()),
         }
         return facts;
     } else if is_message(text, &value) {
@@ -165,7 +166,7 @@ pub(crate) fn inspect_line(
     } else {
         invalid(
             &mut facts,
-            "not-a-message",
+            FindingCode::NotAMessage,
             format!(
                 "{} that is neither a message nor a request body",
                 value.kind()

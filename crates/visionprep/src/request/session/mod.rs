@@ -125,6 +125,7 @@ pub(crate) fn check_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::finding::FindingCode;
     use crate::request::format::detect_format;
     use crate::request::{Finding, check_lines};
     use visionprep_core::request::base64_encode;
@@ -168,7 +169,7 @@ mod tests {
         .unwrap()
     }
 
-    fn codes(r: &CheckReport) -> Vec<(usize, &'static str)> {
+    fn codes(r: &CheckReport) -> Vec<(usize, FindingCode)> {
         r.errors().map(|f| (f.line.unwrap_or(0), f.code)).collect()
     }
 
@@ -234,11 +235,11 @@ mod tests {
         lines.push(shot("a22", Some("a21"), "image/png", &wide));
         let r = check(&lines.join("\n"));
         assert_eq!(r.requests[0].images, 21);
-        assert_eq!(codes(&r), vec![(24, "over-max-side")]);
+        assert_eq!(codes(&r), vec![(24, FindingCode::OverMaxSide)]);
         assert_eq!(
             r.findings
                 .iter()
-                .find(|f| f.code == "over-max-side")
+                .find(|f| f.code == FindingCode::OverMaxSide)
                 .unwrap()
                 .uuid
                 .as_deref(),
@@ -264,7 +265,7 @@ mod tests {
         assert_eq!(r.requests[0].line, Some(2));
         // The mislabelled JPEG is before the boundary: still an error (it is in the file and
         // goes back in if the session is rewound), not counted as sent.
-        assert_eq!(codes(&r), vec![(1, "media-type-mismatch")]);
+        assert_eq!(codes(&r), vec![(1, FindingCode::MediaTypeMismatch)]);
         assert_eq!(r.requests[0].images, 0);
         // Parents in a loop end where the chain meets itself.
         let looped = [said("p", Some("q"), "m"), said("q", Some("p"), "m")].join("\n");
@@ -279,13 +280,13 @@ mod tests {
         assert_eq!(
             r.findings
                 .iter()
-                .filter(|f| f.code == "unreadable-line")
+                .filter(|f| f.code == FindingCode::UnreadableLine)
                 .count(),
             1
         );
         let transcript = "{\"role\":\"user\",\"content\":\"a\"}\nnot json\n";
         let r = check(transcript);
-        assert_eq!(codes(&r), vec![(2, "not-a-message")]);
+        assert_eq!(codes(&r), vec![(2, FindingCode::NotAMessage)]);
     }
 
     #[test]
