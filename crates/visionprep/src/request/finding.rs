@@ -263,7 +263,8 @@ mod tests {
             let text = code.as_str();
             assert!(seen.insert(text), "{text} twice");
             assert!(
-                text.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                text.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{text}"
             );
             assert_eq!(
