@@ -70,7 +70,7 @@ pub fn repair_batch_create(
         ReadError::NotARequest("not a Message Batches create body (no requests with params)".into())
     })?;
     let mut edits = Edits::default();
-    let mut out = Vec::with_capacity(list.len());
+    let mut out = Vec::new();
     for (index, request) in list.iter().enumerate() {
         let Some(params) = request.get(text, "params") else {
             continue;
