@@ -11,18 +11,11 @@ use visionprep::request::{
 
 /// The check options of the command line; an unknown --model is a usage error.
 pub(crate) fn check_options(args: &BodyTargetArgs) -> Result<CheckOptions> {
-    let prices = price_table(&args.prices)?;
-    if let Some(m) = &args.model {
-        prices.get(m)?;
-    }
-    Ok(CheckOptions {
-        profile: args.profile,
-        model: args.model.clone(),
-        force_model: args.override_model,
-        limits: None,
-        token_rule: args.token_rule,
-        prices,
-    })
+    let mut options =
+        CheckOptions::for_model(args.profile, args.model.clone(), price_table(&args.prices)?)?;
+    options.force_model = args.override_model;
+    options.token_rule = args.token_rule;
+    Ok(options)
 }
 
 /// `visionprep check`: returns how many files the API would refuse (or could not be read).

@@ -188,6 +188,17 @@ impl BatchLimits {
     pub fn builtin() -> BatchLimits {
         data::builtin_batch()
     }
+
+    /// The built-in limits, lowered to `max_requests` and `max_bytes` where given (never
+    /// raised past what the API takes).
+    pub fn at_most(max_requests: Option<u64>, max_bytes: Option<u64>) -> BatchLimits {
+        let builtin = BatchLimits::builtin();
+        BatchLimits {
+            max_requests: max_requests
+                .map_or(builtin.max_requests, |n| n.min(builtin.max_requests)),
+            max_bytes: max_bytes.map_or(builtin.max_bytes, |n| n.min(builtin.max_bytes)),
+        }
+    }
 }
 
 impl Default for BatchLimits {

@@ -16,7 +16,6 @@ use visionprep::core::BatchLimits;
 use visionprep::core::ErrorCode;
 use visionprep::folder::RunOptions;
 use visionprep::prepare::{PrepareOptions, Preparer};
-use visionprep::request::PackImage;
 use visionprep::request::batches::{
     BatchError, BatchFiles as LibBatchFiles, BatchOptions, CustomIds, FailedImage, MAP_NAME,
     MapEntry, batch_folder, read_results,
@@ -202,26 +201,13 @@ impl BatchRequests {
         let done = py
             .detach(|| preparer.prepare_input(&source, options))
             .map_err(|e| image_error(py, &e, Some(&name)))?;
-        let id = self
+        let request = self
             .batch
-            .ids
-            .id(&[name.as_str()], 1)
+            .request(&done, &name)
             .map_err(|e| batch_error(py, &e))?;
-        let bodies = self
-            .batch
-            .bodies(vec![PackImage::from_prepared(&done)])
-            .map_err(|e| request_error(py, "image-too-large", &e.to_string()))?;
-        let body = bodies
-            .first()
-            .ok_or_else(|| other_error(py, "internal", "no body was made", None))?;
-        let out = PyDict::new(py);
-        out.set_item("custom_id", id)?;
-        out.set_item("params", to_json(py, body)?)?;
-        out.set_item("paths", vec![name])?;
-        out.set_item("model", self.options.target.model())?;
-        out.set_item("image_tokens", done.tokens)?;
-        out.set_item("usd", self.batch.token_price.times(done.tokens).to_string())?;
-        Ok(out)
+        loads(py, &to_json(py, &request)?)?
+            .cast_into::<PyDict>()
+            .map_err(|e| other_error(py, "internal", &e.to_string(), None))
     }
 }
 
@@ -243,15 +229,7 @@ impl BatchFiles {
         max_requests: Option<u64>,
         max_bytes: Option<u64>,
     ) -> PyResult<Self> {
-        let builtin = BatchLimits::builtin();
-        let limits = BatchLimits {
-            max_requests: max_requests
-                .unwrap_or(builtin.max_requests)
-                .min(builtin.max_requests),
-            max_bytes: max_bytes
-                .unwrap_or(builtin.max_bytes)
-                .min(builtin.max_bytes),
-        };
+        let limits = BatchLimits::at_most(max_requests, max_bytes);
         let inner = LibBatchFiles::new(&out, limits).map_err(|e| batch_error(py, &e))?;
         Ok(BatchFiles { inner: Some(inner) })
     }

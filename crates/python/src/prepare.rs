@@ -2,7 +2,8 @@
 
 use crate::errors::{image_error, other_error};
 use crate::options::PrepareArgs;
-use crate::report::decimal;
+use crate::report::{decimal, loads};
+use crate::requests::to_json;
 use crate::source::{Source, extract};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -10,6 +11,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use visionprep::core::request::{ContentBlock, ImageSource};
 use visionprep::core::{CoordMap, TileMode, Usd};
 use visionprep::prepare::{PrepareOptions, Prepared as Done, Preparer as LibPreparer, TilePart};
 
@@ -115,21 +117,11 @@ impl Prepared {
     /// `count`, `columns`, `rows`, the region `x`, `y`, `width`, `height` it shows, and the
     /// `label` a request introduces it with; `None` for an image sent whole.
     #[getter]
-    fn tile<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(t) = &self.tile else {
-            return Ok(None);
-        };
-        let d = PyDict::new(py);
-        d.set_item("index", t.index)?;
-        d.set_item("count", t.count)?;
-        d.set_item("columns", t.columns)?;
-        d.set_item("rows", t.rows)?;
-        d.set_item("x", t.region.x)?;
-        d.set_item("y", t.region.y)?;
-        d.set_item("width", t.region.width)?;
-        d.set_item("height", t.region.height)?;
-        d.set_item("label", t.label(1))?;
-        Ok(Some(d))
+    fn tile<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.tile
+            .as_ref()
+            .map(|t| loads(py, &to_json(py, t)?))
+            .transpose()
     }
 
     /// A point the model names in this image (its pixels, as sent) in the input's pixels (as
@@ -147,43 +139,31 @@ impl Prepared {
 
     /// The image as an image content block of the Messages API, exactly the dict the
     /// `anthropic` SDK takes: `{"type": "image", "source": {"type": "base64", ...}}`.
-    fn to_content_block<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    fn to_content_block<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let bytes = self.bytes(py);
-        let data = py.detach(|| visionprep::core::request::base64_encode(bytes));
-        let source = PyDict::new(py);
-        source.set_item("type", "base64")?;
-        source.set_item("media_type", self.media_type)?;
-        source.set_item("data", data)?;
-        let block = PyDict::new(py);
-        block.set_item("type", "image")?;
-        block.set_item("source", source)?;
-        Ok(block)
+        let block = py.detach(|| {
+            ContentBlock::image(ImageSource::Base64 {
+                media_type: self.media_type.to_owned(),
+                data: visionprep::core::request::base64_encode(bytes),
+            })
+        });
+        loads(py, &to_json(py, &block)?)
     }
 
     /// Writes the image to `path` atomically (a temporary file in the same folder, then a
     /// rename). Refuses to write over the file it was prepared from.
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let shown = path.display().to_string();
-        if let Some(input) = &self.path {
-            let same = std::fs::canonicalize(input)
-                .ok()
-                .zip(std::fs::canonicalize(&path).ok())
-                .is_some_and(|(a, b)| a == b);
-            if same {
-                return Err(other_error(
-                    py,
-                    "io",
-                    "refusing to write over the image it was prepared from",
-                    Some(&shown),
-                ));
-            }
-        }
         let bytes = self.bytes(py);
-        py.detach(|| {
-            visionprep::folder::write_temp(&path, bytes)
-                .and_then(|t| t.persist(&path).map(|_| ()).map_err(|e| e.error))
-        })
-        .map_err(|e| other_error(py, "io", &format!("cannot write it: {e}"), Some(&shown)))
+        let input = self.path.as_deref().map(std::path::Path::new);
+        py.detach(|| visionprep::folder::write_atomic(&path, bytes, input))
+            .map_err(|e| {
+                let shown = path.display().to_string();
+                let message = match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => e.to_string(),
+                    _ => format!("cannot write it: {e}"),
+                };
+                other_error(py, "io", &message, Some(&shown))
+            })
     }
 
     fn __len__(&self, py: Python<'_>) -> usize {

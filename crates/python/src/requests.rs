@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use visionprep::core::request::base64_encode;
 use visionprep::prepare::{PrepareOptions, Preparer};
-use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_requests, m)?)?;
@@ -104,19 +104,10 @@ fn check_request<'py>(
     } else {
         body.extract::<Vec<u8>>()?
     };
-    if let Some(name) = &model {
-        table().get(name).map_err(|e| model_error(py, &e))?;
-    }
-    let options = CheckOptions {
-        profile: parse("profile", profile)?,
-        model,
-        ..CheckOptions::default()
-    };
+    let options = CheckOptions::for_model(parse("profile", profile)?, model, table().clone())
+        .map_err(|e| model_error(py, &e))?;
     let report = py
         .detach(|| check_bytes(bytes, &options))
         .map_err(|e| request_error(py, "not-a-request", &e.to_string()))?;
-    let passes = report.passes();
-    let value = loads(py, &to_json(py, &report)?)?;
-    value.set_item("passes", passes)?;
-    Ok(value)
+    loads(py, &to_json(py, &CheckVerdict::from(report))?)
 }

@@ -13,7 +13,7 @@ use visionprep::folder::CostTally;
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{ModelListing, PlanReport};
-use visionprep::request::{CheckOptions, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
 use visionprep::settings::SPELLINGS;
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
 
@@ -445,23 +445,12 @@ pub struct CheckArgs {
 /// Checks a Messages API body (or a list of messages, or a transcript) as `visionprep check`
 /// does: `{kind, requests, findings, passes}`.
 pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
-    if let Some(name) = &args.model {
-        table().get(name).map_err(|e| Failure::model(&e))?;
-    }
-    let options = CheckOptions {
-        profile: profile_named(args.profile.as_deref())?,
-        model: args.model.clone(),
-        ..CheckOptions::default()
-    };
+    let profile = profile_named(args.profile.as_deref())?;
+    let options = CheckOptions::for_model(profile, args.model.clone(), table().clone())
+        .map_err(|e| Failure::model(&e))?;
     let report = check_bytes(body, &options)
         .map_err(|e| Failure::new(ErrorCode::NotARequest, e.to_string()))?;
-    let passes = report.passes();
-    let mut value = serde_json::to_value(&report)
-        .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))?;
-    if let Value::Object(map) = &mut value {
-        map.insert("passes".into(), Value::Bool(passes));
-    }
-    Ok(value)
+    Ok(value(&CheckVerdict::from(report)))
 }
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ pub use manifest::{
 };
 pub use many::{ManyResult, PrepareMany, prepare_many};
 pub use output::{
-    OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_temp,
+    OutputFolderError, is_disk_full, output_folder, remove_stale_temps, temp_file, write_atomic,
+    write_temp,
 };
 pub use parallel::{PoolError, WorkerPanicked, in_order, pool, streamed};
 pub use prepare_run::prepare_folder;

@@ -110,6 +110,36 @@ pub fn write_temp(target: &Path, bytes: &[u8]) -> std::io::Result<NamedTempFile>
     Ok(temp)
 }
 
+/// Writes `bytes` to `target` atomically ([`write_temp`], then a rename), refusing to write
+/// over `input`, the file they were made from (the same file by any path or link).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let input = dir.path().join("a.png");
+/// std::fs::write(&input, b"input")?;
+/// assert!(visionprep::folder::write_atomic(&input, b"output", Some(&input)).is_err());
+/// visionprep::folder::write_atomic(&dir.path().join("b.png"), b"output", Some(&input))?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_atomic(target: &Path, bytes: &[u8], input: Option<&Path>) -> std::io::Result<()> {
+    if let Some(input) = input {
+        let same = std::fs::canonicalize(input)
+            .ok()
+            .zip(std::fs::canonicalize(target).ok())
+            .is_some_and(|(a, b)| a == b);
+        if same {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "refusing to write over the image it was prepared from",
+            ));
+        }
+    }
+    write_temp(target, bytes)?
+        .persist(target)
+        .map(|_| ())
+        .map_err(|e| e.error)
+}
+
 /// An empty temporary file in `dir` to write an output into (`.visionprep-PID-*.tmp`,
 /// rw-r--r-- less the umask), renamed into place with [`NamedTempFile::persist`]; one a
 /// killed run leaves is removed by [`remove_stale_temps`].

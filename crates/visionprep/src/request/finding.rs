@@ -180,6 +180,46 @@ pub struct CheckOptions {
     pub prices: PriceTable,
 }
 
+impl CheckOptions {
+    /// Options for `profile` and, for requests that name none (or all of them with
+    /// `force_model`), `model`, on the model data `prices`. A `model` the data does not know
+    /// is refused now, before anything is checked.
+    pub fn for_model(
+        profile: Profile,
+        model: Option<String>,
+        prices: PriceTable,
+    ) -> Result<CheckOptions, visionprep_core::PriceError> {
+        if let Some(m) = &model {
+            prices.get(m)?;
+        }
+        Ok(CheckOptions {
+            profile,
+            model,
+            prices,
+            ..CheckOptions::default()
+        })
+    }
+}
+
+/// A check and its verdict, as the bindings return it: the report's fields and `passes`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckVerdict {
+    /// The check.
+    #[serde(flatten)]
+    pub report: CheckReport,
+    /// Whether the API would accept every request.
+    pub passes: bool,
+}
+
+impl From<CheckReport> for CheckVerdict {
+    fn from(report: CheckReport) -> Self {
+        CheckVerdict {
+            passes: report.passes(),
+            report,
+        }
+    }
+}
+
 impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {

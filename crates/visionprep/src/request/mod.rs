@@ -39,7 +39,9 @@ pub use count::{CountClient, CountError, Counted};
 #[cfg(feature = "count")]
 pub use count_run::{CountRow, count_files};
 pub use file::{FileRepair, RepairTarget, repair_file};
-pub use finding::{CheckOptions, CheckReport, Finding, FindingCode, RequestSummary, Severity};
+pub use finding::{
+    CheckOptions, CheckReport, CheckVerdict, Finding, FindingCode, RequestSummary, Severity,
+};
 pub use folder::{
     RequestEvent, RequestRun, RequestRunError, RequestRunSummary, WrittenBody, request_folder,
 };

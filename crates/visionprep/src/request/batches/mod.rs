@@ -23,13 +23,15 @@
 //! ```
 
 mod ids;
+mod options;
 mod results;
 mod run;
 mod writer;
 
 pub use ids::{CustomIds, valid_id};
+pub use options::{BatchOptions, BatchRequest};
 pub use results::{BatchResults, ResultRow, read_results};
-pub use run::{BatchOptions, batch_folder};
+pub use run::batch_folder;
 pub use writer::{BatchFileSummary, BatchFiles, BatchSummary, FailedImage, MapEntry};
 
 use crate::folder::{RunError, WorkerPanicked};
@@ -111,7 +113,8 @@ pub enum BatchError {
 
 impl BatchError {
     /// Its stable code: `invalid-options` (a custom id template, a request's params),
-    /// `duplicate-custom-id`, `request-too-large` (a line, or images no request can hold),
+    /// `duplicate-custom-id`, `request-too-large` (a line), `image-too-large` (an image no
+    /// request can hold), the packer's own,
     /// `io`, `not-batch-results`, or the run's own.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -119,7 +122,8 @@ impl BatchError {
                 ErrorCode::InvalidOptions
             }
             BatchError::DuplicateId { .. } => ErrorCode::DuplicateCustomId,
-            BatchError::LineTooLarge { .. } | BatchError::Pack(_) => ErrorCode::RequestTooLarge,
+            BatchError::LineTooLarge { .. } => ErrorCode::RequestTooLarge,
+            BatchError::Pack(e) => e.code(),
             BatchError::Io { .. } => ErrorCode::Io,
             BatchError::Results { .. } => ErrorCode::NotBatchResults,
             BatchError::Run(e) => e.code(),

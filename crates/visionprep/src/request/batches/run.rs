@@ -1,109 +1,21 @@
 //! A folder made into batch files: walked, prepared in parallel and in order, packed, written;
 //! a rerun reuses the lines of requests whose images and options did not change.
 
-use super::ids::{CustomIds, paths_hash};
+use super::BatchOptions;
 use super::writer::{BatchFiles, BatchSummary, FailedImage, MapEntry};
 use super::{BatchError, MAP_NAME};
 use crate::folder::{
-    Assessor, Item, Outcome, OutputKey, RunError, RunOptions, WINDOW_PER_THREAD, path_text, pool,
-    stamp, streamed, walk,
+    Assessor, Item, Outcome, RunError, RunOptions, WINDOW_PER_THREAD, path_text, pool, stamp,
+    streamed, walk,
 };
 use crate::prepare::{PrepareOptions, Prepared, Preparer};
-use crate::request::{PackError, PackImage, PackOptions, Packer};
-use serde::Serialize;
+use crate::request::{PackError, PackImage};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use visionprep_core::request::MessagesRequest;
-use visionprep_core::{BatchLimits, CostOptions, ErrorCode, ModelPrice, PriceTable, Usd};
-
-/// What every request of a batch run carries, and how ids are made.
-#[derive(Debug, Clone)]
-pub struct BatchOptions {
-    /// The bodies' model, max_tokens, system prompt, prompt and request limits.
-    pub pack: PackOptions,
-    /// Images per request (at most; a request whose images break a request limit is split
-    /// over several, the later ids suffixed `-2`, `-3`, ...). Default 1.
-    pub per_request: usize,
-    /// How ids are made.
-    pub ids: CustomIds,
-    /// The limits of one batch file.
-    pub limits: BatchLimits,
-    /// The price of one input token on the Message Batches API (half the standard price).
-    pub token_price: Usd,
-}
-
-impl BatchOptions {
-    /// Options for requests to `model` asking `prompt` about each image, with the request
-    /// limits of `prepare` (its profile for that model) and the built-in batch limits.
-    pub fn new(
-        table: &PriceTable,
-        model: &ModelPrice,
-        prompt: &str,
-        prepare: &PrepareOptions,
-    ) -> Self {
-        let batch = CostOptions {
-            batch: true,
-            ..CostOptions::default()
-        };
-        BatchOptions {
-            pack: PackOptions::new(&model.id, prompt, prepare.request),
-            per_request: 1,
-            ids: CustomIds::default(),
-            limits: BatchLimits::builtin(),
-            token_price: model.token_price(table.modifiers(), &batch),
-        }
-    }
-
-    /// The map key of these options with `prepare`'s: what must not change for a line to
-    /// be reused.
-    pub fn key(&self, prepare: &PrepareOptions) -> String {
-        #[derive(Serialize)]
-        struct Key<'a> {
-            output: OutputKey,
-            model: &'a str,
-            max_tokens: u32,
-            prompt: &'a str,
-            system: Option<String>,
-            per_request: usize,
-            request_bytes: u64,
-        }
-        let key = Key {
-            output: OutputKey::new(prepare),
-            model: &self.pack.model,
-            max_tokens: self.pack.max_tokens,
-            prompt: &self.pack.prompt,
-            system: self
-                .pack
-                .system
-                .as_ref()
-                .and_then(|s| serde_json::to_string(s).ok()),
-            per_request: self.per_request,
-            request_bytes: self.pack.limits.max_request_bytes,
-        };
-        let text = serde_json::to_string(&key).unwrap_or_default();
-        format!("{:016x}", paths_hash(&[&text]))
-    }
-
-    /// The request bodies for one request's images: one body, or several when they break a
-    /// request limit together.
-    pub fn bodies(&self, images: Vec<PackImage>) -> Result<Vec<MessagesRequest>, PackError> {
-        let mut options = self.pack.clone();
-        options.limits.max_images = options
-            .limits
-            .max_images
-            .min(self.per_request.max(1) as u32);
-        let mut packer = Packer::new(&options)?;
-        let mut bodies = Vec::new();
-        for image in images {
-            bodies.extend(packer.push(image)?);
-        }
-        bodies.extend(packer.finish());
-        Ok(bodies)
-    }
-}
+use visionprep_core::ErrorCode;
 
 /// The earlier run's map, for reuse: entries by their images' paths.
 struct Earlier {
