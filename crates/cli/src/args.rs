@@ -108,6 +108,17 @@ pub(crate) enum Command {
     ///
     /// Exit status: 0 when every request succeeded, 1 otherwise, 2 on usage errors.
     BatchResults(BatchResultsArgs),
+    /// Run a local gateway in front of the API that makes every Messages request image-safe:
+    /// point an agent or SDK at it (ANTHROPIC_BASE_URL=http://127.0.0.1:8787).
+    ///
+    /// Each POST /v1/messages, /v1/messages/count_tokens and /v1/messages/batches body is
+    /// checked as `check` checks it: a body the API takes goes on byte for byte; one with
+    /// images it would refuse goes on with exactly those images repaired (as `repair` does),
+    /// and the response carries x-visionprep-rewritten. Everything else streams through
+    /// untouched. Keys are forwarded as they come and never logged. Stops on SIGINT/SIGTERM,
+    /// letting requests in flight finish for up to 30 s, then prints the totals.
+    #[cfg(feature = "proxy")]
+    Proxy(crate::proxy_cmd::ProxyArgs),
     /// Measure preparation throughput on your own images and machine: images/s, input MP/s
     /// and per-stage times (decode, resize, encode, ...) per kind of input and thread count,
     /// with scaling efficiency and peak memory; --compare times Pillow and libvips on the same

@@ -13,6 +13,8 @@ mod flags;
 mod models;
 mod plan;
 mod prepare_cmd;
+#[cfg(feature = "proxy")]
+mod proxy_cmd;
 mod request_cmd;
 mod version;
 
@@ -36,6 +38,8 @@ fn main() -> ExitCode {
         Command::Count(a) => count_cmd::run(a, &mut out).map(failures),
         Command::Batch(a) => batch_cmd::run(a, &mut out).map(failures),
         Command::BatchResults(a) => batch_cmd::results(a, &mut out).map(failures),
+        #[cfg(feature = "proxy")]
+        Command::Proxy(a) => proxy_cmd::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Bench(a) => bench_cmd::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Version(a) => version::run(a, &mut out).map(|()| ExitCode::SUCCESS),
