@@ -75,8 +75,12 @@ pub(crate) fn run(args: &ProxyArgs, out: &mut dyn Write) -> Result<()> {
     }
     let mut bound = Ok(());
     let totals = run_until_signal(config, |addr| {
-        bound = writeln!(out, "visionprep proxy listening on http://{addr} -> {}", args.upstream)
-            .and_then(|()| out.flush());
+        bound = writeln!(
+            out,
+            "visionprep proxy listening on http://{addr} -> {}",
+            args.upstream
+        )
+        .and_then(|()| out.flush());
     })?;
     bound?;
     writeln!(out, "{}", serde_json::to_string(&totals)?)?;

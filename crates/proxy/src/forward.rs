@@ -164,7 +164,15 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Body> {
                 body
             }
             Err(response) => {
-                finish(state, &method, &path, None, &response, started, Some("body too large"));
+                finish(
+                    state,
+                    &method,
+                    &path,
+                    None,
+                    &response,
+                    started,
+                    Some("body too large"),
+                );
                 return response;
             }
         }
@@ -193,7 +201,15 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Body> {
         }
     };
     let line_error = error.as_deref();
-    finish_at(state, &method, &path, stats.as_ref(), &response, added, line_error);
+    finish_at(
+        state,
+        &method,
+        &path,
+        stats.as_ref(),
+        &response,
+        added,
+        line_error,
+    );
     response
 }
 
@@ -264,20 +280,15 @@ async fn forward(
     parts.headers.remove(header::HOST);
     parts.version = http::Version::HTTP_11;
     let request = Request::from_parts(parts, body);
-    let response = state
-        .upstream
-        .client
-        .request(request)
-        .await
-        .map_err(|e| {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                text.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            text
-        })?;
+    let response = state.upstream.client.request(request).await.map_err(|e| {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        text
+    })?;
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     Ok(Response::from_parts(
@@ -295,7 +306,15 @@ fn finish(
     started: Instant,
     error: Option<&str>,
 ) {
-    finish_at(state, method, path, stats, response, started.elapsed(), error);
+    finish_at(
+        state,
+        method,
+        path,
+        stats,
+        response,
+        started.elapsed(),
+        error,
+    );
 }
 
 /// Counts the request and writes its log line.

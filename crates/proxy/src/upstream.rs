@@ -37,7 +37,10 @@ impl Upstream {
             reason: reason.to_owned(),
         };
         let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
-        let scheme = uri.scheme().cloned().ok_or_else(|| bad("no http:// or https://"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| bad("no http:// or https://"))?;
         if scheme != http::uri::Scheme::HTTP && scheme != http::uri::Scheme::HTTPS {
             return Err(bad("only http:// and https:// upstreams are supported"));
         }

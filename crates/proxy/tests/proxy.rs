@@ -1,0 +1,382 @@
+//! The proxy between a client and a loopback stand-in for the API: what arrives upstream, what
+//! comes back, and what is written down. Every server here listens on 127.0.0.1 only.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use visionprep_proxy::{Proxy, ProxyConfig, Totals};
+
+/// What the stand-in received: method, path, headers and body of each request.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+/// A stand-in for the API: records each request; `/v1/messages` answers a stream of events
+/// when the body asks for one (the last event only after `release` fires), else echoes the
+/// body's length as JSON.
+async fn stand_in(release: Option<oneshot::Receiver<()>>) -> (SocketAddr, Log) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let seen = Arc::clone(&log);
+    let release = Arc::new(Mutex::new(release));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = Arc::clone(&seen);
+            let release = Arc::clone(&release);
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let seen = Arc::clone(&seen);
+                    let release = Arc::clone(&release);
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body.collect().await.unwrap().to_bytes();
+                        let streaming = body.windows(14).any(|w| w == b"\"stream\": true");
+                        seen.lock().unwrap().push(Seen {
+                            path: parts.uri.path().to_owned(),
+                            headers: parts.headers,
+                            body: body.clone(),
+                        });
+                        let wait = release.lock().unwrap().take();
+                        if streaming && let Some(wait) = wait {
+                            let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+                            tokio::spawn(async move {
+                                let first = "event: message_start\ndata: {}\n\n";
+                                let _ = tx.send(Ok(Frame::data(Bytes::from(first)))).await;
+                                let _ = wait.await;
+                                let last = "event: message_stop\ndata: {}\n\n";
+                                let _ = tx.send(Ok(Frame::data(Bytes::from(last)))).await;
+                            });
+                            let stream = tokio_stream(rx);
+                            let mut r = Response::new(StreamBody::new(stream).boxed());
+                            r.headers_mut()
+                                .insert("content-type", "text/event-stream".parse().unwrap());
+                            r.headers_mut()
+                                .insert("request-id", "req_stand_in".parse().unwrap());
+                            return Ok::<_, Infallible>(r);
+                        }
+                        let text = format!("{{\"received\":{}}}", body.len());
+                        let mut r = Response::new(
+                            Full::new(Bytes::from(text)).map_err(|e| match e {}).boxed(),
+                        );
+                        r.headers_mut()
+                            .insert("request-id", "req_stand_in".parse().unwrap());
+                        Ok(r)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// A receiver as a stream of frames.
+fn tokio_stream(
+    mut rx: mpsc::Receiver<Result<Frame<Bytes>, Infallible>>,
+) -> impl futures_core::Stream<Item = Result<Frame<Bytes>, Infallible>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<Totals>,
+}
+
+impl Running {
+    async fn stop(mut self) -> Totals {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.await.unwrap()
+    }
+}
+
+async fn proxy(config: ProxyConfig) -> Running {
+    let p = Proxy::bind(config).await.unwrap();
+    let addr = p.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(p.run(async {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        done,
+    }
+}
+
+fn config_for(upstream: SocketAddr) -> ProxyConfig {
+    let mut c = ProxyConfig::default();
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c.upstream = format!("http://{upstream}");
+    c
+}
+
+/// Sends one request through the proxy; returns the response with its whole body.
+async fn send(
+    addr: SocketAddr,
+    path: &str,
+    body: Vec<u8>,
+    key: &str,
+) -> (http::response::Parts, Bytes) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::post(path)
+        .header("host", "localhost")
+        .header("x-api-key", key)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = sender.send_request(req).await.unwrap();
+    let (parts, body) = response.into_parts();
+    (parts, body.collect().await.unwrap().to_bytes())
+}
+
+fn png_base64(w: u32, h: u32) -> String {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+    })
+    .write_to(&mut out, image::ImageFormat::Png)
+    .unwrap();
+    visionprep::core::request::base64_encode(&out.into_inner())
+}
+
+fn agent_body(images: &[String]) -> String {
+    let blocks: Vec<String> = images
+        .iter()
+        .map(|d| {
+            format!(
+                r#"{{"type": "image", "source": {{"type": "base64", "media_type": "image/png", "data": "{d}"}}}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"model": "claude-sonnet-4-6", "max_tokens": 64,
+ "messages": [
+  {{"role": "user", "content": "Take a screenshot"}},
+  {{"role": "assistant", "content": [{{"type": "tool_use", "id": "toolu_1", "name": "screenshot", "input": {{}}}}]}},
+  {{"role": "user", "content": [{{"type": "tool_result", "tool_use_id": "toolu_1", "content": [{}]}}]}}
+ ]}}"#,
+        blocks.join(", ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_goes_through_byte_for_byte_and_images_over_the_limits_are_rewritten() {
+    let (up, seen) = stand_in(None).await;
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("proxy.jsonl");
+    let mut config = config_for(up);
+    config.log = Some(log_path.clone());
+    let p = proxy(config).await;
+    let key = "sk-ant-test-SECRET-key-0123";
+
+    let text = r#"{"model": "claude-sonnet-4-6", "max_tokens": 16,   "messages": [{"role": "user", "content": "Hello"}]}"#;
+    let (parts, body) = send(p.addr, "/v1/messages", text.as_bytes().to_vec(), key).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.headers["request-id"], "req_stand_in");
+    assert!(parts.headers.get("x-visionprep-rewritten").is_none());
+    assert_eq!(body, format!("{{\"received\":{}}}", text.len()));
+
+    // A 9000 px wide screenshot in a tool_result: refused by the API (over 8000 px).
+    let wide = png_base64(9000, 60);
+    let small = png_base64(40, 30);
+    let agent = agent_body(&[wide, small.clone()]);
+    let (parts, _) = send(p.addr, "/v1/messages", agent.clone().into_bytes(), key).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.headers["x-visionprep-rewritten"], "1");
+    let (count, _) = send(
+        p.addr,
+        "/v1/messages/count_tokens",
+        agent.clone().into_bytes(),
+        key,
+    )
+    .await;
+    assert_eq!(count.headers["x-visionprep-rewritten"], "1");
+
+    let batch = format!(r#"{{"requests": [{{"custom_id": "one", "params": {agent}}}]}}"#);
+    let (parts, _) = send(p.addr, "/v1/messages/batches", batch.into_bytes(), key).await;
+    assert_eq!(parts.headers["x-visionprep-rewritten"], "1");
+
+    // What comes before the wide image and after the small one.
+    let head = &agent[..agent.find("{\"type\": \"image\"").unwrap()];
+    let tail = &agent[agent.rfind(&small).unwrap() + small.len()..];
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(
+        seen[0].body,
+        text.as_bytes(),
+        "a body that passes arrives byte for byte"
+    );
+    assert_eq!(seen[0].headers["x-api-key"], key);
+    assert_eq!(seen[0].headers["anthropic-version"], "2023-06-01");
+    for s in &seen[1..] {
+        let body = std::str::from_utf8(&s.body).unwrap();
+        // Everything but the wide image is as it was: the start, the small image, the end.
+        assert!(body.contains(&small));
+        assert!(body.contains(head) && body.contains(tail), "{}", s.path);
+        let check = visionprep::request::check_bytes(
+            s.body.to_vec(),
+            &visionprep::request::CheckOptions::default(),
+        );
+        if s.path != "/v1/messages/batches" {
+            assert!(check.unwrap().passes(), "{}", s.path);
+        }
+        assert_eq!(s.headers["content-length"], s.body.len().to_string());
+    }
+
+    let totals = p.stop().await;
+    assert_eq!(
+        (totals.requests, totals.checked, totals.rewritten_bodies),
+        (4, 4, 3)
+    );
+    assert_eq!(totals.images_rewritten, 3);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!log.contains(key), "the key is never logged");
+    assert!(!log.contains(&small), "bodies are never logged");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{log}");
+    assert_eq!(lines[1]["rewritten"], 1);
+    assert_eq!(lines[1]["model"], "claude-sonnet-4-6");
+    assert!(lines[1]["bytes_after"].as_u64() < lines[1]["bytes_before"].as_u64());
+    assert_eq!(lines[4]["summary"]["requests"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_stream_event_by_event() {
+    let (release, released) = oneshot::channel();
+    let (up, _) = stand_in(Some(released)).await;
+    let p = proxy(config_for(up)).await;
+    let body = r#"{"model": "claude-sonnet-4-6", "max_tokens": 16, "stream": true, "messages": [{"role": "user", "content": "Hi"}]}"#;
+    let stream = TcpStream::connect(p.addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::post("/v1/messages")
+        .header("host", "localhost")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = sender.send_request(req).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+    // The first event arrives while the stand-in still holds back the last one.
+    let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
+        .await
+        .expect("the first event before the last is sent")
+        .unwrap()
+        .unwrap();
+    assert!(
+        first
+            .data_ref()
+            .unwrap()
+            .starts_with(b"event: message_start")
+    );
+    release.send(()).unwrap();
+    let rest = body.collect().await.unwrap().to_bytes();
+    assert!(rest.starts_with(b"event: message_stop"));
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_answer_in_the_api_shape() {
+    // Nothing listens on the upstream port: 502.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = closed.local_addr().unwrap();
+    drop(closed);
+    let p = proxy(config_for(gone)).await;
+    let (parts, body) = send(p.addr, "/v1/messages", b"{}".to_vec(), "k").await;
+    assert_eq!(parts.status, 502);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "api_error");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("visionprep proxy")
+    );
+    let totals = p.stop().await;
+    assert_eq!(totals.upstream_errors, 1);
+
+    // Over --max-body: 413; not JSON: forwarded unchanged.
+    let (up, seen) = stand_in(None).await;
+    let mut config = config_for(up);
+    config.max_body = 1000;
+    let p = proxy(config).await;
+    let (parts, body) = send(p.addr, "/v1/messages", vec![b' '; 5000], "k").await;
+    assert_eq!(parts.status, 413);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["type"], "request_too_large");
+    let garbage = b"this is { not json".to_vec();
+    let (parts, _) = send(p.addr, "/v1/messages", garbage.clone(), "k").await;
+    assert_eq!(parts.status, 200);
+    // Other paths stream through untouched, whatever their size.
+    let big = vec![b'x'; 50_000];
+    let (parts, _) = send(p.addr, "/v1/files", big.clone(), "k").await;
+    assert_eq!(parts.status, 200);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "the 413 never went upstream");
+    assert_eq!(seen[0].body, garbage);
+    assert_eq!(
+        (seen[1].path.as_str(), seen[1].body.len()),
+        ("/v1/files", big.len())
+    );
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_address_needs_allow_remote_and_the_status_answers_totals() {
+    let mut config = ProxyConfig::default();
+    config.listen = "0.0.0.0:0".parse().unwrap();
+    let e = Proxy::bind(config).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "invalid-options");
+
+    let (up, _) = stand_in(None).await;
+    let p = proxy(config_for(up)).await;
+    send(p.addr, "/v1/models", Vec::new(), "k").await;
+    let stream = TcpStream::connect(p.addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::get("/visionprep/status")
+        .header("host", "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let r = sender.send_request(req).await.unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(v["requests"], 1);
+    assert_eq!(v["checked"], 0);
+    p.stop().await;
+}
