@@ -380,3 +380,104 @@ async fn a_remote_address_needs_allow_remote_and_the_status_answers_totals() {
     assert_eq!(v["checked"], 0);
     p.stop().await;
 }
+
+/// The API's image rules as the stand-in enforces them, written apart from visionprep's: each
+/// base64 image at most 10,485,760 base64 bytes (the direct API), at most 8000 px a side, its
+/// bytes of the media type it declares. The first broken rule, in the API's words.
+fn refused(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(|t| t.as_str()) == Some("base64")
+                && let (Some(data), Some(media)) = (
+                    map.get("data").and_then(|d| d.as_str()),
+                    map.get("media_type").and_then(|m| m.as_str()),
+                )
+            {
+                if data.len() > 10_485_760 {
+                    return Some(format!("image exceeds 10 MB maximum: {} bytes", data.len()));
+                }
+                let bytes = visionprep::core::request::base64_decode(data).ok()?;
+                let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+                    .with_guessed_format()
+                    .ok()?;
+                let actual = reader.format().map(|f| f.to_mime_type());
+                if actual != Some(media) {
+                    return Some(format!(
+                        "Image does not match the provided media type {media}"
+                    ));
+                }
+                let (w, h) = reader.into_dimensions().ok()?;
+                if w > 8000 || h > 8000 {
+                    return Some("image dimensions exceed max allowed size: 8000 pixels".into());
+                }
+                return None;
+            }
+            map.values().find_map(refused)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(refused),
+        _ => None,
+    }
+}
+
+/// A stand-in that refuses, with a 400 in the API's shape, a body whose images break a rule.
+async fn strict_stand_in() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let service = service_fn(|req: Request<Incoming>| async move {
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    let (status, text) = match refused(&value) {
+                        Some(why) => (400, serde_json::json!({"type": "error", "error": {"type": "invalid_request_error", "message": why}}).to_string()),
+                        None => (200, r#"{"type":"message","content":[]}"#.to_owned()),
+                    };
+                    let mut r = Response::new(Full::new(Bytes::from(text)));
+                    *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                    Ok::<_, Infallible>(r)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// The repository's Claude Code session, which the API refuses (a screenshot 8200 px wide, a
+/// PNG declared as JPEG): refused by the stand-in directly, answered 200 through the proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_agent_session_gets_through() {
+    let session = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/sessions/claude-code.jsonl"),
+    )
+    .unwrap();
+    let doc = visionprep::request::Document::read(session).unwrap();
+    let options = visionprep::request::CheckOptions::default();
+    let bodies: Vec<_> = visionprep::request::count_bodies(&doc, &options)
+        .into_iter()
+        .map(|b| b.unwrap().json)
+        .collect();
+    assert!(!bodies.is_empty());
+    let up = strict_stand_in().await;
+    let p = proxy(config_for(up)).await;
+    let mut refused_directly = 0;
+    for body in &bodies {
+        let (direct, why) = send(up, "/v1/messages", body.clone().into_bytes(), "k").await;
+        refused_directly += usize::from(direct.status == 400);
+        assert!(direct.status == 400 || direct.status == 200, "{why:?}");
+        let (through, why) = send(p.addr, "/v1/messages", body.clone().into_bytes(), "k").await;
+        assert_eq!(through.status, 200, "{}", String::from_utf8_lossy(&why));
+    }
+    assert!(
+        refused_directly > 0,
+        "the fixture must be one the API refuses"
+    );
+    p.stop().await;
+}
