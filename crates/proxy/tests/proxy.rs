@@ -481,3 +481,185 @@ async fn a_stuck_agent_session_gets_through() {
     );
     p.stop().await;
 }
+
+/// An HTTPS stand-in with a certificate for 127.0.0.1 signed by a CA made here; returns its
+/// address and the CA in PEM.
+async fn tls_stand_in() -> (SocketAddr, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                        b"{\"tls\":true}",
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, ca.pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_ca_is_trusted_only_when_given() {
+    let (up, ca) = tls_stand_in().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let mut config = config_for(up);
+    config.upstream = format!("https://{up}");
+    let without = proxy(config.clone()).await;
+    let (parts, body) = send(without.addr, "/v1/models", Vec::new(), "k").await;
+    assert_eq!(parts.status, 502, "{}", String::from_utf8_lossy(&body));
+    without.stop().await;
+    config.upstream_ca = Some(ca_file);
+    let with = proxy(config).await;
+    let (parts, body) = send(with.addr, "/v1/models", Vec::new(), "k").await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(body, "{\"tls\":true}");
+    with.stop().await;
+}
+
+/// A stand-in whose responses never end (an event every 20 ms); tells `closed` when a
+/// response's receiver is gone, that is when the proxy dropped the upstream request.
+async fn endless_stand_in(closed: mpsc::Sender<()>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let closed = closed.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_req: Request<Incoming>| {
+                    let closed = closed.clone();
+                    async move {
+                        let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
+                        tokio::spawn(async move {
+                            for _ in 0..1500 {
+                                let event =
+                                    Frame::data(Bytes::from_static(b"event: ping\ndata: {}\n\n"));
+                                if tx.send(Ok(event)).await.is_err() {
+                                    let _ = closed.send(()).await;
+                                    return;
+                                }
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                        });
+                        Ok::<_, Infallible>(Response::new(StreamBody::new(tokio_stream(rx))))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_stream_ends_the_upstream_request() {
+    let (closed_tx, mut closed) = mpsc::channel(1);
+    let up = endless_stand_in(closed_tx).await;
+    let p = proxy(config_for(up)).await;
+    let stream = TcpStream::connect(p.addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = Request::post("/v1/messages")
+        .header("host", "localhost")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = sender.send_request(req).await.unwrap();
+    let mut body = response.into_body();
+    body.frame().await.unwrap().unwrap();
+    // The client goes away.
+    drop(body);
+    drop(sender);
+    conn.abort();
+    tokio::time::timeout(Duration::from_secs(10), closed.recv())
+        .await
+        .expect("the upstream request ends when its client leaves");
+    p.stop().await;
+}
+
+/// The peak resident memory of this process, from /proc (Linux), in MB.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_clients_stream_at_once() {
+    let (up, seen) = stand_in(None).await;
+    let p = proxy(config_for(up)).await;
+    let image = png_base64(300, 200);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let body = format!(
+            r#"{{"model": "claude-sonnet-4-6", "max_tokens": {i}, "messages": [{{"role": "user", "content": [{{"type": "image", "source": {{"type": "base64", "media_type": "image/png", "data": "{image}"}}}}]}}]}}"#
+        );
+        let addr = p.addr;
+        tasks.push(tokio::spawn(async move {
+            let (parts, answer) = send(addr, "/v1/messages", body.clone().into_bytes(), "k").await;
+            assert_eq!(parts.status, 200);
+            assert_eq!(answer, format!("{{\"received\":{}}}", body.len()));
+            body
+        }));
+    }
+    let mut sent = Vec::new();
+    for t in tasks {
+        sent.push(t.await.unwrap());
+    }
+    let mut arrived: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| String::from_utf8(s.body.to_vec()).unwrap())
+        .collect();
+    arrived.sort();
+    sent.sort();
+    assert_eq!(arrived, sent, "every body arrives whole and unchanged");
+    let totals = p.stop().await;
+    assert_eq!(totals.requests, 64);
+    println!(
+        "peak RSS of the test process (proxy, stand-in and clients): {:?} MB",
+        peak_rss_mb()
+    );
+}
