@@ -19,6 +19,9 @@ mod cost;
 mod plan;
 #[path = "cli/prepare.rs"]
 mod prepare;
+#[cfg(feature = "proxy")]
+#[path = "cli/proxy.rs"]
+mod proxy;
 #[path = "cli/request.rs"]
 mod request;
 
