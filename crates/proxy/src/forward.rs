@@ -18,9 +18,15 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use visionprep::request::{Endpoint, GateStats, Gated, gate};
 
+/// Bodies up to this size are gated on the async thread (well under a millisecond); larger
+/// ones on the blocking pool, so that a long repair never stalls other connections.
+const INLINE_GATE: usize = 256 * 1024;
+
 /// What every request shares.
 pub(crate) struct State {
     pub(crate) config: ProxyConfig,
+    /// The gate's options, shared (their model data is not copied per request).
+    repair: Arc<visionprep::request::RepairOptions>,
     upstream: Upstream,
     pub(crate) log: Log,
     pub(crate) totals: Arc<Mutex<Totals>>,
@@ -29,6 +35,7 @@ pub(crate) struct State {
 impl State {
     pub(crate) fn new(config: ProxyConfig, upstream: Upstream, log: Log) -> State {
         State {
+            repair: Arc::new(config.repair.clone()),
             config,
             upstream,
             log,
@@ -248,9 +255,13 @@ async fn read_and_gate(
             ));
         }
     };
-    let options = state.config.repair.clone();
-    let input = bytes.clone();
-    let gated = tokio::task::spawn_blocking(move || gate(endpoint, &input, &options)).await;
+    let gated = if bytes.len() <= INLINE_GATE {
+        Ok(gate(endpoint, &bytes, &state.repair))
+    } else {
+        let options = Arc::clone(&state.repair);
+        let input = bytes.clone();
+        tokio::task::spawn_blocking(move || gate(endpoint, &input, &options)).await
+    };
     let (body, stats) = match gated {
         Ok(Gated::Rewritten(text, stats)) => (Bytes::from(text), stats),
         Ok(Gated::Unchanged(stats)) => (bytes, stats),
