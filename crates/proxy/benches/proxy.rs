@@ -99,7 +99,7 @@ async fn latency(addr: SocketAddr, body: &Bytes, n: usize) -> (f64, f64) {
     for _ in 0..3 {
         conn.post(body).await;
     }
-    let mut times = Vec::with_capacity(n);
+    let mut times = Vec::new();
     for _ in 0..n {
         times.push(conn.post(body).await);
     }
@@ -198,16 +198,6 @@ fn main() {
             })
             .collect();
         gate_times.sort();
-        {
-            let t = Instant::now();
-            let text = std::str::from_utf8(&large).unwrap().to_owned();
-            let t1 = t.elapsed();
-            let doc = visionprep::request::Document::from_text(text).unwrap();
-            let t2 = t.elapsed();
-            let r = visionprep::request::check_document(&doc, &options.check);
-            let t3 = t.elapsed();
-            println!("utf8+copy {t1:?} parse {:?} check {:?} ({} findings)", t2 - t1, t3 - t2, r.findings.len());
-        }
         println!("visionprep proxy benchmark: loopback stand-in, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
         println!("text body {} bytes x {small_n}; image body {:.1} MB x {large_n}", text.len(), large.len() as f64 / 1e6);
         let (d50, d99) = latency(up, &text, small_n).await;

@@ -7,7 +7,7 @@ use crate::{DRAIN, ProxyConfig};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -16,7 +16,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::net::TcpListener;
-use visionprep::request::{Endpoint, GateStats, Gated, gate};
+use visionprep::request::{Endpoint, GateStats, gate_owned};
 
 /// Bodies up to this size are gated on the async thread (well under a millisecond); larger
 /// ones on the blocking pool, so that a long repair never stalls other connections.
@@ -243,31 +243,43 @@ async fn read_and_gate(
     if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(e) => {
-            return Err(api_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                &format!("the request body could not be read: {e}"),
-            ));
+    // Read into one buffer, sized by the declared length once it passed the limit.
+    let mut buf: Vec<u8> = Vec::new();
+    let _ = buf.try_reserve_exact(declared.unwrap_or(0) as usize);
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(api_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("the request body could not be read: {e}"),
+                ));
+            }
+        };
+        if let Some(data) = frame.data_ref() {
+            if (buf.len() + data.len()) as u64 > max {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(data);
         }
-    };
-    let gated = if bytes.len() <= INLINE_GATE {
-        Ok(gate(endpoint, &bytes, &state.repair))
+    }
+    let (body, stats) = if buf.len() <= INLINE_GATE {
+        gate_owned(endpoint, buf, &state.repair)
     } else {
         let options = Arc::clone(&state.repair);
-        let input = bytes.clone();
-        tokio::task::spawn_blocking(move || gate(endpoint, &input, &options)).await
+        let gated = tokio::task::spawn_blocking(move || gate_owned(endpoint, buf, &options)).await;
+        // A panic in the gate is a bug; the body is gone with it, so the request is refused.
+        gated.map_err(|_| {
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                "the check of this body failed (a bug); nothing was sent",
+            )
+        })?
     };
-    let (body, stats) = match gated {
-        Ok(Gated::Rewritten(text, stats)) => (Bytes::from(text), stats),
-        Ok(Gated::Unchanged(stats)) => (bytes, stats),
-        // A panic in the gate is a bug: the body goes on as it came.
-        Err(_) => (bytes, GateStats::default()),
-    };
+    let body = Bytes::from(body);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len() as u64));
     Ok((full(body), stats))
 }

@@ -5,10 +5,10 @@ use crate::errors::model_error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::path::PathBuf;
 use std::sync::OnceLock;
-use visionprep::core::{MinScale, PriceTable, TileMode};
+use visionprep::core::{PriceTable, TileMode};
 use visionprep::prepare::PrepareOptions;
+use visionprep::settings::Front;
 use visionprep::{Resolved, Settings, SettingsError};
 
 /// The built-in model data, parsed once per process.
@@ -41,16 +41,25 @@ impl PrepareArgs {
         function: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let mut s = Settings::default();
-        for (key, value) in kwargs.into_iter().flatten() {
-            let key: String = key.extract()?;
-            if !set(&mut s, &key, &value)? {
-                return Err(PyTypeError::new_err(format!(
-                    "{function}() got an unexpected keyword argument '{key}'"
-                )));
-            }
+        let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) else {
+            return Ok(PrepareArgs::default());
+        };
+        // As JSON (paths and decimals as their text), read by the library's one reader of
+        // spelled settings.
+        let py = kwargs.py();
+        let dumps = py.import("json")?.getattr("dumps")?;
+        let options = PyDict::new(py);
+        options.set_item("default", py.import("builtins")?.getattr("str")?)?;
+        let text: String = dumps.call((kwargs,), Some(&options))?.extract()?;
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        match Settings::from_spelled(&object, Front::Python) {
+            Ok(settings) => Ok(PrepareArgs { settings }),
+            Err(SettingsError::Unknown { name, .. }) => Err(PyTypeError::new_err(format!(
+                "{function}() got an unexpected keyword argument '{name}'"
+            ))),
+            Err(e) => Err(settings_error(py, &e)),
         }
-        Ok(PrepareArgs { settings: s })
     }
 
     /// [`PrepareArgs::from_kwargs`] for a function that takes only the settings `allowed`:
@@ -122,58 +131,5 @@ pub(crate) fn settings_error(py: Python<'_>, e: &SettingsError) -> PyErr {
             PyValueError::new_err(format!("{setting}: {reason}"))
         }
         _ => PyValueError::new_err(e.to_string()),
-    }
-}
-
-/// Sets the setting `key` (its snake_case name) from `value`; `false` when no setting has
-/// that name. Text settings are parsed by the library's own parsers.
-pub(crate) fn set(s: &mut Settings, key: &str, value: &Bound<'_, PyAny>) -> PyResult<bool> {
-    match key {
-        "model" => s.models = value.extract::<Option<String>>()?.into_iter().collect(),
-        "models" => s.models = value.extract()?,
-        "allow_retired" => s.allow_retired = value.extract()?,
-        "tier" => s.tier = optional(key, value)?,
-        "price_per_mtok" => {
-            s.price_per_mtok = match value.is_none() {
-                true => None,
-                false => Some(parse(key, value.str()?.to_str()?)?),
-            }
-        }
-        "prices" => s.prices = value.extract::<Option<PathBuf>>()?,
-        "prices_toml" => s.prices_toml = value.extract()?,
-        "profile" => s.profile = parse(key, &value.extract::<String>()?)?,
-        "token_rule" => s.token_rule = parse(key, &value.extract::<String>()?)?,
-        "quality" => s.quality = value.extract()?,
-        "filter" => s.filter = parse(key, &value.extract::<String>()?)?,
-        "output_format" => s.output_format = parse(key, &value.extract::<String>()?)?,
-        "background" => {
-            let (r, g, b): (u8, u8, u8) = value.extract()?;
-            s.background = [r, g, b];
-        }
-        "token_budget" => s.token_budget = value.extract()?,
-        "tiles" => s.tiles = parse(key, &value.extract::<String>()?)?,
-        "min_scale" => {
-            s.min_scale = MinScale::try_from(value.extract::<f64>()?)
-                .map_err(|e| PyValueError::new_err(format!("min_scale: {e}")))?
-        }
-        "tile_overlap" => s.tile_overlap = value.extract()?,
-        "batch" => s.batch = value.extract()?,
-        "cache" => s.cache = optional(key, value)?,
-        "us_only" => s.us_only = value.extract()?,
-        "prompt_tokens" => s.prompt_tokens = value.extract()?,
-        "lenient" => s.lenient = value.extract()?,
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-/// An optional text setting: `None`, or text its type parses.
-fn optional<T: std::str::FromStr>(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    match value.extract::<Option<String>>()? {
-        Some(text) => parse(key, &text).map(Some),
-        None => Ok(None),
     }
 }

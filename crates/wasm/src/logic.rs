@@ -14,7 +14,7 @@ use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{ModelListing, PlanReport};
 use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
-use visionprep::settings::SPELLINGS;
+use visionprep::settings::{Front, SPELLINGS};
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
 
 /// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
@@ -115,27 +115,7 @@ pub fn settings(json: Option<&str>) -> Result<Settings> {
     let Value::Object(given) = serde_json::from_str(text).map_err(Failure::options)? else {
         return Err(Failure::options("options must be an object"));
     };
-    let mut named = serde_json::Map::new();
-    for (key, value) in given {
-        if key == "model" {
-            if !value.is_null() {
-                named.insert("models".into(), Value::Array(vec![value]));
-            }
-            continue;
-        }
-        match SPELLINGS.iter().find(|s| s.js == Some(key.as_str())) {
-            Some(row) => named.insert(row.name.into(), value),
-            None => {
-                return Err(Failure::options(
-                    match SPELLINGS.iter().find(|s| s.js.is_none() && s.name == key) {
-                        Some(row) => format!("{key}: {}", row.note),
-                        None => format!("unknown option `{key}`"),
-                    },
-                ));
-            }
-        };
-    }
-    serde_json::from_value(Value::Object(named)).map_err(Failure::options)
+    Settings::from_spelled(&given, Front::JavaScript).map_err(|e| Failure::settings(&e))
 }
 
 fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T>

@@ -125,28 +125,68 @@ fn rewritten(report: &RepairReport) -> usize {
 /// assert!(matches!(gated, Gated::Unchanged(_)));
 /// ```
 pub fn gate(endpoint: Endpoint, body: &[u8], options: &RepairOptions) -> Gated {
-    let bytes_before = body.len() as u64;
-    let unread = |why: String| {
-        Gated::Unchanged(GateStats {
-            bytes_before,
-            bytes_after: bytes_before,
-            unread: Some(why),
-            ..GateStats::default()
-        })
-    };
+    let unchanged = |stats| Gated::Unchanged(stats);
+    match std::str::from_utf8(body) {
+        Err(e) => unchanged(unread(body.len(), format!("not UTF-8 text: {e}"))),
+        Ok(text) => match gate_text(endpoint, text.to_owned(), options) {
+            (_, stats, false) => unchanged(stats),
+            (text, stats, true) => Gated::Rewritten(text, stats),
+        },
+    }
+}
+
+/// [`gate`] on a body the caller gives up: the bytes to send come back with the figures, the
+/// very same allocation when nothing changed (a 20 MB body is not copied to be forwarded).
+pub fn gate_owned(
+    endpoint: Endpoint,
+    body: Vec<u8>,
+    options: &RepairOptions,
+) -> (Vec<u8>, GateStats) {
+    match String::from_utf8(body) {
+        Err(e) => {
+            let stats = unread(
+                e.as_bytes().len(),
+                format!("not UTF-8 text: {}", e.utf8_error()),
+            );
+            (e.into_bytes(), stats)
+        }
+        Ok(text) => {
+            let (text, stats, _) = gate_text(endpoint, text, options);
+            (text.into_bytes(), stats)
+        }
+    }
+}
+
+/// The figures of a body that was not read, and why.
+fn unread(bytes: usize, why: String) -> GateStats {
+    GateStats {
+        bytes_before: bytes as u64,
+        bytes_after: bytes as u64,
+        unread: Some(why),
+        ..GateStats::default()
+    }
+}
+
+/// The gate on text: what to send, the figures, and whether it was rewritten.
+fn gate_text(
+    endpoint: Endpoint,
+    text: String,
+    options: &RepairOptions,
+) -> (String, GateStats, bool) {
     if !endpoint.is_gated() {
-        return unread("not a Messages endpoint".into());
+        let stats = unread(text.len(), "not a Messages endpoint".into());
+        return (text, stats, false);
     }
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t,
-        Err(e) => return unread(format!("not UTF-8 text: {e}")),
-    };
     if endpoint == Endpoint::BatchCreate {
-        return gate_batch(text, options, bytes_before);
+        return match gate_batch(&text, options) {
+            Gated::Rewritten(new, stats) => (new, stats, true),
+            Gated::Unchanged(stats) => (text, stats, false),
+        };
     }
-    let doc = match Document::from_text(text.to_owned()) {
+    let bytes_before = text.len() as u64;
+    let doc = match Document::try_from_text(text) {
         Ok(d) => d,
-        Err(e) => return unread(e.to_string()),
+        Err((text, e)) => return (text, unread(bytes_before as usize, e.to_string()), false),
     };
     let before = check_document(&doc, &options.check);
     let (images, tokens) = totals(&before);
@@ -166,21 +206,22 @@ pub fn gate(endpoint: Endpoint, body: &[u8], options: &RepairOptions) -> Gated {
             .iter()
             .any(|f| f.code == FindingCode::Downsized);
     if stats.errors_left == 0 && !shrinkable {
-        return Gated::Unchanged(stats);
+        return (doc.into_text(), stats, false);
     }
     let report = repair_document(&doc, options);
     if !report.changed() {
-        return Gated::Unchanged(stats);
+        return (doc.into_text(), stats, false);
     }
     stats.rewritten = rewritten(&report);
     stats.image_tokens_after = totals(&report.after).1;
     stats.bytes_after = report.text.len() as u64;
     stats.errors_left = report.after.errors().count();
-    Gated::Rewritten(report.text, stats)
+    (report.text, stats, true)
 }
 
 /// [`gate`] for a Message Batches create body: each request's `params`.
-fn gate_batch(text: &str, options: &RepairOptions, bytes_before: u64) -> Gated {
+fn gate_batch(text: &str, options: &RepairOptions) -> Gated {
+    let bytes_before = text.len() as u64;
     let mut stats = GateStats {
         bytes_before,
         bytes_after: bytes_before,
@@ -301,6 +342,27 @@ mod tests {
             gate(Endpoint::Messages, &bytes, &RepairOptions::default()),
             Gated::Unchanged(_)
         ));
+    }
+
+    #[test]
+    fn an_owned_body_comes_back_as_it_was_when_nothing_changes() {
+        let text = body(&png(64, 48)).into_bytes();
+        let at = text.as_ptr();
+        let (out, stats) = gate_owned(Endpoint::Messages, text, &RepairOptions::default());
+        assert_eq!(out.as_ptr(), at, "not copied");
+        assert_eq!((stats.images, stats.rewritten), (1, 0));
+        let (out, stats) = gate_owned(Endpoint::Messages, vec![0xff, 0], &RepairOptions::default());
+        assert_eq!((out, stats.unread.is_some()), (vec![0xff, 0], true));
+        let (out, stats) = gate_owned(
+            Endpoint::Messages,
+            b"{nope".to_vec(),
+            &RepairOptions::default(),
+        );
+        assert_eq!((out, stats.unread.is_some()), (b"{nope".to_vec(), true));
+        let wide = body(&png(8100, 40)).into_bytes();
+        let (out, stats) = gate_owned(Endpoint::Messages, wide.clone(), &RepairOptions::default());
+        assert_eq!(stats.rewritten, 1);
+        assert!(out.len() < wide.len());
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use folder::{
     RequestEvent, RequestRun, RequestRunError, RequestRunSummary, WrittenBody, request_folder,
 };
 pub use format::{InputFormat, LinesError, LinesInput, UnknownInputFormat, detect_format};
-pub use gate::{Endpoint, GateStats, Gated, gate};
+pub use gate::{Endpoint, GateStats, Gated, gate, gate_owned};
 pub use pack::{PackError, PackImage, PackOptions, Packer, Part, pack};
 pub use read::{Document, DocumentKind, ReadError};
 pub use repair::{repair_document, repair_lines};

@@ -111,14 +111,28 @@ impl Document {
 
     /// [`Document::read`] of text.
     pub fn from_text(text: String) -> Result<Document, ReadError> {
+        Document::try_from_text(text).map_err(|(_, e)| e)
+    }
+
+    /// [`Document::from_text`] that gives the text back with the error, for a caller that
+    /// forwards what it could not read (the proxy).
+    pub fn try_from_text(text: String) -> Result<Document, (String, ReadError)> {
+        match Document::analyse(&text) {
+            Ok((kind, parts)) => Ok(Document { text, kind, parts }),
+            Err(e) => Err((text, e)),
+        }
+    }
+
+    /// What `text` holds and where its parts are.
+    fn analyse(text: &str) -> Result<(DocumentKind, Vec<Part>), ReadError> {
         let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
         if text[start..].trim().is_empty() {
             return Err(ReadError::Empty);
         }
-        let whole = json::parse_range(&text, start..text.len());
-        let (kind, parts) = match whole {
+        let whole = json::parse_range(text, start..text.len());
+        match whole {
             Ok(value) => {
-                let shape = whole_shape(&text, value)?;
+                let shape = whole_shape(text, value)?;
                 let kind = match shape {
                     Shape::Body(_) => DocumentKind::Body,
                     Shape::Messages(_) => DocumentKind::Messages,
@@ -129,21 +143,25 @@ impl Document {
                     range: start..text.len(),
                     shape,
                 };
-                (kind, vec![part])
+                Ok((kind, vec![part]))
             }
             Err(e) => {
-                let parts = lines(&text, start);
+                let parts = lines(text, start);
                 let readable = parts.iter().any(|p| !matches!(p.shape, Shape::Invalid(_)));
                 if parts.len() < 2 || !readable {
                     return Err(ReadError::NotJson(e));
                 }
-                (DocumentKind::Transcript, parts)
+                Ok((DocumentKind::Transcript, parts))
             }
-        };
-        Ok(Document { text, kind, parts })
+        }
     }
 
-    /// The text as read.
+    /// The whole text, given back (the bytes a caller forwards when nothing changed).
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
+    /// The whole text, as read.
     pub fn text(&self) -> &str {
         &self.text
     }

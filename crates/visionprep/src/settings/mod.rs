@@ -20,8 +20,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod spelled;
 mod spellings;
 
+pub use spelled::Front;
 pub use spellings::{SPELLINGS, Spelling};
 
 use crate::folder::Assessor;
@@ -161,6 +163,14 @@ pub enum SettingsError {
     /// model to go with it.
     #[error(transparent)]
     Model(PriceError),
+    /// A name no setting has in the front end's spelling ([`Settings::from_spelled`]).
+    #[error("{}", match .note { Some(note) if !note.is_empty() => format!("{name}: {note}"), _ => format!("unknown option `{name}`") })]
+    Unknown {
+        /// The name as given.
+        name: String,
+        /// Why the front end does not offer the setting, when it exists elsewhere.
+        note: Option<&'static str>,
+    },
 }
 
 impl SettingsError {
@@ -168,7 +178,9 @@ impl SettingsError {
     /// `unknown-model` or `retired-model`.
     pub fn code(&self) -> ErrorCode {
         match self {
-            SettingsError::Invalid { .. } => ErrorCode::InvalidOptions,
+            SettingsError::Invalid { .. } | SettingsError::Unknown { .. } => {
+                ErrorCode::InvalidOptions
+            }
             SettingsError::PriceFile { .. } => ErrorCode::Unreadable,
             SettingsError::PriceData { .. } => ErrorCode::InvalidModelData,
             SettingsError::Model(e) => e.code(),
