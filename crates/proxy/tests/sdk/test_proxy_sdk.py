@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
-        self.server.seen.append((self.path, dict(self.headers), body))
+        self.server.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         path = self.path.split("?")[0]
         if path == "/v1/messages" and json.loads(body).get("stream"):
             self.send_response(200)
@@ -184,7 +184,11 @@ def test_text_passes_byte_for_byte_and_refused_images_are_rewritten(stand_in: St
     assert reply.content[0].type == "text"
     (_, _, sent), (_, headers, arrived) = stand_in.seen[-2:]
     assert arrived == sent, "a text-only body arrives byte for byte"
-    assert headers["x-api-key"] == KEY
+    # The key as the SDK sends it (x-api-key, or a bearer token in newer versions) arrives.
+    direct_headers = stand_in.seen[-2][1]
+    for name in ("x-api-key", "authorization"):
+        assert headers.get(name) == direct_headers.get(name), name
+    assert KEY in (headers.get("x-api-key", "") + headers.get("authorization", ""))
 
     # A 9 MB screenshot (over the API's 10 MiB base64 cap once encoded) and a 9000 px image.
     big, wide, small = png(1800, 1700, True), png(9000, 40, False), png(64, 48, False)
