@@ -54,6 +54,9 @@ pub struct ProxyConfig {
     pub upstream: String,
     /// A PEM file of CA certificates trusted for the upstream, beside the built-in roots.
     pub upstream_ca: Option<PathBuf>,
+    /// How the upstream is reached: through the proxy `HTTPS_PROXY` / `HTTP_PROXY` name
+    /// unless `NO_PROXY` excludes it (the default), directly, or through a given proxy.
+    pub via: Via,
     /// How bodies are checked and repaired (profile, model, shrink, drop-unreadable).
     pub repair: RepairOptions,
     /// Check bodies at all (`--no-check` forwards everything untouched: the baseline of the
@@ -75,12 +78,26 @@ impl Default for ProxyConfig {
             allow_remote: false,
             upstream: "https://api.anthropic.com".to_owned(),
             upstream_ca: None,
+            via: Via::Environment,
             repair,
             check: true,
             max_body: DEFAULT_MAX_BODY,
             log: None,
         }
     }
+}
+
+/// How the proxy reaches its upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Via {
+    /// The outbound proxy `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` upstream) names, unless
+    /// `NO_PROXY` excludes the upstream: a tunnel through it (`CONNECT`), TLS end to end.
+    Environment,
+    /// Directly.
+    Direct,
+    /// Through this outbound proxy (`http://host:port`, with `user:password@` for basic auth).
+    Proxy(String),
 }
 
 /// Why a proxy could not start.
@@ -148,7 +165,8 @@ impl Proxy {
         if !config.listen.ip().is_loopback() && !config.allow_remote {
             return Err(ProxyError::Remote(config.listen));
         }
-        let upstream = upstream::Upstream::new(&config.upstream, config.upstream_ca.as_deref())?;
+        let upstream =
+            upstream::Upstream::new(&config.upstream, config.upstream_ca.as_deref(), &config.via)?;
         let log = log::Log::open(config.log.as_deref())?;
         let listener = TcpListener::bind(config.listen)
             .await

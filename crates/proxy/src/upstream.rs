@@ -1,13 +1,15 @@
 //! The API the proxy forwards to: its base URL and an HTTP client with TLS on rustls (ring),
 //! trusting the built-in web roots (those `visionprep count` uses) and an optional CA file.
 
-use crate::ProxyError;
+use crate::{ProxyError, Via};
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::combinators::BoxBody;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -26,12 +28,30 @@ pub(crate) struct Upstream {
     authority: http::uri::Authority,
     /// The base URL's path, without its trailing slash (`""` for most).
     prefix: String,
-    pub(crate) client: Client<HttpsConnector<HttpConnector>, Body>,
+    pub(crate) client: UpstreamClient,
+}
+
+/// The HTTP client: direct, or through an outbound proxy's tunnel.
+pub(crate) enum UpstreamClient {
+    Direct(Client<HttpsConnector<HttpConnector>, Body>),
+    Tunnel(Client<HttpsConnector<Tunnel<HttpConnector>>, Body>),
+}
+
+impl UpstreamClient {
+    pub(crate) async fn request(
+        &self,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        match self {
+            UpstreamClient::Direct(c) => c.request(request).await,
+            UpstreamClient::Tunnel(c) => c.request(request).await,
+        }
+    }
 }
 
 impl Upstream {
     /// The upstream at `url`, trusting `ca` beside the built-in roots.
-    pub(crate) fn new(url: &str, ca: Option<&Path>) -> Result<Upstream, ProxyError> {
+    pub(crate) fn new(url: &str, ca: Option<&Path>, via: &Via) -> Result<Upstream, ProxyError> {
         let bad = |reason: &str| ProxyError::Upstream {
             url: url.to_owned(),
             reason: reason.to_owned(),
@@ -77,14 +97,28 @@ impl Upstream {
         let mut tcp = HttpConnector::new();
         tcp.set_nodelay(true);
         tcp.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let matcher = match via {
+            Via::Environment => Some(Matcher::from_env()),
+            Via::Direct => None,
+            Via::Proxy(p) => Some(Matcher::builder().all(p.clone()).build()),
+        };
+        let tunnel = matcher.as_ref().and_then(|m| m.intercept(&uri));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .build(connector);
+            .enable_http1();
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(std::time::Duration::from_secs(60));
+        let client = match tunnel {
+            None => UpstreamClient::Direct(builder.build(https.wrap_connector(tcp))),
+            Some(through) => {
+                let mut tunnel = Tunnel::new(through.uri().clone(), tcp);
+                if let Some(auth) = through.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                UpstreamClient::Tunnel(builder.build(https.wrap_connector(tunnel)))
+            }
+        };
         Ok(Upstream {
             scheme,
             authority,

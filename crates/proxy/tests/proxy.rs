@@ -56,13 +56,15 @@ async fn stand_in(release: Option<oneshot::Receiver<()>>) -> (SocketAddr, Log) {
                             headers: parts.headers,
                             body: body.clone(),
                         });
-                        let wait = release.lock().unwrap().take();
-                        if streaming && let Some(wait) = wait {
+                        if streaming {
+                            let wait = release.lock().unwrap().take();
                             let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
                             tokio::spawn(async move {
                                 let first = "event: message_start\ndata: {}\n\n";
                                 let _ = tx.send(Ok(Frame::data(Bytes::from(first)))).await;
-                                let _ = wait.await;
+                                if let Some(wait) = wait {
+                                    let _ = wait.await;
+                                }
                                 let last = "event: message_stop\ndata: {}\n\n";
                                 let _ = tx.send(Ok(Frame::data(Bytes::from(last)))).await;
                             });
@@ -626,20 +628,24 @@ fn peak_rss_mb() -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixty_four_clients_stream_at_once() {
+async fn sixty_four_streaming_clients_at_once() {
     let (up, seen) = stand_in(None).await;
     let p = proxy(config_for(up)).await;
     let image = png_base64(300, 200);
     let mut tasks = Vec::new();
     for i in 0..64 {
         let body = format!(
-            r#"{{"model": "claude-sonnet-4-6", "max_tokens": {i}, "messages": [{{"role": "user", "content": [{{"type": "image", "source": {{"type": "base64", "media_type": "image/png", "data": "{image}"}}}}]}}]}}"#
+            r#"{{"model": "claude-sonnet-4-6", "max_tokens": {i}, "stream": true, "messages": [{{"role": "user", "content": [{{"type": "image", "source": {{"type": "base64", "media_type": "image/png", "data": "{image}"}}}}]}}]}}"#
         );
         let addr = p.addr;
         tasks.push(tokio::spawn(async move {
             let (parts, answer) = send(addr, "/v1/messages", body.clone().into_bytes(), "k").await;
             assert_eq!(parts.status, 200);
-            assert_eq!(answer, format!("{{\"received\":{}}}", body.len()));
+            assert_eq!(parts.headers["content-type"], "text/event-stream");
+            assert_eq!(
+                answer,
+                "event: message_start\ndata: {}\n\nevent: message_stop\ndata: {}\n\n"
+            );
             body
         }));
     }
@@ -662,4 +668,62 @@ async fn sixty_four_clients_stream_at_once() {
         "peak RSS of the test process (proxy, stand-in and clients): {:?} MB",
         peak_rss_mb()
     );
+}
+
+/// An outbound HTTP proxy that takes `CONNECT host:port` and splices; records each target.
+async fn connect_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                    if client.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                log.lock().unwrap().push(target.clone());
+                let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_proxy_carries_the_tls_tunnel() {
+    let (up, ca) = tls_stand_in().await;
+    let (outbound, targets) = connect_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let mut config = config_for(up);
+    config.upstream = format!("https://{up}");
+    config.upstream_ca = Some(ca_file);
+    config.via = visionprep_proxy::Via::Proxy(format!("http://{outbound}"));
+    let p = proxy(config).await;
+    let (parts, body) = send(p.addr, "/v1/models", Vec::new(), "k").await;
+    assert_eq!(parts.status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, "{\"tls\":true}");
+    assert_eq!(*targets.lock().unwrap(), vec![up.to_string()]);
+    p.stop().await;
 }
