@@ -5,8 +5,8 @@
 use super::batches::FailedImage;
 use super::pack::{PackError, PackImage, PackOptions, Packer};
 use crate::folder::{
-    Assessor, Item, Outcome, RunError, RunOptions, WINDOW_PER_THREAD, WorkerPanicked, path_text,
-    pool, remove_stale_temps, streamed, walk, write_temp,
+    Assessor, Item, RunError, RunOptions, WINDOW_PER_THREAD, WorkerPanicked, path_text, pool,
+    remove_stale_temps, streamed, walk, write_temp,
 };
 use crate::prepare::{PrepareOptions, Preparer};
 use std::collections::VecDeque;
@@ -195,28 +195,14 @@ pub fn request_folder(
     };
     let work = |preparer: &mut Preparer, item: &Item| {
         let path = path_text(item.path()).text;
-        let probe = match assessor.assess_probed(item) {
-            (Outcome::NotAnImage, _) => return None,
-            (Outcome::Report(r), Some(probe)) if r.error.is_none() => probe,
-            (Outcome::Report(r), _) => {
-                let (code, message) = r.error.map_or((ErrorCode::Unreadable, String::new()), |e| {
-                    (e.code, e.message)
-                });
-                return Some(Err(FailedImage {
-                    path,
-                    code,
-                    message,
-                }));
-            }
+        let probe = match FailedImage::probe(assessor, item, &path)? {
+            Ok(probe) => probe,
+            Err(failed) => return Some(Err(failed)),
         };
         Some(
             preparer
                 .prepare_file_parts(item.path(), &probe, prepare)
-                .map_err(|e| FailedImage {
-                    code: e.code(),
-                    message: e.to_string(),
-                    path,
-                }),
+                .map_err(|e| FailedImage::prepare(&path, &e)),
         )
     };
     streamed::<_, _, RequestRunError>(

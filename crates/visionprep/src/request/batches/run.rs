@@ -5,8 +5,7 @@ use super::BatchOptions;
 use super::writer::{BatchFiles, BatchSummary, FailedImage, MapEntry};
 use super::{BatchError, MAP_NAME};
 use crate::folder::{
-    Assessor, Item, Outcome, RunError, RunOptions, WINDOW_PER_THREAD, path_text, pool, stamp,
-    streamed, walk,
+    Assessor, Item, RunError, RunOptions, WINDOW_PER_THREAD, path_text, pool, stamp, streamed, walk,
 };
 use crate::prepare::{PrepareOptions, Prepared, Preparer};
 use crate::request::{PackError, PackImage};
@@ -138,19 +137,9 @@ pub fn batch_folder(
                 image: Image::Unchanged,
             }));
         }
-        let probe = match assessor.assess_probed(item) {
-            (Outcome::NotAnImage, _) => return None,
-            (Outcome::Report(r), Some(probe)) if r.error.is_none() => probe,
-            (Outcome::Report(r), _) => {
-                let (code, message) = r.error.map_or((ErrorCode::Unreadable, String::new()), |e| {
-                    (e.code, e.message)
-                });
-                return Some(Err(FailedImage {
-                    path,
-                    code,
-                    message,
-                }));
-            }
+        let probe = match FailedImage::probe(assessor, item, &path)? {
+            Ok(probe) => probe,
+            Err(failed) => return Some(Err(failed)),
         };
         Some(
             preparer
@@ -161,11 +150,7 @@ pub fn batch_folder(
                     stamp,
                     image: Image::Prepared(Box::new(p)),
                 })
-                .map_err(|e| FailedImage {
-                    code: e.code(),
-                    message: e.to_string(),
-                    path: path.clone(),
-                }),
+                .map_err(|e| FailedImage::prepare(&path, &e)),
         )
     };
     let mut group: Vec<Walked> = Vec::new();

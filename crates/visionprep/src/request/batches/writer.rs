@@ -76,6 +76,41 @@ pub struct FailedImage {
     pub message: String,
 }
 
+impl FailedImage {
+    /// `item`'s probe for preparing it, from the assessor's row: `None` for a file that is
+    /// not an image (passed over), the row's failure for one that cannot be read.
+    pub(crate) fn probe(
+        assessor: &crate::folder::Assessor,
+        item: &crate::folder::Item,
+        path: &str,
+    ) -> Option<Result<crate::Probe, FailedImage>> {
+        use crate::folder::Outcome;
+        match assessor.assess_probed(item) {
+            (Outcome::NotAnImage, _) => None,
+            (Outcome::Report(r), Some(probe)) if r.error.is_none() => Some(Ok(probe)),
+            (Outcome::Report(r), _) => {
+                let (code, message) = r.error.map_or((ErrorCode::Unreadable, String::new()), |e| {
+                    (e.code, e.message)
+                });
+                Some(Err(FailedImage {
+                    path: path.to_owned(),
+                    code,
+                    message,
+                }))
+            }
+        }
+    }
+
+    /// The failure of preparing the image at `path`.
+    pub(crate) fn prepare(path: &str, e: &crate::Error) -> FailedImage {
+        FailedImage {
+            path: path.to_owned(),
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for FailedImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.path, self.message)
