@@ -128,6 +128,51 @@ async fn throughput(addr: SocketAddr, body: &Bytes, total: usize) -> f64 {
     (total / clients * clients) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// A `visionprep proxy` process (the release binary, when built) in front of `upstream`: its
+/// address and pid, so that its own memory can be read apart from the clients'.
+fn proxy_process(upstream: SocketAddr) -> Option<(SocketAddr, std::process::Child)> {
+    use std::io::BufRead;
+    let binary =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/visionprep");
+    let mut child = std::process::Command::new(binary)
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &format!("http://{upstream}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take()?)
+        .read_line(&mut first)
+        .ok()?;
+    let addr = first
+        .split("http://")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((addr, child))
+}
+
+/// VmRSS and VmHWM of process `pid`, in MB.
+fn rss_of(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|k| k.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -208,6 +253,24 @@ fn main() {
         let (p50, p99) = latency(proxied, &large, large_n).await;
         println!("20 MB image direct p50 {d50:.1} ms p99 {d99:.1} ms | proxy p50 {p50:.1} ms p99 {p99:.1} ms | added p50 {:.1} ms p99 {:.1} ms", p50 - d50, p99 - d99);
         println!("peak RSS {:.0} MB, {:.0} MB above idle (one 20 MB body in flight: the client's, the proxy's and the stand-in's copies)", peak_rss_mb(), peak_rss_mb() - idle);
+        match proxy_process(up) {
+            Some((addr, mut child)) => {
+                // Idle after one small request (runtime and pools warmed).
+                latency(addr, &text, 10).await;
+                let (idle, _) = rss_of(child.id());
+                latency(addr, &large, 20).await;
+                let (_, peak) = rss_of(child.id());
+                println!(
+                    "the proxy as its own process: peak RSS {peak:.0} MB, {:.0} MB above idle, one {:.1} MB body in flight ({:.2}x)",
+                    peak - idle,
+                    large.len() as f64 / 1e6,
+                    (peak - idle) / (large.len() as f64 / 1e6)
+                );
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            None => println!("(build target/release/visionprep to measure the proxy as its own process)"),
+        }
         let total = 20_000;
         let checked = throughput(proxied, &text, total).await;
         let plain = throughput(unchecked, &text, total).await;
