@@ -177,6 +177,17 @@ fn gate_text(
         let stats = unread(text.len(), "not a Messages endpoint".into());
         return (text, stats, false);
     }
+    // Only base64 images are ever rewritten: a body without one goes on as it is, unparsed
+    // (most requests of a session are text and tool calls).
+    if !text.contains("base64") {
+        let bytes = text.len() as u64;
+        let stats = GateStats {
+            bytes_before: bytes,
+            bytes_after: bytes,
+            ..GateStats::default()
+        };
+        return (text, stats, false);
+    }
     if endpoint == Endpoint::BatchCreate {
         return match gate_batch(&text, options) {
             Gated::Rewritten(new, stats) => (new, stats, true),
@@ -326,9 +337,9 @@ mod tests {
     #[test]
     fn what_the_gate_cannot_read_goes_on_unchanged() {
         for (endpoint, text) in [
-            (Endpoint::Messages, "not json"),
-            (Endpoint::Messages, "[1, 2"),
-            (Endpoint::BatchCreate, r#"{"model": "x"}"#),
+            (Endpoint::Messages, "not json, base64"),
+            (Endpoint::Messages, r#"[1, "base64""#),
+            (Endpoint::BatchCreate, r#"{"model": "base64"}"#),
             (Endpoint::Other, "{}"),
         ] {
             let gated = gate(endpoint, text.as_bytes(), &RepairOptions::default());
@@ -355,10 +366,13 @@ mod tests {
         assert_eq!((out, stats.unread.is_some()), (vec![0xff, 0], true));
         let (out, stats) = gate_owned(
             Endpoint::Messages,
-            b"{nope".to_vec(),
+            b"{nope base64".to_vec(),
             &RepairOptions::default(),
         );
-        assert_eq!((out, stats.unread.is_some()), (b"{nope".to_vec(), true));
+        assert_eq!(
+            (out, stats.unread.is_some()),
+            (b"{nope base64".to_vec(), true)
+        );
         let wide = body(&png(8100, 40)).into_bytes();
         let (out, stats) = gate_owned(Endpoint::Messages, wide.clone(), &RepairOptions::default());
         assert_eq!(stats.rewritten, 1);
