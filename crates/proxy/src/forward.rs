@@ -22,6 +22,9 @@ use visionprep::request::{Endpoint, GateStats, gate_owned};
 /// ones on the blocking pool, so that a long repair never stalls other connections.
 const INLINE_GATE: usize = 256 * 1024;
 
+/// The most reserved for a body before its bytes arrive: a direct API request's 32 MB limit.
+const RESERVE_AT_MOST: u64 = 32 * 1000 * 1000;
+
 /// What every request shares.
 pub(crate) struct State {
     pub(crate) config: ProxyConfig,
@@ -163,22 +166,21 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Body> {
     let (mut parts, body) = req.into_parts();
     let gated = state.config.check && endpoint.is_gated() && may_change(&parts.headers);
     let mut stats: Option<GateStats> = None;
-    let mut error: Option<String> = None;
     let body: Body = if gated {
         match read_and_gate(&mut parts.headers, body, endpoint, state).await {
             Ok((body, s)) => {
                 stats = Some(s);
                 body
             }
-            Err(response) => {
+            Err((response, why)) => {
                 finish(
                     state,
                     &method,
                     &path,
                     None,
                     &response,
-                    started,
-                    Some("body too large"),
+                    started.elapsed(),
+                    Some(why),
                 );
                 return response;
             }
@@ -188,7 +190,7 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Body> {
     };
     let added = started.elapsed();
     let rewritten = stats.as_ref().map_or(0, |s| s.rewritten);
-    let response = match forward(parts, body, state).await {
+    let (response, error) = match forward(parts, body, state).await {
         Ok(mut response) => {
             if rewritten > 0 {
                 response.headers_mut().insert(
@@ -196,26 +198,22 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Body> {
                     HeaderValue::from(rewritten as u64),
                 );
             }
-            response
+            (response, None)
         }
         Err(e) => {
-            error = Some(e.clone());
-            api_error(
-                StatusCode::BAD_GATEWAY,
-                "api_error",
-                &format!("cannot reach the upstream {}: {e}", state.upstream.host()),
-            )
+            let message = format!("cannot reach the upstream {}: {e}", state.upstream.host());
+            let response = api_error(StatusCode::BAD_GATEWAY, "api_error", &message);
+            (response, Some(e))
         }
     };
-    let line_error = error.as_deref();
-    finish_at(
+    finish(
         state,
         &method,
         &path,
         stats.as_ref(),
         &response,
         added,
-        line_error,
+        error.as_deref(),
     );
     response
 }
@@ -227,7 +225,7 @@ async fn read_and_gate(
     body: Incoming,
     endpoint: Endpoint,
     state: &State,
-) -> Result<(Body, GateStats), Response<Body>> {
+) -> Result<(Body, GateStats), (Response<Body>, &'static str)> {
     let max = state.config.max_body;
     let too_large = || {
         api_error(
@@ -241,26 +239,27 @@ async fn read_and_gate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max) {
-        return Err(too_large());
+        return Err((too_large(), "body too large"));
     }
-    // Read into one buffer, sized by the declared length once it passed the limit.
+    // Read into one buffer, sized by the declared length once it passed the limit, up to
+    // RESERVE_AT_MOST ahead of the bytes (a client that declares much and sends little must not
+    // hold that much memory); a larger body grows the buffer as it arrives.
     let mut buf: Vec<u8> = Vec::new();
-    let _ = buf.try_reserve_exact(declared.unwrap_or(0) as usize);
+    let _ = buf.try_reserve_exact(declared.unwrap_or(0).min(RESERVE_AT_MOST) as usize);
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
-                return Err(api_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    &format!("the request body could not be read: {e}"),
-                ));
+                let message = format!("the request body could not be read: {e}");
+                let response =
+                    api_error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
+                return Err((response, "body unreadable"));
             }
         };
         if let Some(data) = frame.data_ref() {
             if (buf.len() + data.len()) as u64 > max {
-                return Err(too_large());
+                return Err((too_large(), "body too large"));
             }
             buf.extend_from_slice(data);
         }
@@ -272,11 +271,9 @@ async fn read_and_gate(
         let gated = tokio::task::spawn_blocking(move || gate_owned(endpoint, buf, &options)).await;
         // A panic in the gate is a bug; the body is gone with it, so the request is refused.
         gated.map_err(|_| {
-            api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "api_error",
-                "the check of this body failed (a bug); nothing was sent",
-            )
+            let message = "the check of this body failed (a bug); nothing was sent";
+            let response = api_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", message);
+            (response, "gate failed")
         })?
     };
     let body = Bytes::from(body);
@@ -320,28 +317,8 @@ async fn forward(
     ))
 }
 
-fn finish(
-    state: &State,
-    method: &Method,
-    path: &str,
-    stats: Option<&GateStats>,
-    response: &Response<Body>,
-    started: Instant,
-    error: Option<&str>,
-) {
-    finish_at(
-        state,
-        method,
-        path,
-        stats,
-        response,
-        started.elapsed(),
-        error,
-    );
-}
-
 /// Counts the request and writes its log line.
-fn finish_at(
+fn finish(
     state: &State,
     method: &Method,
     path: &str,
