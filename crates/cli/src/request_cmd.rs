@@ -24,8 +24,8 @@ pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
             .with_context(|| format!("{} is not a Messages API request body", path.display()))?;
         pack.continue_from(history);
     }
-    let mut run = RequestRun::new(args.paths.clone(), args.out.clone());
-    run.out = args.out.clone().filter(|_| !args.dry_run);
+    let folder = args.out.clone().filter(|_| !args.dry_run);
+    let mut run = RequestRun::new(args.paths.clone(), folder);
     run.urls = args.url.clone();
     run.file_ids = args.file_id.clone();
     let walk = RunOptions {

@@ -127,9 +127,6 @@ pub(crate) fn settings_error(py: Python<'_>, e: &SettingsError) -> PyErr {
             &format!("{e}: {source}"),
             Some(&path.display().to_string()),
         ),
-        SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
-            PyValueError::new_err(format!("{setting}: {reason}"))
-        }
-        _ => PyValueError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.message_for(Front::Python)),
     }
 }

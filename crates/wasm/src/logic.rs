@@ -14,7 +14,7 @@ use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
 use visionprep::report::{ModelListing, PlanReport};
 use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
-use visionprep::settings::{Front, SPELLINGS};
+use visionprep::settings::Front;
 use visionprep::{Limits, Settings, SettingsError, probe_bytes};
 
 /// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
@@ -58,18 +58,7 @@ impl Failure {
 
     /// A settings refusal, with its code; an option named in its JavaScript spelling.
     fn settings(e: &SettingsError) -> Self {
-        let message = match e {
-            SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
-                let js = SPELLINGS
-                    .iter()
-                    .find(|s| s.name == *setting)
-                    .and_then(|s| s.js)
-                    .unwrap_or(setting);
-                format!("{js}: {reason}")
-            }
-            _ => e.to_string(),
-        };
-        Failure::new(e.code(), message)
+        Failure::new(e.code(), e.message_for(Front::JavaScript))
     }
 
     fn need(range: ByteRange, path: Option<&str>) -> Self {
@@ -436,6 +425,7 @@ pub fn check(body: Vec<u8>, args: &CheckArgs) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use visionprep::settings::SPELLINGS;
 
     fn example(name: &str) -> Vec<u8> {
         let path = format!(

@@ -77,6 +77,24 @@ impl Settings {
     }
 }
 
+impl SettingsError {
+    /// The message as `front` shows it: an invalid setting named in its spelling there
+    /// (`tokenBudget: must be at least 1` in JavaScript, `token_budget: ...` in Python).
+    pub fn message_for(&self, front: Front) -> String {
+        match self {
+            SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
+                let name = SPELLINGS
+                    .iter()
+                    .find(|s| s.name == *setting)
+                    .and_then(|s| front.name(s))
+                    .unwrap_or(setting);
+                format!("{name}: {reason}")
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
