@@ -17,6 +17,30 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use visionprep_proxy::{Proxy, ProxyConfig, Totals};
 
+/// Serves `handler` on a new loopback listener for the rest of the test; its address.
+async fn serve<F, Fut, B>(handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(handler))
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
 /// What the stand-in received: method, path, headers and body of each request.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -31,66 +55,49 @@ type Log = Arc<Mutex<Vec<Seen>>>;
 /// when the body asks for one (the last event only after `release` fires), else echoes the
 /// body's length as JSON.
 async fn stand_in(release: Option<oneshot::Receiver<()>>) -> (SocketAddr, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let log: Log = Arc::default();
     let seen = Arc::clone(&log);
     let release = Arc::new(Mutex::new(release));
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let seen = Arc::clone(&seen);
-            let release = Arc::clone(&release);
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let seen = Arc::clone(&seen);
-                    let release = Arc::clone(&release);
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let body = body.collect().await.unwrap().to_bytes();
-                        let streaming = body.windows(14).any(|w| w == b"\"stream\": true");
-                        seen.lock().unwrap().push(Seen {
-                            path: parts.uri.path().to_owned(),
-                            headers: parts.headers,
-                            body: body.clone(),
-                        });
-                        if streaming {
-                            let wait = release.lock().unwrap().take();
-                            let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
-                            tokio::spawn(async move {
-                                let first = "event: message_start\ndata: {}\n\n";
-                                let _ = tx.send(Ok(Frame::data(Bytes::from(first)))).await;
-                                if let Some(wait) = wait {
-                                    let _ = wait.await;
-                                }
-                                let last = "event: message_stop\ndata: {}\n\n";
-                                let _ = tx.send(Ok(Frame::data(Bytes::from(last)))).await;
-                            });
-                            let stream = tokio_stream(rx);
-                            let mut r = Response::new(StreamBody::new(stream).boxed());
-                            r.headers_mut()
-                                .insert("content-type", "text/event-stream".parse().unwrap());
-                            r.headers_mut()
-                                .insert("request-id", "req_stand_in".parse().unwrap());
-                            return Ok::<_, Infallible>(r);
-                        }
-                        let text = format!("{{\"received\":{}}}", body.len());
-                        let mut r = Response::new(
-                            Full::new(Bytes::from(text)).map_err(|e| match e {}).boxed(),
-                        );
-                        r.headers_mut()
-                            .insert("request-id", "req_stand_in".parse().unwrap());
-                        Ok(r)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+    let addr = serve(move |req: Request<Incoming>| {
+        let seen = Arc::clone(&seen);
+        let release = Arc::clone(&release);
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = body.collect().await.unwrap().to_bytes();
+            let streaming = body.windows(14).any(|w| w == b"\"stream\": true");
+            seen.lock().unwrap().push(Seen {
+                path: parts.uri.path().to_owned(),
+                headers: parts.headers,
+                body: body.clone(),
             });
+            if streaming {
+                let wait = release.lock().unwrap().take();
+                let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+                tokio::spawn(async move {
+                    let first = "event: message_start\ndata: {}\n\n";
+                    let _ = tx.send(Ok(Frame::data(Bytes::from(first)))).await;
+                    if let Some(wait) = wait {
+                        let _ = wait.await;
+                    }
+                    let last = "event: message_stop\ndata: {}\n\n";
+                    let _ = tx.send(Ok(Frame::data(Bytes::from(last)))).await;
+                });
+                let stream = tokio_stream(rx);
+                let mut r = Response::new(StreamBody::new(stream).boxed());
+                r.headers_mut()
+                    .insert("content-type", "text/event-stream".parse().unwrap());
+                r.headers_mut()
+                    .insert("request-id", "req_stand_in".parse().unwrap());
+                return Ok::<_, Infallible>(r);
+            }
+            let text = format!("{{\"received\":{}}}", body.len());
+            let mut r = Response::new(Full::new(Bytes::from(text)).map_err(|e| match e {}).boxed());
+            r.headers_mut()
+                .insert("request-id", "req_stand_in".parse().unwrap());
+            Ok(r)
         }
-    });
+    })
+    .await;
     (addr, log)
 }
 
@@ -423,32 +430,18 @@ fn refused(value: &serde_json::Value) -> Option<String> {
 
 /// A stand-in that refuses, with a 400 in the API's shape, a body whose images break a rule.
 async fn strict_stand_in() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let service = service_fn(|req: Request<Incoming>| async move {
-                    let body = req.into_body().collect().await.unwrap().to_bytes();
-                    let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                    let (status, text) = match refused(&value) {
-                        Some(why) => (400, serde_json::json!({"type": "error", "error": {"type": "invalid_request_error", "message": why}}).to_string()),
-                        None => (200, r#"{"type":"message","content":[]}"#.to_owned()),
-                    };
-                    let mut r = Response::new(Full::new(Bytes::from(text)));
-                    *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
-                    Ok::<_, Infallible>(r)
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    serve(|req: Request<Incoming>| async move {
+        let body = req.into_body().collect().await.unwrap().to_bytes();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let (status, text) = match refused(&value) {
+            Some(why) => (400, serde_json::json!({"type": "error", "error": {"type": "invalid_request_error", "message": why}}).to_string()),
+            None => (200, r#"{"type":"message","content":[]}"#.to_owned()),
+        };
+        let mut r = Response::new(Full::new(Bytes::from(text)));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
+        Ok::<_, Infallible>(r)
+    })
+    .await
 }
 
 /// The repository's Claude Code session, which the API refuses (a screenshot 8200 px wide, a
@@ -556,40 +549,24 @@ async fn an_upstream_ca_is_trusted_only_when_given() {
 /// A stand-in whose responses never end (an event every 20 ms); tells `closed` when a
 /// response's receiver is gone, that is when the proxy dropped the upstream request.
 async fn endless_stand_in(closed: mpsc::Sender<()>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let closed = closed.clone();
+    serve(move |_req: Request<Incoming>| {
+        let closed = closed.clone();
+        async move {
+            let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
             tokio::spawn(async move {
-                let service = service_fn(move |_req: Request<Incoming>| {
-                    let closed = closed.clone();
-                    async move {
-                        let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
-                        tokio::spawn(async move {
-                            for _ in 0..1500 {
-                                let event =
-                                    Frame::data(Bytes::from_static(b"event: ping\ndata: {}\n\n"));
-                                if tx.send(Ok(event)).await.is_err() {
-                                    let _ = closed.send(()).await;
-                                    return;
-                                }
-                                tokio::time::sleep(Duration::from_millis(20)).await;
-                            }
-                        });
-                        Ok::<_, Infallible>(Response::new(StreamBody::new(tokio_stream(rx))))
+                for _ in 0..1500 {
+                    let event = Frame::data(Bytes::from_static(b"event: ping\ndata: {}\n\n"));
+                    if tx.send(Ok(event)).await.is_err() {
+                        let _ = closed.send(()).await;
+                        return;
                     }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             });
+            Ok::<_, Infallible>(Response::new(StreamBody::new(tokio_stream(rx))))
         }
-    });
-    addr
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
