@@ -5,7 +5,7 @@
 #
 #   bash benches/compare/cost.sh [REPS]        (default 7 timed runs each; medians)
 #
-# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use
+# Builds the corpus with benches/corpus/build.py into target/corpus on first use
 # (~4 minutes, ~2.3 GB; never committed), then hard-links its 500 bulk files ten times over.
 # Needs: python3, libvips-tools (vipsheader), GNU time (peak RSS) and pip's Pillow (both installed
 # here if missing).
@@ -13,10 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-7}
 corpus=target/corpus
-shared=../shared/corpus/make_photos.sh
 if [ ! -d "$corpus/bulk" ]; then
-  [ -f "$shared" ] || { echo "no corpus and no $shared to build it" >&2; exit 2; }
-  bash "$shared" "$corpus"
+  python3 benches/corpus/build.py "$corpus"
 fi
 big=$corpus/bulk5000
 if [ ! -d "$big" ] || [ "$(find "$big" -type f | wc -l)" -ne 5000 ]; then

@@ -2,30 +2,32 @@
 # End-to-end preparation throughput on real photographs: `visionprep prepare` against
 # vipsthumbnail (one process per file, as it is used from the shell) and Pillow
 # (Image.draft + resize(LANCZOS), one or two worker processes; HEIC through pillow-heif, AVIF
-# through Pillow's own libavif), to the same target sizes
+# through Pillow's own libavif, JPEG XL through pillow-jxl-plugin), to the same target sizes
 # (visionprep's fit targets for claude-sonnet-4-6), JPEG q85. Prints images/s, input MP/s,
-# peak RSS and ratios, 1 and 2 workers each.
+# peak RSS and ratios, 1 and 2 workers each, then the same per kind of input, then the quality
+# of every tool's outputs: PSNR against a reference made by Pillow from the full decode
+# (no draft) with LANCZOS to the same size.
 #
 #   bash benches/compare/prepare.sh [REPS]      (default 3 timed runs each; medians)
 #
-# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use (its
+# Builds the corpus with benches/corpus/build.py into target/corpus on first use (its
 # HEIC/AVIF/JPEG XL under modern/ when libheif-examples, libavif-bin and libjxl-tools are
 # installed). visionprep is built with the heif feature when cmake, libde265-dev and
 # libdav1d-dev are installed, and the HEIC and AVIF rows are measured then.
-# Needs: python3-venv, libvips-tools (vipsthumbnail), GNU time; Pillow and pillow-heif are
-# installed into target/bench-venv.
+# Needs: python3-venv, libvips-tools (vipsthumbnail), GNU time; Pillow, pillow-heif,
+# pillow-jxl-plugin and numpy are installed into target/bench-venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-3}
 corpus=target/corpus
 if [ ! -d "$corpus/photos" ]; then
-  bash ../shared/corpus/make_photos.sh "$corpus"
+  python3 benches/corpus/build.py "$corpus"
 fi
 command -v vipsthumbnail >/dev/null || { echo "vipsthumbnail missing: apt-get install libvips-tools" >&2; exit 2; }
 py=target/bench-venv/bin/python
-if ! "$py" -c "import PIL, pillow_heif" 2>/dev/null; then
+if ! "$py" -c "import PIL, pillow_heif, pillow_jxl, numpy" 2>/dev/null; then
   python3 -m venv target/bench-venv
-  "$py" -m pip install --quiet pillow pillow-heif
+  "$py" -m pip install --quiet pillow pillow-heif pillow-jxl-plugin numpy
 fi
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 heif=""
@@ -37,8 +39,11 @@ work=target/bench-prepare
 rm -rf "$work" && mkdir -p "$work"
 # The images of the corpus that every tool reads (Pillow and vips lack none of these formats).
 find "$corpus/photos" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' -o -name '*.gif' \) | sort > "$work/list"
-if [ -n "$heif" ] && [ -d "$corpus/modern" ]; then
-  find "$corpus/modern" -maxdepth 1 -type f \( -name '*.heic' -o -name '*.avif' \) | sort >> "$work/list"
+if [ -d "$corpus/modern" ]; then
+  find "$corpus/modern" -maxdepth 1 -type f -name '*.jxl' | sort >> "$work/list"
+  if [ -n "$heif" ]; then
+    find "$corpus/modern" -maxdepth 1 -type f \( -name '*.heic' -o -name '*.avif' \) | sort >> "$work/list"
+  fi
 fi
 target/release/visionprep cost $(cat "$work/list") --format csv > "$work/targets.csv" || true
 "$py" - "$work" "$reps" <<'PY'
@@ -60,7 +65,7 @@ pillow = r'''
 import sys
 from multiprocessing import Pool
 from PIL import Image, ImageOps
-import pillow_heif
+import pillow_heif, pillow_jxl
 pillow_heif.register_heif_opener()
 def one(line):
     src, w, h, dst = line.split("\t")
@@ -95,6 +100,8 @@ from PIL import Image
 def kind(path):
     if path.endswith((".heic", ".avif")):
         return "HEIC and AVIF"
+    if path.endswith(".jxl"):
+        return "JPEG XL"
     im = Image.open(path)
     if im.format == "JPEG":
         return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
@@ -122,4 +129,51 @@ for name, idx in sorted(kinds.items()):
     n = len(idx)
     print(f"{name:<18} {n:>5} {n / v['median']:>13.1f} {n / t['median']:>8.1f} {n / q['median']:>9.1f} "
           f"{t['median'] / v['median']:>7.2f}x {q['median'] / v['median']:>9.2f}x")
+
+# Quality: each tool's output against Pillow's reference (full decode, upright, LANCZOS to the
+# output's size), PSNR over RGB (alpha composited onto white first), capped at 99 dB (an
+# identical image). visionprep's outputs come from one more (untimed) run that reports them.
+import json
+import numpy as np
+import pillow_heif, pillow_jxl
+from PIL import ImageOps
+pillow_heif.register_heif_opener()
+done = subprocess.run(vp(2)[:-len(rows)] + ["-o", f"{work}/vpq"] + [r["path"] for r in rows],
+                      capture_output=True, text=True)
+outputs = {f["path"]: f.get("output_path") for f in json.loads(done.stdout)["files"]}
+def rgb(im):
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, im)
+    return im.convert("RGB")
+def psnr(a, b):
+    if a.size != b.size:
+        return None
+    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
+    return 99.0 if mse == 0 else min(99.0, 10 * np.log10(255 ** 2 / mse))
+scores = {}
+for i, r in enumerate(rows):
+    out = outputs.get(r["path"])
+    if not out:
+        continue
+    mine = rgb(Image.open(out))
+    ref = rgb(Image.open(r["path"])).resize(mine.size, Image.LANCZOS)
+    k = kind(r["path"])
+    for tool, path in (("visionprep", out), ("vipsthumbnail", f"{work}/vips-{i}.jpg"), ("Pillow draft", f"{work}/pil-{i}.jpg")):
+        if os.path.exists(path):
+            p = psnr(rgb(Image.open(path)), ref)
+            if p is not None:
+                scores.setdefault((k, tool), []).append(p)
+                scores.setdefault(("all", tool), []).append(p)
+print()
+print(f"{'PSNR dB (mean;median)':<28} {'files':>5} {'visionprep':>12} {'vips':>12} {'Pillow draft':>12}")
+import statistics
+for k in sorted({k for k, _ in scores}, key=lambda k: (k == "all", k)):
+    cells = []
+    for tool in ("visionprep", "vipsthumbnail", "Pillow draft"):
+        v = scores.get((k, tool), [])
+        cells.append(f"{statistics.mean(v):5.2f};{statistics.median(v):5.2f}" if v else "-")
+    print(f"{k:<28} {len(scores.get((k, 'visionprep'), [])):>5} " + " ".join(f"{c:>12}" for c in cells))
 PY

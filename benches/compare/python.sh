@@ -10,13 +10,13 @@
 #   bash benches/compare/python.sh [REPS]
 #
 # Needs the package in target/py-venv (.ci/run makes it; or `pip install ./crates/python
-# 'ray[data]'` there) and the corpus (built with ../shared/corpus/make_photos.sh on first use).
+# 'ray[data]'` there) and the corpus (built with benches/corpus/build.py on first use).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-3}
 corpus=target/corpus
 if [ ! -d "$corpus/photos" ]; then
-  bash ../shared/corpus/make_photos.sh "$corpus"
+  python3 benches/corpus/build.py "$corpus"
 fi
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 cargo build --release --quiet -p visionprep-cli

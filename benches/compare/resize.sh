@@ -7,7 +7,7 @@
 #
 #   bash benches/compare/resize.sh [REPS]      (default 5 timed resizes per image; medians)
 #
-# Builds the corpus with ../shared/corpus/make_photos.sh into target/corpus on first use;
+# Builds the corpus with benches/corpus/build.py into target/corpus on first use;
 # Pillow and pyvips are installed into target/bench-venv (pyvips needs libvips: apt-get
 # install libvips42, which libvips-tools brings).
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 reps=${1:-5}
 corpus=target/corpus
 if [ ! -d "$corpus/photos" ]; then
-  bash ../shared/corpus/make_photos.sh "$corpus"
+  python3 benches/corpus/build.py "$corpus"
 fi
 py=target/bench-venv/bin/python
 if ! "$py" -c "import PIL, pyvips" 2>/dev/null; then
