@@ -13,7 +13,8 @@
 # Builds the corpus with benches/corpus/build.py into target/corpus on first use (its
 # HEIC/AVIF/JPEG XL under modern/ when libheif-examples, libavif-bin and libjxl-tools are
 # installed). visionprep is built with the heif feature when cmake, libde265-dev and
-# libdav1d-dev are installed, and the HEIC and AVIF rows are measured then.
+# libdav1d-dev are installed, and the HEIC and AVIF rows are measured then; with jxl-native when
+# libjxl-dev is installed.
 # Needs: python3-venv, libvips-tools (vipsthumbnail), GNU time; Pillow, pillow-heif,
 # pillow-jxl-plugin and numpy are installed into target/bench-venv.
 set -euo pipefail
@@ -30,11 +31,17 @@ if ! "$py" -c "import PIL, pillow_heif, pillow_jxl, numpy" 2>/dev/null; then
   "$py" -m pip install --quiet pillow pillow-heif pillow-jxl-plugin numpy
 fi
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
-heif=""
+features=""
 if command -v cmake >/dev/null && pkg-config --exists libde265 dav1d 2>/dev/null; then
-  heif="--features heif"
+  features="heif"
 fi
-cargo build --release --quiet -p visionprep-cli $heif
+# JPEG XL through the system's libjxl where it is installed (apt-get install libjxl-dev).
+if pkg-config --exists libjxl 2>/dev/null; then
+  features="$features jxl-native"
+fi
+heif=""
+[[ "$features" == *heif* ]] && heif=yes
+cargo build --release --quiet -p visionprep-cli ${features:+--features "$features"}
 work=target/bench-prepare
 rm -rf "$work" && mkdir -p "$work"
 # The images of the corpus that every tool reads (Pillow and vips lack none of these formats).
@@ -130,50 +137,5 @@ for name, idx in sorted(kinds.items()):
     print(f"{name:<18} {n:>5} {n / v['median']:>13.1f} {n / t['median']:>8.1f} {n / q['median']:>9.1f} "
           f"{t['median'] / v['median']:>7.2f}x {q['median'] / v['median']:>9.2f}x")
 
-# Quality: each tool's output against Pillow's reference (full decode, upright, LANCZOS to the
-# output's size), PSNR over RGB (alpha composited onto white first), capped at 99 dB (an
-# identical image). visionprep's outputs come from one more (untimed) run that reports them.
-import json
-import numpy as np
-import pillow_heif, pillow_jxl
-from PIL import ImageOps
-pillow_heif.register_heif_opener()
-done = subprocess.run(vp(2)[:-len(rows)] + ["-o", f"{work}/vpq"] + [r["path"] for r in rows],
-                      capture_output=True, text=True)
-outputs = {f["path"]: f.get("output_path") for f in json.loads(done.stdout)["files"]}
-def rgb(im):
-    im = ImageOps.exif_transpose(im)
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        im = im.convert("RGBA")
-        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(white, im)
-    return im.convert("RGB")
-def psnr(a, b):
-    if a.size != b.size:
-        return None
-    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
-    return 99.0 if mse == 0 else min(99.0, 10 * np.log10(255 ** 2 / mse))
-scores = {}
-for i, r in enumerate(rows):
-    out = outputs.get(r["path"])
-    if not out:
-        continue
-    mine = rgb(Image.open(out))
-    ref = rgb(Image.open(r["path"])).resize(mine.size, Image.LANCZOS)
-    k = kind(r["path"])
-    for tool, path in (("visionprep", out), ("vipsthumbnail", f"{work}/vips-{i}.jpg"), ("Pillow draft", f"{work}/pil-{i}.jpg")):
-        if os.path.exists(path):
-            p = psnr(rgb(Image.open(path)), ref)
-            if p is not None:
-                scores.setdefault((k, tool), []).append(p)
-                scores.setdefault(("all", tool), []).append(p)
-print()
-print(f"{'PSNR dB (mean;median)':<28} {'files':>5} {'visionprep':>12} {'vips':>12} {'Pillow draft':>12}")
-import statistics
-for k in sorted({k for k, _ in scores}, key=lambda k: (k == "all", k)):
-    cells = []
-    for tool in ("visionprep", "vipsthumbnail", "Pillow draft"):
-        v = scores.get((k, tool), [])
-        cells.append(f"{statistics.mean(v):5.2f};{statistics.median(v):5.2f}" if v else "-")
-    print(f"{k:<28} {len(scores.get((k, 'visionprep'), [])):>5} " + " ".join(f"{c:>12}" for c in cells))
 PY
+"$py" benches/compare/quality.py "$work"

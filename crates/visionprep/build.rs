@@ -15,6 +15,40 @@ fn main() {
     locked_versions();
     #[cfg(feature = "libjpeg")]
     libjpeg();
+    #[cfg(feature = "jxl-native")]
+    libjxl();
+}
+
+/// The bridge to the system's libjxl, with the include and link flags pkg-config gives.
+#[cfg(feature = "jxl-native")]
+fn libjxl() {
+    println!("cargo:rerun-if-changed=csrc/jxl_shim.c");
+    // Link flags are printed after the bridge's own: the bridge needs libjxl, not the reverse.
+    let lib = pkg_config::Config::new()
+        .atleast_version("0.7")
+        .cargo_metadata(false)
+        .probe("libjxl")
+        .unwrap_or_else(|e| {
+            panic!(
+                "the `jxl-native` feature needs libjxl 0.7 or later and its pkg-config file \
+                 (Debian: apt-get install libjxl-dev): {e}"
+            )
+        });
+    let mut build = cc::Build::new();
+    for dir in &lib.include_paths {
+        build.include(dir);
+    }
+    build
+        .file("csrc/jxl_shim.c")
+        .warnings(true)
+        .extra_warnings(true)
+        .compile("visionprep_jxl_shim");
+    for dir in &lib.link_paths {
+        println!("cargo:rustc-link-search=native={}", dir.display());
+    }
+    for name in &lib.libs {
+        println!("cargo:rustc-link-lib={name}");
+    }
 }
 
 /// The versions of the codec crates, from the workspace's Cargo.lock, for `codecs()` (the
@@ -64,6 +98,7 @@ fn locked_versions() {
 #[cfg(feature = "libjpeg")]
 fn libjpeg() {
     println!("cargo:rerun-if-changed=csrc/jpeg_shim.c");
+    println!("cargo:rerun-if-changed=csrc/jpeg_encode.c");
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     if let Some(why) = simd::jpeg_simd_missing(&arch, simd::nasm_version(None)) {
         println!("cargo:warning=visionprep: {why}");
@@ -78,6 +113,7 @@ fn libjpeg() {
     }
     build
         .file("csrc/jpeg_shim.c")
+        .file("csrc/jpeg_encode.c")
         .warnings(true)
         .extra_warnings(true)
         .compile("visionprep_jpeg_shim");

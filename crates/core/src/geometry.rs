@@ -498,9 +498,56 @@ pub const fn jpeg_dct_scale(stored: Size, wanted: Size) -> u8 {
     8
 }
 
+/// How much larger than the target a WebP is asked to decode when libwebp shrinks it while
+/// decoding: its rescaler averages whole source pixels into each output pixel (a box filter),
+/// so it takes the image down to twice the target, and the exact Lanczos resize does the last
+/// step, as after a JPEG's DCT scaling.
+pub const WEBP_DECODE_MARGIN: u32 = 2;
+
+/// The size to decode a lossy WebP stored at `stored` to when `wanted` is the size it is
+/// resized to: `wanted` times [`WEBP_DECODE_MARGIN`] on each side, or `stored` itself when
+/// that would not shrink it. A fixed rule: the result depends on the sizes alone.
+///
+/// ```
+/// use visionprep_core::{webp_decode_scale, Size};
+/// // 4032x3024 to 1456x1092: decoded at 2912x2184, then resized.
+/// assert_eq!(webp_decode_scale(Size::new(4032, 3024), Size::new(1456, 1092)), Size::new(2912, 2184));
+/// // Under twice the target: decoded whole.
+/// assert_eq!(webp_decode_scale(Size::new(2000, 1500), Size::new(1270, 952)), Size::new(2000, 1500));
+/// ```
+pub const fn webp_decode_scale(stored: Size, wanted: Size) -> Size {
+    let w = wanted.width.saturating_mul(WEBP_DECODE_MARGIN);
+    let h = wanted.height.saturating_mul(WEBP_DECODE_MARGIN);
+    if w >= stored.width || h >= stored.height || wanted.width == 0 || wanted.height == 0 {
+        stored
+    } else {
+        Size::new(w, h)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webp_decode_scale_never_grows_and_keeps_the_margin() {
+        for (stored, wanted) in [
+            (Size::new(8000, 6000), Size::new(1, 1)),
+            (Size::new(8000, 6000), Size::new(1456, 1092)),
+            (Size::new(3000, 100), Size::new(1568, 52)),
+            (Size::new(100, 100), Size::new(100, 100)),
+        ] {
+            let out = webp_decode_scale(stored, wanted);
+            assert!(out.width <= stored.width && out.height <= stored.height);
+            assert!(
+                out == stored || (out.width >= 2 * wanted.width && out.height >= 2 * wanted.height)
+            );
+        }
+        assert_eq!(
+            webp_decode_scale(Size::new(8000, 6000), Size::new(1, 1)),
+            Size::new(2, 2)
+        );
+    }
 
     const S: TierLimits = TierLimits::STANDARD;
     const H: TierLimits = TierLimits::HIGH_RESOLUTION;

@@ -58,7 +58,7 @@ pub use budget::{
 };
 pub use geometry::{
     CoordMap, JPEG_DCT_SCALES, PATCH_SIZE, Rect, Size, Tier, TierLimits, TierLimitsError,
-    UnknownTier, fit_target, fits, jpeg_dct_scale, patches,
+    UnknownTier, WEBP_DECODE_MARGIN, fit_target, fits, jpeg_dct_scale, patches, webp_decode_scale,
 };
 pub use limits::{BatchLimits, Profile, RequestLimits, UnknownProfile, base64_len, max_raw_len};
 pub use media::{Format, MediaType, SNIFF_LEN, sniff};

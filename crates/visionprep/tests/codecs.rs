@@ -194,15 +194,6 @@ fn damage_png_idat(png: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A GIF whose first frame is larger than its logical screen.
-fn gif_frame_over_screen() -> Vec<u8> {
-    let mut gif = make::gif(64, 48, 1, false);
-    // The logical screen (bytes 6..10) shrinks to 32x24; the frame stays 64x48.
-    gif[6..8].copy_from_slice(&32u16.to_le_bytes());
-    gif[8..10].copy_from_slice(&24u16.to_le_bytes());
-    gif
-}
-
 /// A lossy WebP whose first partition claims more bytes than the frame holds.
 fn webp_bad_partition() -> Vec<u8> {
     let mut webp = make::fixture("webp-lossy-64x48.webp");
@@ -227,7 +218,6 @@ fn damaged_files_that_fit_are_never_kept() {
     assert!(prepare(&png, &opts).unwrap().actions.passed_through);
     let mut damaged = vec![
         ("png", damage_png_idat(&png), Format::Png),
-        ("gif", gif_frame_over_screen(), Format::Gif),
         ("webp", webp_bad_partition(), Format::Webp),
     ];
     // libjpeg reports damaged entropy data; the pure-Rust JPEG decoders decode garbage that
@@ -319,4 +309,180 @@ fn arithmetic_restart_and_progressive_jpegs_decode() {
             assert_eq!(e.code(), ErrorCode::UnsupportedFormat, "{e}");
         }
     }
+}
+
+/// A GIF with a `screen` logical screen whose only frame is `frame` (w, h) at `at` (left,
+/// top), every pixel palette entry 1 (pure red).
+fn gif_frame_at(screen: (u16, u16), frame: (u16, u16), at: (u16, u16)) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette = [0, 0, 0, 255, 0, 0];
+        let mut enc = gif::Encoder::new(&mut out, screen.0, screen.1, &palette).unwrap();
+        let frame = gif::Frame {
+            left: at.0,
+            top: at.1,
+            width: frame.0,
+            height: frame.1,
+            buffer: vec![1u8; usize::from(frame.0) * usize::from(frame.1)].into(),
+            ..Default::default()
+        };
+        enc.write_frame(&frame).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_gif_frame_past_its_screen_is_shown_clipped_to_the_screen() {
+    // A 50x50 frame at 80,80 on a 100x100 screen: browsers show its top-left 20x20 corner.
+    let gif = gif_frame_at((100, 100), (50, 50), (80, 80));
+    let probe = probe_bytes(&gif, &Limits::default()).unwrap();
+    assert_eq!(probe.stored, Size::new(100, 100));
+    let out = prepare(&gif, &PrepareOptions::default()).unwrap();
+    assert!(!out.actions.passed_through, "never sent as it is");
+    assert_eq!(out.output_size, Size::new(100, 100));
+    let img = decoded(&out).to_rgba8();
+    assert_eq!((img.width(), img.height()), (100, 100));
+    assert_eq!(
+        img.get_pixel(90, 90).0,
+        [255, 0, 0, 255],
+        "the frame, clipped"
+    );
+    assert_eq!(img.get_pixel(99, 99).0, [255, 0, 0, 255]);
+    assert_eq!(
+        img.get_pixel(79, 79).0[3],
+        0,
+        "outside the frame: transparent"
+    );
+    // One inside its screen is still sent byte for byte.
+    let inside = gif_frame_at((100, 100), (50, 50), (10, 10));
+    assert!(
+        prepare(&inside, &PrepareOptions::default())
+            .unwrap()
+            .actions
+            .passed_through
+    );
+}
+
+#[test]
+fn a_gif_frame_declared_over_the_pixel_limit_is_refused_before_allocation() {
+    // A tiny screen, a frame declared 60000x60000 (3.6 GP) with almost no data.
+    let mut gif = gif_frame_at((16, 16), (4, 4), (0, 0));
+    let d = gif.iter().rposition(|&b| b == 0x2C).unwrap();
+    gif[d + 5..d + 7].copy_from_slice(&60000u16.to_le_bytes());
+    gif[d + 7..d + 9].copy_from_slice(&60000u16.to_le_bytes());
+    let err = prepare(&gif, &PrepareOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DimensionsTooLarge, "{err}");
+}
+
+/// The chunks of a PNG, as (type, whole chunk bytes), signature left out.
+fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pos = 8;
+    while pos + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
+        out.push((kind, png[pos..pos + 12 + len].to_vec()));
+        pos += 12 + len;
+    }
+    out
+}
+
+fn reassemble(parts: &[&[u8]]) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for p in parts {
+        png.extend_from_slice(p);
+    }
+    png
+}
+
+#[test]
+fn png_animation_chunks_are_dropped_whatever_frames_they_declare() {
+    // A well-formed two-frame APNG whose default image is its first frame.
+    let apng = make::png(300, 200, png::ColorType::Rgb, png::BitDepth::Eight, None, 2);
+    let c = chunks(&apng);
+    let find = |k: &[u8; 4]| {
+        c.iter()
+            .find(|(t, _)| t == k)
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    let (ihdr, actl, idat, iend) = (find(b"IHDR"), find(b"acTL"), find(b"IDAT"), find(b"IEND"));
+    let fctls: Vec<_> = c
+        .iter()
+        .filter(|(t, _)| t == b"fcTL")
+        .map(|(_, b)| b.clone())
+        .collect();
+    let fdat = find(b"fdAT");
+    let actl_one = png_chunk(b"acTL", &[0, 0, 0, 1, 0, 0, 0, 0]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("well formed", apng.clone()),
+        // The malformed kinds of Pillow's APNG tests: the probe counts none of these as an
+        // animation, and some decoders refuse them.
+        (
+            "acTL after IDAT",
+            reassemble(&[&ihdr, &idat, &actl_one, &fctls[1], &fdat, &iend]),
+        ),
+        (
+            "two acTL",
+            reassemble(&[&ihdr, &actl_one, &actl_one, &idat, &fctls[1], &fdat, &iend]),
+        ),
+        (
+            "no fcTL",
+            reassemble(&[&ihdr, &actl_one, &idat, &fdat, &iend]),
+        ),
+        (
+            "fcTL repeated",
+            reassemble(&[&ihdr, &actl_one, &idat, &fctls[1], &fctls[1], &fdat, &iend]),
+        ),
+        (
+            "no acTL",
+            reassemble(&[&ihdr, &idat, &fctls[1], &fdat, &iend]),
+        ),
+        (
+            "fcTL before acTL",
+            reassemble(&[&ihdr, &fctls[0], &actl, &idat, &fctls[1], &fdat, &iend]),
+        ),
+    ];
+    let still = reassemble(&[&ihdr, &idat, &iend]);
+    let expected = image::load_from_memory(&still).unwrap().to_rgba8();
+    for (name, bytes) in &cases {
+        let out =
+            prepare(bytes, &PrepareOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(out.actions.animation_dropped, "{name}");
+        assert!(!out.actions.passed_through, "{name}: changed, so not kept");
+        assert!(out.actions.names().contains(&"animation-dropped"), "{name}");
+        assert_eq!(out.media_type, MediaType::Png, "{name}");
+        for (kind, _) in chunks(&out.bytes) {
+            assert!(
+                ![*b"acTL", *b"fcTL", *b"fdAT"].contains(&kind),
+                "{name}: {kind:?} left in"
+            );
+        }
+        // Nothing else to do to it: the default image's own bytes, not re-encoded.
+        assert_eq!(out.bytes, still, "{name}");
+        assert_eq!(
+            image::load_from_memory(&out.bytes).unwrap().to_rgba8(),
+            expected,
+            "{name}"
+        );
+    }
+    // A resized APNG is the default image, resized, and says so too.
+    let big = make::png(
+        3000,
+        2000,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        None,
+        2,
+    );
+    let out = prepare(&big, &PrepareOptions::default()).unwrap();
+    assert!(out.actions.animation_dropped && out.actions.resized);
+}
+
+#[test]
+fn an_animated_gif_says_its_animation_was_dropped() {
+    let out = prepare(&make::gif(64, 48, 3, false), &PrepareOptions::default()).unwrap();
+    assert!(out.actions.animation_dropped);
+    let still = prepare(&make::gif(64, 48, 1, false), &PrepareOptions::default()).unwrap();
+    assert!(!still.actions.animation_dropped);
 }

@@ -70,7 +70,7 @@ pub fn codecs() -> Vec<CodecInfo> {
             super::libjpeg::abi_version()
         ),
         formats: &["JPEG"],
-        roles: &["decode"],
+        roles: &["decode", "encode"],
         native: true,
         simd: if super::libjpeg::simd() {
             if cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
@@ -100,6 +100,7 @@ pub fn codecs() -> Vec<CodecInfo> {
         native: false,
         simd: runtime_x86(),
     });
+    #[cfg(not(feature = "libjpeg"))]
     list.push(CodecInfo {
         name: "jpeg-encoder",
         version: locked!("JPEG_ENCODER").into(),
@@ -143,7 +144,19 @@ pub fn codecs() -> Vec<CodecInfo> {
         native: false,
         simd: "none".into(),
     });
-    #[cfg(feature = "jxl")]
+    #[cfg(feature = "jxl-native")]
+    list.push(CodecInfo {
+        name: "libjxl",
+        version: format!(
+            "libjxl {} (the system's, by pkg-config)",
+            super::libjxl::version()
+        ),
+        formats: &["JPEG XL"],
+        roles: &["decode"],
+        native: true,
+        simd: "SSE4/AVX2/AVX-512 (highway, picked at run time)".into(),
+    });
+    #[cfg(all(feature = "jxl", not(feature = "jxl-native")))]
     list.push(CodecInfo {
         name: "jxl-oxide",
         version: locked!("JXL_OXIDE").into(),
@@ -214,7 +227,12 @@ mod tests {
     #[test]
     fn every_build_lists_its_decoders_with_versions() {
         let list = codecs();
-        for name in ["jpeg-encoder", "image", "fast_image_resize"] {
+        let jpeg_encoder = if cfg!(feature = "libjpeg") {
+            "libjpeg-turbo"
+        } else {
+            "jpeg-encoder"
+        };
+        for name in [jpeg_encoder, "image", "fast_image_resize"] {
             let c = list.iter().find(|c| c.name == name);
             assert!(c.is_some_and(|c| c.version != "unknown"), "{name}: {c:?}");
         }
@@ -228,7 +246,11 @@ mod tests {
         );
         assert_eq!(
             list.iter().any(|c| c.name == "jxl-oxide"),
-            cfg!(feature = "jxl")
+            cfg!(all(feature = "jxl", not(feature = "jxl-native")))
+        );
+        assert_eq!(
+            list.iter().any(|c| c.name == "libjxl"),
+            cfg!(feature = "jxl-native")
         );
     }
 

@@ -10,12 +10,22 @@ fn encode_error(e: impl std::fmt::Display) -> PrepareError {
     PrepareError::Encode(e.to_string())
 }
 
-/// Encodes `p` (no alpha) as baseline JPEG, 4:2:0 with box-averaged chroma, at `quality`.
+/// Encodes `p` (no alpha) as baseline JPEG, 4:2:0 with box-averaged chroma, at `quality`:
+/// with libjpeg-turbo where the `libjpeg` feature builds it in, else with jpeg-encoder.
+pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
+    #[cfg(feature = "libjpeg")]
+    return super::libjpeg::encode(p, quality);
+    #[cfg(not(feature = "libjpeg"))]
+    jpeg_rust(p, quality)
+}
+
+/// [`jpeg`] with the pure-Rust encoder (jpeg-encoder), in builds without libjpeg.
 ///
 /// Huffman tables are the standard ones: jpeg-encoder 0.7's optimised tables with chroma
 /// subsampling decode correctly in libjpeg-turbo but wrongly in the `image` crate's decoder,
 /// so they are not used until that is understood.
-pub(crate) fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
+#[cfg_attr(feature = "libjpeg", allow(dead_code))]
+fn jpeg_rust(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
     use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
     let (w, h) = dims16(p)?;
     let mut out = Vec::new();

@@ -39,11 +39,19 @@ fn status_error(status: sys::VP8StatusCode) -> PrepareError {
     }
 }
 
-/// Decodes a still WebP (lossy, lossless, with or without alpha) with libwebp; animated ones
-/// with the pure-Rust decoder (their first frame).
+/// Decodes a still WebP (lossy, lossless, with or without alpha) with libwebp, at least
+/// `wanted` in size; animated ones with the pure-Rust decoder (their first frame).
+///
+/// A lossy WebP to be shrunk is shrunk while it decodes, as a JPEG is by DCT scaling: libwebp
+/// converts the smaller image from YUV and writes only its rows
+/// ([`visionprep_core::webp_decode_scale`] says to what size), so the decode costs less time
+/// and a fraction of the memory, and the exact resize to `wanted` has fewer pixels to read.
+/// The filtering of block edges is skipped when the image shrinks to a quarter of its area or
+/// less: its traces are averaged away by then.
 pub(crate) fn decode(
     bytes: &[u8],
     probe: &Probe,
+    wanted: Size,
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
     if probe.animated {
@@ -70,6 +78,21 @@ pub(crate) fn decode(
     let declared = Size::new(w, h);
     // Checked before libwebp allocates anything for the pixels.
     super::decode::check_declared(FORMAT, declared, limits)?;
+    // Lossless WebP has no cheaper way to a smaller size: it is decoded whole.
+    let lossy = features.format != 2;
+    let out = if lossy {
+        visionprep_core::webp_decode_scale(declared, wanted)
+    } else {
+        declared
+    };
+    if out != declared {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = i32::try_from(out.width).unwrap_or(i32::MAX);
+        config.options.scaled_height = i32::try_from(out.height).unwrap_or(i32::MAX);
+        config.options.bypass_filtering =
+            i32::from(out.area().saturating_mul(4) <= declared.area());
+    }
+    let (w, h) = (out.width, out.height);
     let alpha = features.has_alpha != 0;
     let (layout, mode, channels) = if alpha {
         (Layout::Rgba, sys::WEBP_CSP_MODE::MODE_RGBA, 4usize)

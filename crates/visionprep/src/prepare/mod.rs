@@ -29,16 +29,19 @@ pub(crate) mod encode;
 #[cfg(feature = "heif")]
 mod heif;
 mod input;
-#[cfg(feature = "jxl")]
+#[cfg(all(feature = "jxl", not(feature = "jxl-native")))]
 mod jxl;
 #[cfg(feature = "libjpeg")]
 mod libjpeg;
+#[cfg(feature = "jxl-native")]
+mod libjxl;
 #[cfg(feature = "libwebp")]
 mod libwebp;
 mod options;
 pub(crate) mod pixels;
 mod resize;
 mod stage;
+mod still;
 mod tiles;
 
 pub use codecs::{CodecInfo, codecs};
@@ -81,6 +84,9 @@ pub struct Actions {
     pub quality_lowered_to: Option<u8>,
     /// One tile of an image cut into several ([`Prepared::tile`]).
     pub tiled: bool,
+    /// The input was animated, or carried animation chunks (APNG's, however malformed): its
+    /// still image is sent, the first frame (GIF, WebP) or the default image (PNG).
+    pub animation_dropped: bool,
 }
 
 impl Actions {
@@ -98,6 +104,7 @@ impl Actions {
             (self.metadata_stripped, "metadata-stripped"),
             (self.quality_lowered_to.is_some(), "quality-lowered"),
             (self.tiled, "tiled"),
+            (self.animation_dropped, "animation-dropped"),
         ];
         v.extend(flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
         v
@@ -237,9 +244,25 @@ impl Preparer {
     ) -> Result<Prepared, PrepareError> {
         let mut fresh = None;
         let probe = probe_of(bytes, probe, options, &mut fresh)?;
+        if probe.format == Format::Png
+            && let Some(still) = still::png_without_animation(bytes)
+        {
+            // The default image without the animation chunks: a plain PNG, prepared as one.
+            let still_probe = probe_bytes(&still, &options.limits)?;
+            let mut prepared = self.prepare_timed(&still, &still_probe, options, clock)?;
+            prepared.actions.passed_through = false;
+            prepared.actions.animation_dropped = true;
+            return Ok(prepared);
+        }
         let input_size = probe.displayed();
         let target = options.output_size(input_size);
-        if let Some(media_type) = ready_as_is(probe, target, bytes.len() as u64, options) {
+        // A GIF whose first frame reaches past its screen is shown clipped by browsers; other
+        // decoders grow the canvas or refuse it, so it is never sent as it is.
+        let clipped =
+            probe.format == Format::Gif && decode::gif_frame_clipped(bytes, &options.limits)?;
+        if let Some(media_type) =
+            ready_as_is(probe, target, bytes.len() as u64, options).filter(|_| !clipped)
+        {
             // Kept byte for byte only once it decoded completely and cleanly: a file whose
             // header is fine but whose data is damaged costs the user an API error (and, in a
             // conversation, every later turn). Read leniently, a damaged one is re-encoded
@@ -286,6 +309,7 @@ impl Preparer {
             resized: target != input_size,
             reencoded: true,
             metadata_stripped: probe.metadata.any(),
+            animation_dropped: probe.animated,
             ..Actions::default()
         };
         let mut pixels = decoded.pixels;

@@ -123,9 +123,13 @@ pub(crate) fn decode(
         }
         Format::Png => return decode_png(bytes, probe, limits),
         #[cfg(feature = "libwebp")]
-        Format::Webp => return crate::prepare::libwebp::decode(bytes, probe, limits),
-        Format::Gif => check_gif_frame(bytes, limits)?,
-        #[cfg(feature = "jxl")]
+        Format::Webp => return crate::prepare::libwebp::decode(bytes, probe, wanted, limits),
+        Format::Gif => {
+            gif_frame_clipped(bytes, limits)?;
+        }
+        #[cfg(feature = "jxl-native")]
+        Format::JpegXl => return crate::prepare::libjxl::decode(bytes, limits),
+        #[cfg(all(feature = "jxl", not(feature = "jxl-native")))]
         Format::JpegXl => return crate::prepare::jxl::decode(bytes, limits),
         #[cfg(feature = "heif")]
         Format::Heic | Format::Avif => return crate::prepare::heif::decode(bytes, probe, limits),
@@ -180,13 +184,11 @@ pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(),
     check_decoded(&decode(bytes, probe, Size::new(1, 1), limits)?, probe)
 }
 
-/// A GIF's first frame must lie within its logical screen: decoders disagree on what to do
-/// with one that does not (crop, grow, refuse), so it is damage, not something to send on.
-/// Read leniently, the general decoder makes what it can of it.
-fn check_gif_frame(bytes: &[u8], limits: &Limits) -> Result<(), PrepareError> {
-    if limits.lenient {
-        return Ok(());
-    }
+/// Whether a GIF's first frame reaches past its logical screen (a 50x50 frame at 80,80 on a
+/// 100x100 screen). Browsers show such a frame clipped to the screen, and so does the decoder
+/// here; it is never sent on as it is, since other decoders grow the canvas or refuse it. A
+/// frame whose declared size alone is over the pixel limit is refused before any allocation.
+pub(crate) fn gif_frame_clipped(bytes: &[u8], limits: &Limits) -> Result<bool, PrepareError> {
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::Indexed);
     let corrupt = |reason: String| PrepareError::Corrupt {
@@ -204,14 +206,9 @@ fn check_gif_frame(bytes: &[u8], limits: &Limits) -> Result<(), PrepareError> {
     };
     let (left, top) = (u32::from(frame.left), u32::from(frame.top));
     let (w, h) = (u32::from(frame.width), u32::from(frame.height));
+    check_declared(Format::Gif, Size::new(w, h), limits)?;
     // A zero screen takes its size from the first frame (as the probe does).
-    if screen_w != 0 && screen_h != 0 && (left + w > screen_w || top + h > screen_h) {
-        return Err(corrupt(format!(
-            "the first frame ({w}x{h} at {left},{top}) is larger than the {screen_w}x{screen_h} \
-             screen"
-        )));
-    }
-    Ok(())
+    Ok(screen_w != 0 && screen_h != 0 && (left + w > screen_w || top + h > screen_h))
 }
 
 /// The image crate's decoder for the formats without a dedicated path.
@@ -229,7 +226,8 @@ pub(crate) fn decode_full(
             }
             Format::JpegXl => {
                 "this build has no JPEG XL decoder: build visionprep with the `jxl` feature \
-                 (jxl-oxide, pure Rust; on by default, off in the web page's module)"
+                 (jxl-oxide, pure Rust; on by default, off in the web page's module) or \
+                 `jxl-native` (the system's libjxl)"
             }
             _ => "no decoder for this format is built into visionprep",
         };
@@ -394,7 +392,8 @@ mod native_vs_rust {
             include_bytes!("../../../tests/fixtures/webp-lossy-alpha-1300x1000.webp").as_slice(),
         ] {
             let probe = probe_bytes(bytes, &limits).unwrap_or_else(|e| panic!("{e}"));
-            let native = crate::prepare::libwebp::decode(bytes, &probe, &limits).map(|d| d.pixels);
+            let native = crate::prepare::libwebp::decode(bytes, &probe, probe.stored, &limits)
+                .map(|d| d.pixels);
             let rust = decode_full(bytes, &probe, &limits).map(|d| d.pixels);
             let (Ok(native), Ok(rust)) = (native, rust) else {
                 panic!("a decoder failed")
@@ -402,5 +401,33 @@ mod native_vs_rust {
             let db = psnr(&native, &rust);
             assert!(db >= 40.0, "{db:.1} dB");
         }
+    }
+
+    /// A lossy WebP shrunk while it decodes, then resized, is the full decode resized, within
+    /// what the eye cannot tell apart.
+    #[cfg(feature = "libwebp")]
+    #[test]
+    fn libwebp_scaled_decode_resizes_like_the_full_decode() {
+        use crate::prepare::resize::resize;
+        use visionprep_core::Size;
+        let limits = Limits::DEFAULT;
+        let bytes = include_bytes!("../../../tests/fixtures/webp-lossy-1300x1000.webp").as_slice();
+        let probe = probe_bytes(bytes, &limits).unwrap_or_else(|e| panic!("{e}"));
+        let wanted = Size::new(260, 200);
+        let scaled = crate::prepare::libwebp::decode(bytes, &probe, wanted, &limits)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scaled.declared, probe.stored);
+        assert_eq!((scaled.pixels.width, scaled.pixels.height), (520, 400));
+        let full = crate::prepare::libwebp::decode(bytes, &probe, probe.stored, &limits)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((full.pixels.width, full.pixels.height), (1300, 1000));
+        let mut resizer = fast_image_resize::Resizer::new();
+        let filter = crate::prepare::Filter::default();
+        let a =
+            resize(&mut resizer, scaled.pixels, 260, 200, filter).unwrap_or_else(|e| panic!("{e}"));
+        let b =
+            resize(&mut resizer, full.pixels, 260, 200, filter).unwrap_or_else(|e| panic!("{e}"));
+        let db = psnr(&a, &b);
+        assert!(db >= 35.0, "{db:.1} dB");
     }
 }
