@@ -136,6 +136,33 @@ pub(crate) enum Command {
     /// Print the version; with --verbose, every decoder and encoder built in, its version and
     /// whether its SIMD is in (a build without nasm lacks libjpeg-turbo's x86 SIMD).
     Version(VersionArgs),
+    /// Print the shell completion script for SHELL, made from this command's own definition.
+    ///
+    /// bash: `visionprep completions bash > ~/.local/share/bash-completion/completions/visionprep`;
+    /// zsh: into a folder on $fpath as `_visionprep`; fish:
+    /// `~/.config/fish/completions/visionprep.fish`; PowerShell and elvish: source the output
+    /// from the profile.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or with --out write one page per subcommand into a folder
+    /// (visionprep.1, visionprep-prepare.1, ...): `visionprep man --out ~/.local/share/man/man1`.
+    Man(ManArgs),
+}
+
+/// `visionprep completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `visionprep man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write visionprep.1 and a page per subcommand into this folder (made if missing)
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<std::path::PathBuf>,
 }
 
 /// `visionprep version`.

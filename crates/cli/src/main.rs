@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod allocator;
 mod args;
 mod batch_cmd;
 mod bench_cmd;
@@ -9,6 +10,7 @@ mod body_cmd;
 mod cost;
 #[cfg(feature = "count")]
 mod count_cmd;
+mod docs_cmd;
 mod flags;
 mod models;
 mod plan;
@@ -25,6 +27,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Prepare(_) | Command::Request(_) | Command::Batch(_)
+    ) {
+        allocator::restart_with(allocator::IMAGES);
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.command {
@@ -43,6 +51,8 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench_cmd::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Models(a) => models::run(a, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Version(a) => version::run(a, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Completions(a) => docs_cmd::completions(a, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Man(a) => docs_cmd::man(a, &mut out).map(|()| ExitCode::SUCCESS),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -52,33 +52,9 @@ pub(crate) struct ProxyArgs {
     prices: PriceArgs,
 }
 
-/// glibc keeps a freed buffer of a few MB in the heap of the thread that freed it, and raises
-/// its threshold for mapping large buffers directly after each one: a proxy whose threads take
-/// 20 MB bodies in turn then holds several of them long after they are sent (measured: 3 to 4
-/// times the body above idle, 1.2 times with a fixed threshold). The proxy restarts itself once
-/// with a fixed 1 MiB threshold, unless the environment already tunes glibc.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn map_large_buffers() {
-    use std::os::unix::process::CommandExt;
-    const TUNABLES: &str = "GLIBC_TUNABLES";
-    if std::env::var_os(TUNABLES).is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let error = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(TUNABLES, "glibc.malloc.mmap_threshold=1048576")
-        .exec();
-    // `exec` returns only when it failed: serve from this process as it is.
-    eprintln!("visionprep: note: serving without the allocator setting ({error})");
-}
-
 /// Serves until SIGINT or SIGTERM; prints the address first and the totals last.
 pub(crate) fn run(args: &ProxyArgs, out: &mut dyn Write) -> Result<()> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    map_large_buffers();
+    crate::allocator::restart_with(crate::allocator::PROXY);
     let mut config = ProxyConfig::default();
     let profile = args.profile.unwrap_or(config.repair.check.profile);
     config.repair.check =

@@ -15,6 +15,8 @@ mod bench;
 mod body;
 #[path = "cli/cost.rs"]
 mod cost;
+#[path = "cli/docs.rs"]
+mod docs;
 #[path = "cli/plan.rs"]
 mod plan;
 #[path = "cli/prepare.rs"]
