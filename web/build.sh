@@ -35,6 +35,10 @@ cargo build --quiet --locked -p visionprep-wasm --target wasm32-unknown-unknown 
   target/wasm32-unknown-unknown/wasm/visionprep_wasm.wasm
 
 wasm=packages/visionprep/wasm/visionprep_wasm_bg.wasm
+# The npm package's licences: the project's (copied: npm packs no symlinks) and those of every
+# crate compiled into the module.
+cp LICENSE-MIT LICENSE-APACHE packages/visionprep/
+bash packages/visionprep/third-party.sh >&2
 
 rm -rf target/web
 mkdir -p target/web/pkg/wasm
