@@ -8,7 +8,8 @@
  * standard's quantisation tables scaled by quality, no trellis quantisation, no progressive
  * scans), with its SIMD colour conversion, downsampling, DCT and Huffman coding. mozjpeg's
  * default profile (JCP_MAX_COMPRESSION) is several times slower for a few per cent of bytes.
- * Colour images are written as YCbCr 4:2:0, chroma averaged over each 2x2 block.
+ * Colour images are written as YCbCr 4:2:0, chroma averaged over each 2x2 block; Huffman
+ * tables are optimised only when asked (a second pass that halves the speed).
  */
 #include <setjmp.h>
 #include <stddef.h>

@@ -248,9 +248,10 @@ pub(crate) fn decode(
 const MESSAGE_LEN: usize = 200;
 
 /// Encodes grey or RGB pixels as a baseline JPEG at `quality` (1-100) with libjpeg-turbo:
-/// YCbCr 4:2:0 (chroma averaged over 2x2 blocks), the standard quantisation tables scaled by
-/// quality and optimised Huffman tables (a second pass over the coefficients, a few per cent
-/// fewer bytes). Three times the speed of the pure-Rust encoder on the same pixels.
+/// YCbCr 4:2:0 (chroma averaged over 2x2 blocks), the standard quantisation and Huffman tables
+/// (the tables the pure-Rust encoder writes too). Optimised Huffman tables would save 2.7% of
+/// the bytes on the corpus's photographs for twice the encoding time (a second pass, outside
+/// libjpeg-turbo's SIMD Huffman coder): 6.2 ms instead of 2.9 ms for a 1270x952 output.
 pub(crate) fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
     let components: usize = match p.layout {
         Layout::Gray => 1,
@@ -279,7 +280,7 @@ pub(crate) fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>, PrepareError> {
             components as c_int,
             stride,
             c_int::from(quality),
-            1,
+            0,
             &mut out,
             &mut len,
             message.as_mut_ptr(),
