@@ -34,14 +34,14 @@ fn assert_quadrants(name: &str, img: &DynamicImage, want: [[u8; 3]; 4], toleranc
 }
 
 /// The quadrants of the fixture turned 90 degrees anticlockwise (`irot` 1).
-#[cfg_attr(not(feature = "heif"), allow(dead_code))]
+#[cfg_attr(not(feature = "heif-decoder"), allow(dead_code))]
 fn turned_left(q: [[u8; 3]; 4]) -> [[u8; 3]; 4] {
     [q[1], q[3], q[0], q[2]]
 }
 
 /// Decodes `name` through `prepare` and checks its size, what `cost` would say of it (the
 /// probe's displayed size), and its quadrants.
-#[cfg(any(feature = "jxl", feature = "heif"))]
+#[cfg(any(feature = "jxl", feature = "heif-decoder"))]
 fn check_fixture(name: &str, size: Size, want: [[u8; 3]; 4], tolerance: u8) -> Prepared {
     let input = make::fixture(name);
     let probe = probe_bytes(&input, &Limits::default()).unwrap();
@@ -78,7 +78,7 @@ fn jpeg_xl_decodes_upright_in_srgb() {
     }
 }
 
-#[cfg(feature = "heif")]
+#[cfg(feature = "heif-decoder")]
 #[test]
 fn heic_and_avif_decode_upright_with_their_colours() {
     let q = FIXTURE_QUADRANTS;
@@ -129,7 +129,7 @@ fn a_jpeg_xl_cut_short_is_truncated_by_the_decoders_error_kind() {
     }
 }
 
-#[cfg(not(feature = "heif"))]
+#[cfg(not(feature = "heif-decoder"))]
 #[test]
 fn heic_and_avif_need_the_heif_feature() {
     for name in ["heic-quad-64x48.heic", "avif-quad-64x48.avif"] {
@@ -153,7 +153,7 @@ fn every_prefix_of_the_new_formats_is_a_typed_error() {
     if cfg!(feature = "jxl") {
         names.extend(["jxl-quad-64x48.jxl", "jxl-container-64x48.jxl"]);
     }
-    if cfg!(feature = "heif") {
+    if cfg!(feature = "heif-decoder") {
         names.extend(["heic-quad-64x48.heic", "avif-10bit-quad-64x48.avif"]);
     }
     for name in names {

@@ -376,7 +376,7 @@ fn high_resolution_models_keep_more() {
 fn formats_without_a_decoder_say_so() {
     let dir = make::fixture_dir();
     // HEIC and AVIF need the heif feature; JPEG XL is always built in (tests/codecs.rs).
-    let names: &[&str] = if cfg!(feature = "heif") {
+    let names: &[&str] = if cfg!(feature = "heif-decoder") {
         &[]
     } else {
         &["heic-64x48.heic", "avif-64x48.avif"]

@@ -165,7 +165,7 @@ pub fn codecs() -> Vec<CodecInfo> {
         native: false,
         simd: "auto-vectorised".into(),
     });
-    #[cfg(feature = "heif")]
+    #[cfg(feature = "heif-decoder")]
     list.push(CodecInfo {
         name: "libheif",
         version: format!(

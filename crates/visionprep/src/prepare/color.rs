@@ -71,7 +71,7 @@ fn apply(pixels: &mut Pixels, data_type: qcms::DataType, input: &qcms::Profile) 
 /// (sRGB, BT.709, BT.601, BT.2020) are converted; BT.709 primaries are sRGB already; HDR
 /// transfers (PQ, HLG) and unknown primaries are left as decoded. Returns whether anything
 /// was converted.
-#[cfg_attr(not(feature = "heif"), allow(dead_code))]
+#[cfg_attr(not(feature = "heif-decoder"), allow(dead_code))]
 pub(crate) fn cicp_to_srgb(pixels: &mut Pixels, primaries: u16, transfer: u16) -> bool {
     use qcms::{CIE_xyY, CIE_xyYTRIPLE};
     let xy = |x, y| CIE_xyY { x, y, Y: 1.0 };

@@ -26,7 +26,7 @@ mod codecs;
 mod color;
 mod decode;
 pub(crate) mod encode;
-#[cfg(feature = "heif")]
+#[cfg(feature = "heif-decoder")]
 mod heif;
 mod input;
 #[cfg(all(feature = "jxl", not(feature = "jxl-native")))]

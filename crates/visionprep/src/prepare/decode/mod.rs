@@ -38,7 +38,7 @@ fn image_format(format: Format) -> Option<ImageFormat> {
 pub fn can_decode(format: Format) -> bool {
     match format {
         Format::JpegXl => cfg!(feature = "jxl"),
-        Format::Heic | Format::Avif => cfg!(feature = "heif"),
+        Format::Heic | Format::Avif => cfg!(feature = "heif-decoder"),
         other => image_format(other).is_some(),
     }
 }
@@ -64,7 +64,7 @@ impl Decoded {
     /// itself (JPEG XL, HEIF) or needs the probe's `orientation`, with the colour still to
     /// convert.
     #[cfg_attr(
-        not(any(feature = "jxl", feature = "heif", feature = "libwebp")),
+        not(any(feature = "jxl", feature = "heif-decoder", feature = "libwebp")),
         expect(
             dead_code,
             reason = "only the JPEG XL, HEIF and libwebp decoders build pixels this way"
@@ -131,7 +131,7 @@ pub(crate) fn decode(
         Format::JpegXl => return crate::prepare::libjxl::decode(bytes, limits),
         #[cfg(all(feature = "jxl", not(feature = "jxl-native")))]
         Format::JpegXl => return crate::prepare::jxl::decode(bytes, limits),
-        #[cfg(feature = "heif")]
+        #[cfg(feature = "heif-decoder")]
         Format::Heic | Format::Avif => return crate::prepare::heif::decode(bytes, probe, limits),
         _ => {}
     }
