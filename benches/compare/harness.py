@@ -68,3 +68,19 @@ def report(results, units, count, reference):
         else:
             rel = f"{1 / ratio:.2f}x faster"
         print(f"{r['name']:<44} {r['median']:>9.4f} {r['min']:>8.4f} {rate:>11.1f} {r['rss']:>12.1f} {rel:>16}")
+
+
+def kind(path):
+    """The kind of input a file is, as prepare.sh and quality.py group them: decoders differ
+    most between kinds (progressive JPEG and lossy WebP above all)."""
+    if path.endswith((".heic", ".avif")):
+        return "HEIC and AVIF"
+    if path.endswith(".jxl"):
+        return "JPEG XL"
+    from PIL import Image
+    im = Image.open(path)
+    if im.format == "JPEG":
+        return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
+    if im.format == "WEBP":
+        return "lossless WebP" if b"VP8L" in open(path, "rb").read(64) else "lossy WebP"
+    return "PNG and GIF"

@@ -103,19 +103,7 @@ for r in results:
 
 # The same, 2 workers, per kind of input: decoders differ most between kinds (progressive
 # JPEG and lossy WebP above all), so each kind is measured on its own.
-from PIL import Image
-def kind(path):
-    if path.endswith((".heic", ".avif")):
-        return "HEIC and AVIF"
-    if path.endswith(".jxl"):
-        return "JPEG XL"
-    im = Image.open(path)
-    if im.format == "JPEG":
-        return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
-    if im.format == "WEBP":
-        head = open(path, "rb").read(64)
-        return "lossless WebP" if b"VP8L" in head else "lossy WebP"
-    return "PNG and GIF"
+from harness import kind
 kinds = {}
 for i, r in enumerate(rows):
     kinds.setdefault(kind(r["path"]), []).append(i)

@@ -21,6 +21,8 @@ import pillow_heif
 import pillow_jxl  # noqa: F401  (registers the JPEG XL opener)
 from PIL import Image, ImageOps
 
+from harness import kind
+
 pillow_heif.register_heif_opener()
 work = sys.argv[1]
 rows = [r for r in csv.DictReader(open(f"{work}/targets.csv")) if not r["error_code"]]
@@ -29,19 +31,6 @@ done = subprocess.run(["target/release/visionprep", "prepare", "--force", "-j", 
 if done.returncode not in (0, 1):
     sys.exit(f"visionprep prepare: exit {done.returncode}\n{done.stderr[-2000:]}")
 outputs = {f["path"]: f.get("output_path") for f in json.loads(done.stdout)["files"]}
-
-
-def kind(path):
-    if path.endswith((".heic", ".avif")):
-        return "HEIC and AVIF"
-    if path.endswith(".jxl"):
-        return "JPEG XL"
-    im = Image.open(path)
-    if im.format == "JPEG":
-        return "progressive JPEG" if im.info.get("progressive") or im.info.get("progression") else "baseline JPEG"
-    if im.format == "WEBP":
-        return "lossless WebP" if b"VP8L" in open(path, "rb").read(64) else "lossy WebP"
-    return "PNG and GIF"
 
 
 def rgb(im):

@@ -234,6 +234,10 @@ def bulk_items(p: Path, b: Path) -> list[Item]:
     unusual = sorted(f.name for f in p.iterdir() if f.name.startswith(
         ("progressive-", "gray-", "cmyk-", "orient6-", "gif-", "webp-graphic-", "png-screenlike-")))
     items = []
+
+    def vips(out: Path, kind: str, src: Path, note: str, options: str, scale: str) -> Item:
+        return Item(out.name, kind, src, note, [["vips", "resize", str(src), f"{out}[{options}]", scale]])
+
     for i in range(500):
         name = photos[(i * 7) % len(photos)]
         stem, src = name.rsplit(".", 1)[0], p / name
@@ -241,17 +245,14 @@ def bulk_items(p: Path, b: Path) -> list[Item]:
         if i < 300 and i % 10 == 0:
             items.append(Item(f"b{i:03}-{name}", "baseline JPEG", src, "copy"))
         elif i < 300:
-            out = b / f"b{i:03}-{stem}-s{scale}.jpg"
-            items.append(Item(out.name, "baseline JPEG", src, f"vips resize {scale}, q{quality}",
-                              [["vips", "resize", str(src), f"{out}[Q={quality},strip]", scale]]))
+            items.append(vips(b / f"b{i:03}-{stem}-s{scale}.jpg", "baseline JPEG", src,
+                              f"vips resize {scale}, q{quality}", f"Q={quality},strip", scale))
         elif i < 380:
-            out = b / f"b{i:03}-{stem}-s{scale}.png"
-            items.append(Item(out.name, "PNG", src, f"vips resize {scale} to PNG",
-                              [["vips", "resize", str(src), f"{out}[compression=6,strip]", scale]]))
+            items.append(vips(b / f"b{i:03}-{stem}-s{scale}.png", "PNG", src,
+                              f"vips resize {scale} to PNG", "compression=6,strip", scale))
         elif i < 450:
-            out = b / f"b{i:03}-{stem}-s{scale}.webp"
-            items.append(Item(out.name, "lossy WebP", src, f"vips resize {scale} to WebP q{quality}",
-                              [["vips", "resize", str(src), f"{out}[Q={quality},strip]", scale]]))
+            items.append(vips(b / f"b{i:03}-{stem}-s{scale}.webp", "lossy WebP", src,
+                              f"vips resize {scale} to WebP q{quality}", f"Q={quality},strip", scale))
         elif i < 475:
             out = b / f"b{i:03}-{stem}.gif"
             items.append(Item(out.name, "GIF", src, "40% and 256 colours",
