@@ -14,6 +14,7 @@ pub(crate) const IMAGES: &str = "glibc.malloc.arena_max=1";
 /// freed buffer of a few MB in the heap of the thread that freed it and raises its threshold
 /// after each one: a proxy whose threads take 20 MB bodies in turn then holds several of them
 /// long after they are sent (measured: 3 to 4 times the body above idle, 1.2 times so).
+#[cfg(feature = "proxy")]
 pub(crate) const PROXY: &str = "glibc.malloc.mmap_threshold=1048576";
 
 /// Restarts this process once with `setting`, unless the environment already tunes glibc.
