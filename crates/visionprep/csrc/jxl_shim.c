@@ -99,6 +99,17 @@ static int vp_run(struct vp_jxl *h, JxlDecoderStatus *stop) {
             if (info.num_color_channels != 1 && info.num_color_channels != 3) {
                 return vp_fail(h, VP_UNSUPPORTED, "neither grey nor RGB colour channels");
             }
+            /* CMYK is RGB-like channels plus a black extra channel that RGB output would drop
+             * without a word: refused, as the pure-Rust decoder refuses it. */
+            for (uint32_t i = 0; i < info.num_extra_channels; i++) {
+                JxlExtraChannelInfo extra;
+                if (JxlDecoderGetExtraChannelInfo(h->dec, i, &extra) != JXL_DEC_SUCCESS) {
+                    return vp_fail(h, VP_ERROR, "unreadable extra channel info");
+                }
+                if (extra.type == JXL_CHANNEL_BLACK) {
+                    return vp_fail(h, VP_UNSUPPORTED, "CMYK JPEG XL (a black channel)");
+                }
+            }
             h->format.num_channels = info.num_color_channels + (info.alpha_bits > 0 ? 1 : 0);
             h->format.data_type = JXL_TYPE_UINT8;
             h->format.endianness = JXL_NATIVE_ENDIAN;
