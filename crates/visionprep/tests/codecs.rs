@@ -367,7 +367,17 @@ fn a_gif_frame_past_its_screen_is_shown_clipped_to_the_screen() {
 fn a_gif_frame_declared_over_the_pixel_limit_is_refused_before_allocation() {
     // A tiny screen, a frame declared 60000x60000 (3.6 GP) with almost no data.
     let mut gif = gif_frame_at((16, 16), (4, 4), (0, 0));
-    let d = gif.iter().rposition(|&b| b == 0x2C).unwrap();
+    // The image descriptor: after the header, the global colour table and any extensions
+    // (introducer, label, then sub-blocks up to an empty one).
+    let mut d = 13 + (3 << ((gif[10] & 7) + 1));
+    while gif[d] == 0x21 {
+        d += 2;
+        while gif[d] != 0 {
+            d += usize::from(gif[d]) + 1;
+        }
+        d += 1;
+    }
+    assert_eq!(gif[d], 0x2C, "the image descriptor");
     gif[d + 5..d + 7].copy_from_slice(&60000u16.to_le_bytes());
     gif[d + 7..d + 9].copy_from_slice(&60000u16.to_le_bytes());
     let err = prepare(&gif, &PrepareOptions::default()).unwrap_err();
