@@ -367,3 +367,8 @@ pub(crate) fn stage_ms(samples: &[Sample], stage: Stage) -> Vec<f64> {
         .filter_map(|s| s.stages[stage.index()].map(stats::ms))
         .collect()
 }
+
+/// The README's example, run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

@@ -17,6 +17,8 @@ mod body;
 mod cost;
 #[path = "cli/docs.rs"]
 mod docs;
+#[path = "cli/examples.rs"]
+mod examples;
 #[path = "cli/plan.rs"]
 mod plan;
 #[path = "cli/prepare.rs"]

@@ -78,3 +78,8 @@ pub use tiles::{
     MAX_TILES, MinScale, Tile, TileError, TileMode, TileOptions, TilePlan, plan_tiles,
 };
 pub use tokens::{AREA_PER_TOKEN, TokenRule, UnknownTokenRule};
+
+/// The README's example, run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

@@ -4,10 +4,6 @@ recorded bodies pass check_request."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anthropic
@@ -15,46 +11,6 @@ import pytest
 from conftest import EXAMPLES
 
 import visionprep as vp
-
-REPLY = {
-    "id": "msg_stub",
-    "type": "message",
-    "role": "assistant",
-    "model": "claude-sonnet-4-6",
-    "content": [{"type": "text", "text": "A chart."}],
-    "stop_reason": "end_turn",
-    "stop_sequence": None,
-    "usage": {"input_tokens": 1600, "output_tokens": 3},
-}
-
-
-@pytest.fixture()
-def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    recorded: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
-            length = int(self.headers.get("content-length", "0"))
-            recorded.append(json.loads(self.rfile.read(length)))
-            body = json.dumps(REPLY).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", recorded
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
 
 def test_content_blocks_go_through_the_sdk(server: tuple[str, list[dict[str, Any]]]) -> None:
     url, recorded = server

@@ -45,7 +45,16 @@ pub use prepare::{
 pub use probe::{Error, Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
 pub use settings::{Resolved, Settings, SettingsError};
 
-/// The README's Rust examples, compiled as doctests so they stay true.
+/// The Rust examples of the README and the guides, run as doctests so they stay true (the
+/// other languages' examples run in their own tests: docs/development.md says where).
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
+mod doc_examples {
+    #[doc = include_str!("../../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../README.md")]
+    struct CrateReadme;
+    #[doc = include_str!("../../../docs/library.md")]
+    struct Library;
+    #[doc = include_str!("../../../docs/settings.md")]
+    struct Settings;
+}

@@ -642,3 +642,29 @@ fn cut_off_webp_and_gif_are_truncated() {
         assert_eq!(err.code(), ErrorCode::Truncated, "{name}: {err}");
     }
 }
+
+/// docs/codes.md lists every action `Actions::names` can give, in its order, and nothing else.
+#[test]
+fn every_action_is_in_the_docs_table_and_no_other() {
+    let all = visionprep::prepare::Actions {
+        passed_through: true,
+        oriented: true,
+        resized: true,
+        reencoded: true,
+        converted: true,
+        color_converted: true,
+        flattened: true,
+        metadata_stripped: true,
+        quality_lowered_to: Some(40),
+        tiled: true,
+        animation_dropped: true,
+    };
+    let docs = include_str!("../../../docs/codes.md");
+    let body = &docs[docs.find("\n## Actions\n").expect("an Actions section")..];
+    let listed: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert_eq!(listed, all.names());
+}

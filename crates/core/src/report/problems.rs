@@ -28,6 +28,18 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every problem, in the order of the docs.
+    pub const ALL: [ProblemCode; 8] = [
+        ProblemCode::UnsupportedFormat,
+        ProblemCode::ExtensionMismatch,
+        ProblemCode::OverMaxSide,
+        ProblemCode::Under200px,
+        ProblemCode::OverByteLimit,
+        ProblemCode::Animated,
+        ProblemCode::ExifRotated,
+        ProblemCode::Truncated,
+    ];
+
     /// The stable code used in reports.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -270,19 +282,50 @@ pub fn size_problems(displayed: Size, limits: &RequestLimits) -> impl Iterator<I
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_error_code_is_in_the_docs_table_and_no_other() {
+    /// The codes in the first column of a table under `## {section}` in docs/codes.md.
+    fn documented(section: &str) -> Vec<&'static str> {
         let docs = include_str!("../../../../docs/codes.md");
-        let mut listed: Vec<&str> = docs
+        let start = docs
+            .find(&format!("\n## {section}\n"))
+            .unwrap_or_else(|| panic!("docs/codes.md has no section {section}"));
+        let body = &docs[start + section.len() + 5..];
+        let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+        let mut listed: Vec<&str> = body
             .lines()
             .filter_map(|l| l.strip_prefix("| `"))
             .filter_map(|l| l.split('`').next())
             .collect();
         listed.sort_unstable();
+        listed
+    }
+
+    #[test]
+    fn every_error_code_is_in_the_docs_table_and_no_other() {
         let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         codes.sort_unstable();
-        assert_eq!(listed, codes);
+        assert_eq!(documented("Error codes"), codes);
         let distinct: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
         assert_eq!(distinct.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn every_problem_is_in_the_docs_table_and_no_other() {
+        let mut codes: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+        codes.sort_unstable();
+        assert_eq!(documented("Problems"), codes);
+        // ALL is complete: every variant's code is distinct and the match is exhaustive.
+        for code in ProblemCode::ALL {
+            let exhaustive = match code {
+                ProblemCode::UnsupportedFormat
+                | ProblemCode::ExtensionMismatch
+                | ProblemCode::OverMaxSide
+                | ProblemCode::Under200px
+                | ProblemCode::OverByteLimit
+                | ProblemCode::Animated
+                | ProblemCode::ExifRotated
+                | ProblemCode::Truncated => code.as_str(),
+            };
+            assert!(!exhaustive.is_empty());
+        }
     }
 }

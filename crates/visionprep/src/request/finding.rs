@@ -314,4 +314,28 @@ mod tests {
         }
         assert_eq!(seen.len(), 22);
     }
+
+    /// docs/codes.md lists every finding with its severity, and nothing else.
+    #[test]
+    fn every_finding_is_in_the_docs_table_and_no_other() {
+        let docs = include_str!("../../../../docs/codes.md");
+        let start = docs.find("\n## Findings\n").expect("a Findings section");
+        let body = &docs[start + 13..];
+        let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+        let listed: Vec<(&str, &str)> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| {
+                let mut cells = l.split(" | ");
+                Some((cells.next()?.trim_end_matches('`'), cells.next()?))
+            })
+            .collect();
+        let codes: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed.iter().map(|(c, _)| *c).collect::<Vec<_>>(), codes);
+        // The notes are the last seven, from `downsized` (FindingCode's documentation).
+        for (i, (code, severity)) in listed.iter().enumerate() {
+            let note = i >= codes.len() - 7;
+            assert_eq!(*severity, if note { "note" } else { "error" }, "{code}");
+        }
+    }
 }

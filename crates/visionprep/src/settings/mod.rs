@@ -386,11 +386,6 @@ impl Settings {
     }
 }
 
-/// The settings page's example, compiled as a doctest so that it stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../../docs/settings.md")]
-struct SettingsDocs;
-
 /// Serde through a type's text form (`FromStr` and `Display`): the names the CLI takes. A
 /// number is read as its text too (`0.5` for a minimum scale, `3` for a price).
 mod text {
