@@ -204,12 +204,26 @@ fn body_fixture(name: &str) -> String {
 
 /// The examples and a damaged JPEG in a folder of their own.
 fn bench_folder() -> tempfile::TempDir {
+    // One small input of each kind (the bench repeats each kind up to four images a thread,
+    // so large inputs cost seconds): a JPEG the pipeline resizes, a PNG that passes through, a
+    // GIF that needs no resize, a lossy WebP, a HEIC (skipped without the heif feature).
     let dir = tempfile::tempdir().unwrap();
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/images");
-    for entry in std::fs::read_dir(examples).unwrap() {
-        let path = entry.unwrap().path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for from in [
+        "examples/images/chart-1092x1092.png",
+        "examples/images/animation-480x360.gif",
+        "examples/images/phone-64x48.heic",
+        "crates/visionprep/tests/fixtures/webp-lossy-1300x1000.webp",
+    ] {
+        let path = root.join(from);
         std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
     }
+    write_image(
+        &dir.path().join("photo-1800x1200.jpg"),
+        1800,
+        1200,
+        image::ImageFormat::Jpeg,
+    );
     // A JPEG whose header is fine and whose data ends after a few bytes.
     let mut jpeg = Vec::new();
     image::DynamicImage::new_rgb8(640, 480)
