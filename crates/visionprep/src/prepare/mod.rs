@@ -256,13 +256,14 @@ impl Preparer {
         }
         let input_size = probe.displayed();
         let target = options.output_size(input_size);
+        let ready = ready_as_is(probe, target, bytes.len() as u64, options);
         // A GIF whose first frame reaches past its screen is shown clipped by browsers; other
-        // decoders grow the canvas or refuse it, so it is never sent as it is.
-        let clipped =
-            probe.format == Format::Gif && decode::gif_frame_clipped(bytes, &options.limits)?;
-        if let Some(media_type) =
-            ready_as_is(probe, target, bytes.len() as u64, options).filter(|_| !clipped)
-        {
+        // decoders grow the canvas or refuse it, so it is never sent as it is. (Asked only of
+        // a GIF that could be: the decoder reads the frame's header anyway.)
+        let clipped = ready.is_some()
+            && probe.format == Format::Gif
+            && decode::gif_frame_clipped(bytes, &options.limits)?;
+        if let Some(media_type) = ready.filter(|_| !clipped) {
             // Kept byte for byte only once it decoded completely and cleanly: a file whose
             // header is fine but whose data is damaged costs the user an API error (and, in a
             // conversation, every later turn). Read leniently, a damaged one is re-encoded
