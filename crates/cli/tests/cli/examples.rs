@@ -149,7 +149,20 @@ fn every_example_in_the_docs_is_run_or_says_why_not() {
             let lang = block.lang().to_owned();
             match lang.as_str() {
                 "text" | "json" | "toml" => continue,
-                "sh" | "python" | "js" => {}
+                "sh" => {}
+                // Run where their runners look: test_docs.py and docs.test.mjs read the README,
+                // docs/ and their own package's README.
+                "python" | "js" => {
+                    let own = if lang == "python" {
+                        "crates/python/README.md"
+                    } else {
+                        "packages/visionprep/README.md"
+                    };
+                    let read = name == "README.md" || name.starts_with("docs/") || name == own;
+                    if block.not_run().is_none() && !read {
+                        problems.push(format!("{at}: no test runs {lang} examples in {name}"));
+                    }
+                }
                 // No runner for TypeScript: the package's types are compiled by `tsc` instead.
                 "ts" if block.not_run().is_some() => {}
                 "rust" => {
@@ -229,7 +242,7 @@ fn run_shell(code: &str, sandbox: &Path) -> (Option<i32>, String) {
     let log = sandbox.join(".out");
     let mut child = Command::new("bash")
         .args(["-e", "-o", "pipefail", "-c"])
-        .arg(format!("exec >{} 2>&1\n{script}", log.display()))
+        .arg(format!("exec >'{}' 2>&1\n{script}", log.display()))
         .current_dir(sandbox)
         .env("HOME", sandbox.join("home"))
         .env("PATH", std::env::join_paths(paths).unwrap())
