@@ -69,11 +69,39 @@ fn succeeds(args: &[&str], dir: &Path) -> String {
     stdout(&out)
 }
 
+/// Writes the test pattern at `w`x`h` in `format`. Each distinct image is encoded once per run
+/// of this binary: encoding runs as unoptimised generic code here (a 2000x1500 GIF took
+/// seconds to quantise), and a dozen tests use the same folders. GIFs use the encoder's
+/// fastest palette search, the pixels being only a pattern.
 fn write_image(path: &Path, w: u32, h: u32, format: image::ImageFormat) {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
-    image::DynamicImage::ImageRgb8(img)
-        .save_with_format(path, format)
-        .unwrap();
+    type Key = (u32, u32, image::ImageFormat);
+    static ENCODED: std::sync::Mutex<Vec<(Key, std::sync::Arc<Vec<u8>>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = (w, h, format);
+    let cached = ENCODED
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, b)| b.clone());
+    let bytes = cached.unwrap_or_else(|| {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
+        let mut out = Vec::new();
+        if format == image::ImageFormat::Gif {
+            let frame = image::Frame::new(image::DynamicImage::ImageRgb8(img).to_rgba8());
+            image::codecs::gif::GifEncoder::new_with_speed(&mut out, 30)
+                .encode_frame(frame)
+                .unwrap();
+        } else {
+            image::DynamicImage::ImageRgb8(img)
+                .write_to(&mut std::io::Cursor::new(&mut out), format)
+                .unwrap();
+        }
+        let bytes = std::sync::Arc::new(out);
+        ENCODED.lock().unwrap().push((key, bytes.clone()));
+        bytes
+    });
+    std::fs::write(path, &*bytes).unwrap();
 }
 
 /// A folder with good images, bad files and a non-image.
@@ -160,20 +188,31 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// A folder of `n` photo-like `w`x`h` JPEGs, big enough to be resized (so each takes a while).
+/// One photo is drawn and encoded (in this unoptimised test code that takes half a second at
+/// 2 MP); the others are its copies, each made a distinct file by a JPEG comment segment
+/// naming it.
 fn photo_folder(n: usize, w: u32, h: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("in")).unwrap();
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let v = (x * 7 + y * 13) ^ (x * y);
+        image::Rgb([v as u8, (v >> 3) as u8, (x + y) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
     for i in 0..n {
-        let img = image::RgbImage::from_fn(w, h, |x, y| {
-            let v = (x * 7 + y * 13 + i as u32 * 31) ^ (x * y);
-            image::Rgb([v as u8, (v >> 3) as u8, (x + y) as u8])
-        });
-        image::DynamicImage::ImageRgb8(img)
-            .save_with_format(
-                dir.path().join(format!("in/photo-{i:02}.jpg")),
-                image::ImageFormat::Jpeg,
-            )
-            .unwrap();
+        let comment = format!("photo {i}");
+        let mut file = jpeg[..2].to_vec(); // SOI
+        file.extend_from_slice(&[0xFF, 0xFE]);
+        file.extend_from_slice(&(comment.len() as u16 + 2).to_be_bytes());
+        file.extend_from_slice(comment.as_bytes());
+        file.extend_from_slice(&jpeg[2..]);
+        std::fs::write(dir.path().join(format!("in/photo-{i:02}.jpg")), file).unwrap();
     }
     dir
 }

@@ -585,11 +585,12 @@ fn unknown_models_can_be_priced_on_the_command_line() {
     }
 }
 
-/// 500 images of mixed sizes: `cost --budget-usd` finds the largest cap within the budget
+/// 200 images of mixed sizes: `cost --budget-usd` finds the largest cap within the budget
 /// (one more token per image is over it), and `prepare --token-budget` at that cap spends
 /// exactly the predicted total.
 #[test]
 fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
+    const N: usize = 200;
     use visionprep::core::{Size, SizeSet, TierLimits, TokenRule};
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
@@ -602,7 +603,7 @@ fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
         seed % n
     };
     let mut sizes = Vec::new();
-    for i in 0..500 {
+    for i in 0..N {
         let (w, h) = match i % 10 {
             0 => (60 + next(200), 40 + next(200)),
             1 => (150 + next(200), 700 + next(300)),
@@ -651,7 +652,7 @@ fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
         dir.path(),
         0,
     );
-    assert_eq!(v["totals"]["prepared"], 500);
+    assert_eq!(v["totals"]["prepared"], N);
     assert_eq!(
         v["totals"]["tokens"].as_u64(),
         Some(predicted),
@@ -676,7 +677,7 @@ fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
         dir.path(),
         0,
     );
-    assert_eq!(v["totals"]["up_to_date"], 500);
+    assert_eq!(v["totals"]["up_to_date"], N);
     assert_eq!(v["totals"]["tokens"].as_u64(), Some(predicted));
     // A budget too small for 200 px images says so; one no cap can meet says so too.
     let v = json(
@@ -684,7 +685,7 @@ fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
             "cost",
             "in",
             "--total-token-budget",
-            "20000",
+            "8000",
             "--format",
             "json",
         ],
@@ -695,6 +696,6 @@ fn folder_budget_is_the_largest_cap_and_prepare_spends_it() {
         v["budget"]["models"]["claude-sonnet-4-6"]["sensible"],
         false
     );
-    let text = succeeds(&["cost", "in", "--total-token-budget", "499"], dir.path());
+    let text = succeeds(&["cost", "in", "--total-token-budget", "199"], dir.path());
     assert!(text.contains("cannot be met"), "{text}");
 }
