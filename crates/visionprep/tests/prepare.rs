@@ -428,13 +428,11 @@ fn every_prefix_is_an_error_never_a_panic() {
 }
 
 /// fast_image_resize picks SIMD code at run time; every backend this CPU has must give the
-/// same pixels, or outputs would depend on the machine.
+/// same pixels, or outputs would depend on the machine. Through visionprep-resize, the kernel
+/// the library calls.
 #[test]
 fn every_cpu_extension_resizes_alike() {
-    use fast_image_resize::images::Image;
-    use fast_image_resize::{
-        CpuExtensions, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer,
-    };
+    use visionprep_resize::{Channels, CpuExtensions, FilterType, Region, ResizeAlg, Resizer};
     let mut extensions = vec![CpuExtensions::None];
     #[cfg(target_arch = "x86_64")]
     extensions.extend([CpuExtensions::Sse4_1, CpuExtensions::Avx2]);
@@ -445,19 +443,14 @@ fn every_cpu_extension_resizes_alike() {
         .filter(|e| e.is_supported())
         .collect();
     assert!(!supported.is_empty());
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    for (pt, channels) in [
-        (PixelType::U8, 1),
-        (PixelType::U8x3, 3),
-        (PixelType::U8x4, 4),
-    ] {
-        let data: Vec<u8> = (0..1000u32 * 700 * channels)
+    let lanczos = ResizeAlg::Convolution(FilterType::Lanczos3);
+    for channels in [Channels::Gray, Channels::Rgb, Channels::Rgba] {
+        let data: Vec<u8> = (0..1000 * 700 * channels.count() as u32)
             .map(|i| {
                 let x = i.wrapping_mul(0x9E37_79B1);
                 (x ^ (x >> 15)) as u8
             })
             .collect();
-        let src = Image::from_vec_u8(1000, 700, data, pt).unwrap();
         let mut results = Vec::new();
         for &ext in &supported {
             let mut resizer = Resizer::new();
@@ -467,18 +460,30 @@ fn every_cpu_extension_resizes_alike() {
             unsafe {
                 resizer.set_cpu_extensions(ext);
             }
-            let mut dst = Image::new(420, 294, pt);
-            resizer.resize(&src, &mut dst, &options).unwrap();
-            results.push((ext, dst.into_vec()));
+            let whole = Region::whole(1000, 700);
+            let pixels = visionprep_resize::resize(
+                &mut resizer,
+                &data,
+                channels,
+                whole,
+                (420, 294),
+                lanczos,
+            )
+            .unwrap();
+            results.push((ext, pixels));
         }
         for (ext, pixels) in &results[1..] {
             assert!(
                 pixels == &results[0].1,
-                "{pt:?}: {ext:?} differs from {:?}",
+                "{channels:?}: {ext:?} differs from {:?}",
                 results[0].0
             );
         }
-        eprintln!("{pt:?}: {} backends agree: {:?}", results.len(), supported);
+        eprintln!(
+            "{channels:?}: {} backends agree: {:?}",
+            results.len(),
+            supported
+        );
     }
 }
 

@@ -116,16 +116,21 @@ fn blocks(text: &str) -> Vec<Block> {
 /// Whether a crate's `lib.rs` includes the Markdown file (`include_str!`) in its doctests.
 fn doctested(doc: &Path) -> bool {
     let doc = doc.canonicalize().unwrap();
-    ["crates/core", "crates/visionprep", "crates/bench"]
-        .iter()
-        .any(|krate| {
-            let src = root().join(krate).join("src");
-            let text = std::fs::read_to_string(src.join("lib.rs")).unwrap();
-            text.split("include_str!(\"").skip(1).any(|rest| {
-                let included = rest.split('"').next().unwrap_or("");
-                src.join(included).canonicalize().is_ok_and(|p| p == doc)
-            })
+    [
+        "crates/core",
+        "crates/resize",
+        "crates/visionprep",
+        "crates/bench",
+    ]
+    .iter()
+    .any(|krate| {
+        let src = root().join(krate).join("src");
+        let text = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+        text.split("include_str!(\"").skip(1).any(|rest| {
+            let included = rest.split('"').next().unwrap_or("");
+            src.join(included).canonicalize().is_ok_and(|p| p == doc)
         })
+    })
 }
 
 #[test]

@@ -57,9 +57,9 @@ pub use tiles::TilePart;
 
 use crate::limits::Limits;
 use crate::probe::{Probe, ProbeError, probe_bytes};
-use fast_image_resize::Resizer;
 use std::fmt;
 use visionprep_core::{Format, MediaType, Size, Usd};
+use visionprep_resize::Resizer;
 
 /// What preparing did to an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,10 +1,10 @@
-//! Resizing with fast_image_resize (runtime SIMD dispatch inside it).
+//! Resizing with fast_image_resize (runtime SIMD dispatch inside it), through
+//! `visionprep-resize`, where its generic kernels are compiled once.
 
 use super::pixels::{Layout, Pixels};
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use std::fmt;
 use std::str::FromStr;
+use visionprep_resize::{Channels, FilterType, Region, ResizeAlg, Resizer};
 
 /// The resampling filter for shrinking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,11 +71,11 @@ impl FromStr for Filter {
     }
 }
 
-fn pixel_type(layout: Layout) -> PixelType {
+fn channels(layout: Layout) -> Channels {
     match layout {
-        Layout::Gray => PixelType::U8,
-        Layout::Rgb => PixelType::U8x3,
-        Layout::Rgba => PixelType::U8x4,
+        Layout::Gray => Channels::Gray,
+        Layout::Rgb => Channels::Rgb,
+        Layout::Rgba => Channels::Rgba,
     }
 }
 
@@ -102,21 +102,23 @@ pub(crate) fn resize_region(
     height: u32,
     filter: Filter,
 ) -> Result<Pixels, super::PrepareError> {
-    let fail = |e: &dyn std::fmt::Display| super::PrepareError::Encode(format!("resize: {e}"));
-    let pt = pixel_type(src.layout);
-    let src_view = ImageRef::new(src.width, src.height, &src.data, pt).map_err(|e| fail(&e))?;
-    let mut dst = Image::new(width, height, pt);
-    let (x, y, w, h) = region;
-    let options = ResizeOptions::new()
-        .resize_alg(filter.algorithm())
-        .crop(x, y, w, h);
-    resizer
-        .resize(&src_view, &mut dst, &options)
-        .map_err(|e| fail(&e))?;
+    let whole = Region::whole(src.width, src.height);
+    let data = visionprep_resize::resize(
+        resizer,
+        &src.data,
+        channels(src.layout),
+        Region {
+            crop: region,
+            ..whole
+        },
+        (width, height),
+        filter.algorithm(),
+    )
+    .map_err(|e| super::PrepareError::Encode(format!("resize: {e}")))?;
     Ok(Pixels {
         width,
         height,
         layout: src.layout,
-        data: dst.into_vec(),
+        data,
     })
 }

@@ -421,7 +421,7 @@ mod native_vs_rust {
         let full = crate::prepare::libwebp::decode(bytes, &probe, probe.stored, &limits)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((full.pixels.width, full.pixels.height), (1300, 1000));
-        let mut resizer = fast_image_resize::Resizer::new();
+        let mut resizer = visionprep_resize::Resizer::new();
         let filter = crate::prepare::Filter::default();
         let a =
             resize(&mut resizer, scaled.pixels, 260, 200, filter).unwrap_or_else(|e| panic!("{e}"));
