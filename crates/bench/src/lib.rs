@@ -35,7 +35,10 @@ mod text;
 
 use compare::compare;
 pub use compare::{CompareOptions, KindRate, ToolRun, ToolSkipped};
-pub use run::{BenchOptions, KindResult, StageResult, ThreadRun, Timing, cpus, run};
+pub use run::{
+    BadThreadCount, BenchOptions, KindResult, StageResult, ThreadRun, Timing, cpus, parse_threads,
+    run,
+};
 use sweep::sweep;
 pub use sweep::{SweepRow, synthetic_photo};
 

@@ -46,6 +46,35 @@ pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// A thread count that is not a whole number from 1 to 1024, nor `max`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a thread count (1 to 1024, or max)")]
+pub struct BadThreadCount(pub String);
+
+/// Thread counts as written on a command line, `1,2,max`: `max` is `cpus`; in the order
+/// given, a count named twice measured once.
+///
+/// ```
+/// assert_eq!(visionprep_bench::parse_threads("1, max,2", 2), Ok(vec![1, 2]));
+/// assert!(visionprep_bench::parse_threads("0", 2).is_err());
+/// ```
+pub fn parse_threads(text: &str, cpus: usize) -> Result<Vec<usize>, BadThreadCount> {
+    let mut counts: Vec<usize> = Vec::new();
+    for t in text.split(',').map(str::trim) {
+        let n = match t {
+            "max" => cpus,
+            n => match n.parse::<usize>() {
+                Ok(n) if (1..=1024).contains(&n) => n,
+                _ => return Err(BadThreadCount(n.to_owned())),
+            },
+        };
+        if !counts.contains(&n) {
+            counts.push(n);
+        }
+    }
+    Ok(counts)
+}
+
 /// One thread count's results.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThreadRun {

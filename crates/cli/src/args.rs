@@ -503,6 +503,17 @@ mod tests {
                 .unwrap_or_default()
         };
         let (cost, prepare) = (longs("cost"), longs("prepare"));
+        // What a cost report reads is a flag of `cost`, as it is a keyword of Python's `cost`.
+        for name in visionprep::settings::COST_SETTINGS {
+            let row = visionprep::settings::SPELLINGS
+                .iter()
+                .find(|s| s.name == *name);
+            let flag = row.and_then(|r| r.cli).unwrap_or_default();
+            assert!(
+                cost.iter().any(|l| l == flag),
+                "{name}: {flag} is not a cost flag"
+            );
+        }
         for row in visionprep::settings::SPELLINGS {
             match row.cli {
                 Some(flag) => assert!(

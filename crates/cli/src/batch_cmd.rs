@@ -6,29 +6,18 @@ use crate::cost::{price_table, progress_bar, resolve};
 use anyhow::{Context as _, Result};
 use std::io::Write;
 use visionprep::folder::RunOptions;
-use visionprep::request::batches::{BatchOptions, CustomIds, batch_folder, read_results};
+use visionprep::request::batches::{batch_folder, read_results};
 
 /// Writes the batch files; returns how many images failed.
 pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
-    if p.sizing.tiles != visionprep::core::TileMode::Never {
-        anyhow::bail!(
-            "batch sends each image whole (a request holds --per-request images): --tiles is for \
-             prepare and request; --token-budget works here"
-        );
-    }
     let resolved = resolve(&p.settings())?;
     let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
-    let mut batch = BatchOptions::new(
-        &resolved.table,
-        resolved.model(),
-        &args.text.prompt,
-        options,
-    );
-    batch.pack.max_tokens = args.text.max_tokens;
-    batch.pack.system = args.text.system.clone().map(Into::into);
-    batch.per_request = args.per_request as usize;
-    batch.ids = CustomIds::new(&args.custom_id)?;
+    let batch = resolved.batch_options(
+        &args.text.text(),
+        args.per_request as usize,
+        &args.custom_id,
+    )?;
     let run = RunOptions {
         jobs: p.walk.jobs,
         hidden: p.walk.hidden,

@@ -14,7 +14,7 @@ pub(crate) fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let prepare = resolve(&settings)?.prepare;
     let options = BenchOptions {
         prepare,
-        threads: args.threads.resolve(bench::cpus()),
+        threads: args.threads.0.clone(),
         repeat: usize::try_from(args.repeat)?,
         compare: args.compare.then(|| CompareOptions {
             python: args.python.clone(),

@@ -4,9 +4,10 @@ use crate::args::{CostArgs, OutputFormat};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use visionprep::core::{Allowance, PriceError, PriceTable, Size, SizeSet, Totals};
+use visionprep::core::{Allowance, PriceTable, Size, SizeSet, Totals};
 use visionprep::folder::{RunOptions, Step, assess_folder};
 use visionprep::report::{FolderBudgetReport, cost_report};
+use visionprep::settings::Front;
 use visionprep::{Resolved, Settings, SettingsError};
 
 /// The price table: built-in, extended by `--prices`.
@@ -18,24 +19,10 @@ pub(crate) fn price_table(args: &crate::args::PriceArgs) -> Result<PriceTable> {
 /// retired, legacy) gets its warning on stderr, once per run; a model that cannot be chosen
 /// gets the flags that would choose it.
 pub(crate) fn resolve(settings: &Settings) -> Result<Resolved> {
-    let run = settings.resolve().map_err(|e| {
-        let hint = match &e {
-            SettingsError::Model(PriceError::UnknownModel { name, .. }) => format!(
-                "\nto estimate a model visionprep does not know yet, give its tier and input \
-                 price: --tier standard|high-resolution --price-per-mtok USD, or a --prices \
-                 file with one entry:\n  [[models]]\n  id = \"{}\"\n  tier = \"high-resolution\"\n  \
-                 input = \"5\"\n  context_window = 1000000",
-                name.trim()
-            ),
-            SettingsError::Model(PriceError::Retired { .. }) => {
-                "\npass --allow-retired to estimate it anyway (a historic cost report)".to_owned()
-            }
-            SettingsError::Model(PriceError::CustomUnused) => {
-                "\n--tier and --price-per-mtok describe a model the data does not know".to_owned()
-            }
-            _ => return anyhow::Error::new(e),
-        };
-        anyhow::anyhow!("{e}{hint}")
+    // A model that cannot be chosen: the message says what to give instead, as flags.
+    let run = settings.resolve().map_err(|e| match &e {
+        SettingsError::Model(_) => anyhow::anyhow!(e.message_for(Front::Cli)),
+        _ => anyhow::Error::new(e),
     })?;
     for warning in &run.warnings {
         eprintln!("visionprep: warning: {warning}");

@@ -24,6 +24,13 @@ pub(crate) struct BodyTextArgs {
 }
 
 /// What bodies are checked against: shared by `check`, `repair` and `count`.
+impl BodyTextArgs {
+    /// The library's body text.
+    pub(crate) fn text(&self) -> visionprep::BodyText {
+        visionprep::BodyText::new(&self.prompt).with(self.max_tokens, self.system.clone())
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct BodyTargetArgs {
     /// The limits to check against: portable (5 MiB base64 per image, 20 MB a body: accepted
@@ -193,35 +200,14 @@ impl ChoiceArgs {
     }
 }
 
-/// Thread counts as given: numbers, and `max` for every CPU.
+/// Thread counts, `max` read as this machine's CPUs (the bench crate's reading).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ThreadCounts(pub(crate) Vec<Option<usize>>);
-
-impl ThreadCounts {
-    /// The counts with `max` as `cpus`, in the order given, repeats dropped.
-    pub(crate) fn resolve(&self, cpus: usize) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for n in self.0.iter().map(|n| n.unwrap_or(cpus)) {
-            if !out.contains(&n) {
-                out.push(n);
-            }
-        }
-        out
-    }
-}
+pub(crate) struct ThreadCounts(pub(crate) Vec<usize>);
 
 pub(crate) fn parse_threads(s: &str) -> Result<ThreadCounts, String> {
-    let counts = s
-        .split(',')
-        .map(|t| match t.trim() {
-            "max" => Ok(None),
-            n => match n.parse::<usize>() {
-                Ok(n) if (1..=1024).contains(&n) => Ok(Some(n)),
-                _ => Err(format!("{n:?} is not a thread count (1 to 1024, or max)")),
-            },
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ThreadCounts(counts))
+    visionprep_bench::parse_threads(s, visionprep_bench::cpus())
+        .map(ThreadCounts)
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn parse_megapixels(s: &str) -> Result<f64, String> {
@@ -338,41 +324,5 @@ where
 
 /// `white`, `black`, `#rrggbb`, `rrggbb` or `r,g,b`.
 pub(crate) fn parse_color(s: &str) -> Result<[u8; 3], String> {
-    let t = s.trim().to_ascii_lowercase();
-    let bad = || format!("unknown colour {s:?} (expected white, black, #rrggbb or r,g,b)");
-    match t.as_str() {
-        "white" => return Ok([255, 255, 255]),
-        "black" => return Ok([0, 0, 0]),
-        _ => {}
-    }
-    if t.contains(',') {
-        let parts: Vec<u8> = t
-            .split(',')
-            .map(|p| p.trim().parse::<u8>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| bad())?;
-        return <[u8; 3]>::try_from(parts).map_err(|_| bad());
-    }
-    let hex = t.trim_start_matches('#');
-    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
-    Ok([byte(0)?, byte(2)?, byte(4)?])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colours() {
-        assert_eq!(parse_color("white"), Ok([255, 255, 255]));
-        assert_eq!(parse_color("#FF8000"), Ok([255, 128, 0]));
-        assert_eq!(parse_color("10, 20,30"), Ok([10, 20, 30]));
-        assert!(parse_color("#12345").is_err());
-        assert!(parse_color("1,2").is_err());
-        assert!(parse_color("300,0,0").is_err());
-        assert!(parse_color("mauve").is_err());
-    }
+    visionprep::prepare::parse_color(s).map_err(|e| e.to_string())
 }

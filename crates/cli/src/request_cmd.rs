@@ -7,16 +7,14 @@ use std::io::Write;
 use visionprep::core::request::MessagesRequest;
 use visionprep::folder::RunOptions;
 use visionprep::report::{write_body_line, write_request_summary};
-use visionprep::request::{PackOptions, RequestEvent, RequestRun, request_folder};
+use visionprep::request::{RequestEvent, RequestRun, request_folder};
 
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let resolved = resolve(&p.settings())?;
     let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
-    let mut pack = PackOptions::new(options.target.model(), &args.text.prompt, options.request);
-    pack.max_tokens = args.text.max_tokens;
-    pack.system = args.text.system.clone().map(Into::into);
+    let mut pack = resolved.pack_options(&args.text.text())?;
     if let Some(path) = &args.history {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -2,33 +2,16 @@
 
 use crate::args::VersionArgs;
 use std::io::Write;
+use visionprep::report::VersionReport;
 
 pub(crate) fn run(args: &VersionArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let version = env!("CARGO_PKG_VERSION");
-    let codecs = visionprep::prepare::codecs();
+    let report = VersionReport::new(args.verbose);
     if args.json {
-        let value = serde_json::json!({
-            "version": version,
-            "codecs": if args.verbose { serde_json::to_value(&codecs)? } else { serde_json::Value::Null },
-        });
+        // Through a JSON value: its keys in order, as this command has always printed them.
+        let value = serde_json::to_value(&report)?;
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
-        return Ok(());
-    }
-    writeln!(out, "visionprep {version}")?;
-    if !args.verbose {
-        return Ok(());
-    }
-    for c in &codecs {
-        writeln!(
-            out,
-            "  {:<24} {:<8} {:<22} {}",
-            c.name,
-            if c.native { "C" } else { "Rust" },
-            c.formats.join(", "),
-            c.roles.join(", ")
-        )?;
-        writeln!(out, "  {:<24} version: {}", "", c.version)?;
-        writeln!(out, "  {:<24} SIMD: {}", "", c.simd)?;
+    } else {
+        report.write_text(out)?;
     }
     Ok(())
 }

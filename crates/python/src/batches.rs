@@ -3,15 +3,14 @@
 //! (`BatchRequests`), custom ids, and the results reader.
 
 use crate::errors::{image_error, other_error, request_error};
-use crate::options::{PrepareArgs, table};
-use crate::report::loads;
-use crate::requests::to_json;
+use crate::options::{PrepareArgs, settings_error, table};
+use crate::report::{json_text, to_python};
 use crate::source::extract;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 use std::path::PathBuf;
-use visionprep::Resolved;
+use visionprep::BodyText;
 use visionprep::core::BatchLimits;
 use visionprep::core::ErrorCode;
 use visionprep::folder::RunOptions;
@@ -35,38 +34,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `RequestError` for requests, a `VisionprepError` (with the file) for the rest.
 fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
     let code = e.code();
-    let path = match e {
-        BatchError::Results { path, .. } | BatchError::Io { path, .. } => Some(path.as_str()),
-        _ => None,
-    };
     match code {
         ErrorCode::InvalidOptions => PyValueError::new_err(e.to_string()),
         ErrorCode::DuplicateCustomId | ErrorCode::RequestTooLarge | ErrorCode::ImageTooLarge => {
             request_error(py, code.as_str(), &e.to_string())
         }
-        _ => other_error(py, code.as_str(), &e.to_string(), path),
+        _ => other_error(py, code.as_str(), &e.to_string(), e.path()),
     }
-}
-
-/// The batch options of a run: the request text, ids and images per request.
-fn batch_options(
-    py: Python<'_>,
-    run: &Resolved,
-    prompt: &str,
-    max_tokens: u32,
-    system: Option<String>,
-    per_request: usize,
-    custom_id: &str,
-) -> PyResult<BatchOptions> {
-    if per_request == 0 {
-        return Err(PyValueError::new_err("per_request: must be at least 1"));
-    }
-    let mut batch = BatchOptions::new(&run.table, run.model(), prompt, &run.prepare);
-    batch.pack.max_tokens = max_tokens;
-    batch.pack.system = system.map(Into::into);
-    batch.per_request = per_request;
-    batch.ids = CustomIds::new(custom_id).map_err(|e| batch_error(py, &e))?;
-    Ok(batch)
 }
 
 /// Prepares the images under `paths` and writes Message Batches files into `out`, exactly
@@ -90,17 +64,15 @@ fn write_batches<'py>(
     force: bool,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
-        Ok(p) => vec![p],
-        Err(_) => paths.extract()?,
-    };
+    let paths = crate::cost::path_list(paths)?;
     let run =
         PrepareArgs::from_kwargs("write_batches", options)?.resolve_whole(py, "write_batches")?;
-    let assessor = run
-        .prepare_assessor()
-        .map_err(|e| crate::options::settings_error(py, &e))?;
+    let assessor = run.prepare_assessor().map_err(|e| settings_error(py, &e))?;
     let options = run.prepare.clone();
-    let batch = batch_options(py, &run, prompt, max_tokens, system, per_request, custom_id)?;
+    let text = BodyText::new(prompt).with(max_tokens, system);
+    let batch = run
+        .batch_options(&text, per_request, custom_id)
+        .map_err(|e| settings_error(py, &e))?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -110,7 +82,7 @@ fn write_batches<'py>(
     let summary = py
         .detach(|| batch_folder(&paths, &out, &options, &assessor, &batch, &run, |_, _| {}))
         .map_err(|e| batch_error(py, &e))?;
-    loads(py, &to_json(py, &summary)?)
+    to_python(py, &summary)
 }
 
 /// The custom id `visionprep batch` gives the request holding the images at `paths`.
@@ -139,7 +111,7 @@ fn read_batch_results<'py>(
     let report = py
         .detach(|| read_results(&results, &map, table()))
         .map_err(|e| batch_error(py, &e))?;
-    loads(py, &to_json(py, &report)?)
+    to_python(py, &report)
 }
 
 /// Request lines made one image at a time, for workers that do not see the whole folder
@@ -173,7 +145,10 @@ impl BatchRequests {
             ));
         }
         let run = args.resolve_whole(py, "BatchRequests")?;
-        let batch = batch_options(py, &run, prompt, max_tokens, system, 1, custom_id)?;
+        let text = BodyText::new(prompt).with(max_tokens, system);
+        let batch = run
+            .batch_options(&text, 1, custom_id)
+            .map_err(|e| settings_error(py, &e))?;
         let options = run.prepare;
         Ok(BatchRequests {
             preparer: Preparer::new(),
@@ -205,7 +180,7 @@ impl BatchRequests {
             .batch
             .request(&done, &name)
             .map_err(|e| batch_error(py, &e))?;
-        loads(py, &to_json(py, &request)?)?
+        to_python(py, &request)?
             .cast_into::<PyDict>()
             .map_err(|e| other_error(py, "internal", &e.to_string(), None))
     }
@@ -249,15 +224,7 @@ impl BatchFiles {
         image_tokens: u64,
         usd: &str,
     ) -> PyResult<()> {
-        let text: String = if params.is_instance_of::<PyString>() {
-            params.extract()?
-        } else {
-            let dumps = py.import("json")?.getattr("dumps")?;
-            let kwargs = PyDict::new(py);
-            kwargs.set_item("separators", (",", ":"))?;
-            kwargs.set_item("ensure_ascii", false)?;
-            dumps.call((params,), Some(&kwargs))?.extract()?
-        };
+        let text = json_text(params)?;
         let files = self
             .inner
             .as_mut()
@@ -307,7 +274,7 @@ impl BatchFiles {
         let summary = py
             .detach(|| files.finish())
             .map_err(|e| batch_error(py, &e))?;
-        loads(py, &to_json(py, &summary)?)
+        to_python(py, &summary)
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {

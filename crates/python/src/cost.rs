@@ -3,7 +3,7 @@
 
 use crate::errors::other_error;
 use crate::options::{PrepareArgs, parse};
-use crate::report::loads;
+use crate::report::to_python;
 use crate::source::{Source, extract};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -12,36 +12,9 @@ use std::sync::Mutex;
 use visionprep::core::{Allowance, Usd};
 use visionprep::folder::{Assessor, CostRows, RunError, RunOptions, budget_folder};
 use visionprep::report::CostTotals;
+use visionprep::settings::{BUDGET_SETTINGS, COST_SETTINGS};
 
 /// The settings `estimate` and `cost` take as keywords (the CLI's `cost` flags).
-const COST: &[&str] = &[
-    "models",
-    "token_rule",
-    "profile",
-    "batch",
-    "lenient",
-    "token_budget",
-    "prices",
-    "cache",
-    "us_only",
-    "prompt_tokens",
-    "allow_retired",
-];
-
-/// The settings `folder_budget` takes: `cost`'s but the profile and the per-image budget.
-const BUDGET: &[&str] = &[
-    "models",
-    "token_rule",
-    "batch",
-    "lenient",
-    "prices",
-    "cache",
-    "us_only",
-    "prompt_tokens",
-    "allow_retired",
-];
-
-/// The assessor of `function`'s keyword settings, those of `allowed` only.
 fn assessor(
     py: Python<'_>,
     function: &str,
@@ -66,7 +39,7 @@ pub(crate) fn estimate<'py>(
     settings: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use visionprep::folder::{Item, Outcome};
-    let assessor = assessor(py, "estimate", COST, settings)?;
+    let assessor = assessor(py, "estimate", COST_SETTINGS, settings)?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
         Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b.as_ref()),
@@ -76,9 +49,7 @@ pub(crate) fn estimate<'py>(
     let Outcome::Report(report) = outcome else {
         return Ok(None);
     };
-    let text = serde_json::to_string(&report)
-        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    loads(py, &text).map(Some)
+    to_python(py, &report).map(Some)
 }
 
 /// The rows of a cost report over files and folders, in the CLI's order, as they are ready
@@ -108,19 +79,17 @@ impl CostRun {
             Err(_) => Err(()),
         });
         match next {
-            Ok(Some(Ok(row))) => loads(py, &to_json(py, &row)?).map(Some),
+            Ok(Some(Ok(row))) => to_python(py, &row).map(Some),
             Ok(Some(Err(e))) => {
                 self.rows = None;
                 Err(other_error(py, e.code().as_str(), &e.to_string(), None))
             }
             Ok(None) => {
                 let rows = self.rows.take();
-                let totals = rows.as_ref().and_then(|r| r.lock().ok()).and_then(|r| {
-                    r.totals()
-                        .map(|(totals, skipped)| to_json(py, &CostTotals { totals, skipped }))
-                });
-                if let Some(text) = totals {
-                    self.totals = Some(loads(py, &text?)?.unbind());
+                if let Some(rows) = rows.as_ref().and_then(|r| r.lock().ok())
+                    && let Some((totals, skipped)) = rows.totals()
+                {
+                    self.totals = Some(to_python(py, &CostTotals { totals, skipped })?.unbind());
                 }
                 Ok(None)
             }
@@ -145,10 +114,6 @@ impl CostRun {
 }
 
 /// `value` as JSON text.
-fn to_json(py: Python<'_>, value: &impl serde::Serialize) -> PyResult<String> {
-    serde_json::to_string(value).map_err(|e| other_error(py, "internal", &e.to_string(), None))
-}
-
 /// Walks files and folders like `visionprep cost` and yields its JSON rows.
 #[pyfunction]
 #[pyo3(signature = (paths, *, hidden=false, threads=None, **settings))]
@@ -160,7 +125,7 @@ pub(crate) fn cost(
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<CostRun> {
     let paths = path_list(paths)?;
-    let assessor = assessor(py, "cost", COST, settings)?;
+    let assessor = assessor(py, "cost", COST_SETTINGS, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -202,7 +167,7 @@ pub(crate) fn folder_budget<'py>(
         }
     };
     let paths = path_list(paths)?;
-    let assessor = assessor(py, "folder_budget", BUDGET, settings)?;
+    let assessor = assessor(py, "folder_budget", BUDGET_SETTINGS, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -210,9 +175,7 @@ pub(crate) fn folder_budget<'py>(
     };
     let walked = py.detach(|| budget_folder::<RunError>(&paths, &assessor, &run, allowance));
     let report = walked.map_err(|e| other_error(py, e.code().as_str(), &e.to_string(), None))?;
-    let text = serde_json::to_string(&report)
-        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    loads(py, &text)
+    to_python(py, &report)
 }
 
 /// One path, or an iterable of paths.

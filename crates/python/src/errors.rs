@@ -115,11 +115,16 @@ pub(crate) fn image_code_error(
 
 /// A model the data does not know, or that is retired.
 pub(crate) fn model_error(py: Python<'_>, e: &PriceError) -> PyErr {
+    model_error_saying(py, e, &e.to_string())
+}
+
+/// [`model_error`] with the message `message` (the settings' one, with what to give instead).
+pub(crate) fn model_error_saying(py: Python<'_>, e: &PriceError, message: &str) -> PyErr {
     let suggestions = match e {
         PriceError::UnknownModel { suggestions, .. } => suggestions.clone(),
         _ => Vec::new(),
     };
-    let err = build::<ModelError>(py, e.code().as_str(), &e.to_string(), None);
+    let err = build::<ModelError>(py, e.code().as_str(), message, None);
     let _ = err.value(py).setattr("suggestions", suggestions);
     err
 }

@@ -1,20 +1,18 @@
 //! Python keyword arguments to the library's [`Settings`], with the CLI's names (snake_case)
 //! and defaults: the meaning and validation of each is the library's.
 
-use crate::errors::model_error;
+use crate::errors::model_error_saying;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::sync::OnceLock;
 use visionprep::core::{PriceTable, TileMode};
 use visionprep::prepare::PrepareOptions;
 use visionprep::settings::Front;
 use visionprep::{Resolved, Settings, SettingsError};
 
-/// The built-in model data, parsed once per process.
+/// The built-in model data.
 pub(crate) fn table() -> &'static PriceTable {
-    static TABLE: OnceLock<PriceTable> = OnceLock::new();
-    TABLE.get_or_init(PriceTable::builtin)
+    PriceTable::shared()
 }
 
 /// A value parsed by its `FromStr`, or a `ValueError` naming the argument.
@@ -117,7 +115,7 @@ pub(crate) fn resolve(py: Python<'_>, settings: &Settings) -> PyResult<Resolved>
 /// The exception a settings refusal becomes.
 pub(crate) fn settings_error(py: Python<'_>, e: &SettingsError) -> PyErr {
     match e {
-        SettingsError::Model(m) => model_error(py, m),
+        SettingsError::Model(m) => model_error_saying(py, m, &e.message_for(Front::Python)),
         SettingsError::PriceData { source, .. } => {
             crate::errors::other_error(py, e.code().as_str(), &format!("{e}: {source}"), None)
         }

@@ -2,8 +2,7 @@
 
 use crate::errors::{image_error, other_error};
 use crate::options::PrepareArgs;
-use crate::report::{decimal, loads};
-use crate::requests::to_json;
+use crate::report::{decimal, to_python};
 use crate::source::{Source, extract};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -118,10 +117,7 @@ impl Prepared {
     /// `label` a request introduces it with; `None` for an image sent whole.
     #[getter]
     fn tile<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.tile
-            .as_ref()
-            .map(|t| loads(py, &to_json(py, t)?))
-            .transpose()
+        self.tile.as_ref().map(|t| to_python(py, t)).transpose()
     }
 
     /// A point the model names in this image (its pixels, as sent) in the input's pixels (as
@@ -147,7 +143,7 @@ impl Prepared {
                 data: visionprep::core::request::base64_encode(bytes),
             })
         });
-        loads(py, &to_json(py, &block)?)
+        to_python(py, &block)
     }
 
     /// Writes the image to `path` atomically (a temporary file in the same folder, then a

@@ -33,6 +33,30 @@ pub(crate) fn decimal(py: Python<'_>, usd: Usd) -> PyResult<Bound<'_, PyAny>> {
 
 /// Parses JSON text the library wrote, with numbers that have a fraction as `Decimal` (the
 /// dollar amounts stay exact) and the rest as `int`.
+/// A library value as Python data (dicts and lists, money as `Decimal`), through its JSON.
+pub(crate) fn to_python<'py>(
+    py: Python<'py>,
+    value: &impl serde::Serialize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
+    loads(py, &text)
+}
+
+/// A body or params given as a dict (written as compact JSON, as the API's own bodies are) or
+/// as JSON text (kept as it is).
+pub(crate) fn json_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if value.is_instance_of::<pyo3::types::PyString>() {
+        return value.extract();
+    }
+    let py = value.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("separators", (",", ":"))?;
+    kwargs.set_item("ensure_ascii", false)?;
+    let dumps = py.import("json")?.getattr("dumps")?;
+    dumps.call((value,), Some(&kwargs))?.extract()
+}
+
 pub(crate) fn loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -150,9 +174,7 @@ fn plan(
 /// `visionprep models --json` prints them (prices as `Decimal`).
 #[pyfunction]
 fn models(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let text = serde_json::to_string(&ModelListing::new(table()))
-        .map_err(|e| other_error(py, "internal", &e.to_string(), None))?;
-    loads(py, &text)
+    to_python(py, &ModelListing::new(table()))
 }
 
 /// The model used when none is named.

@@ -1,26 +1,22 @@
 //! `build_requests` (the library's packer) and `check_request` (the library's checker).
 
-use crate::errors::{image_error, model_error, other_error, request_error};
-use crate::options::{PrepareArgs, parse, table};
+use crate::errors::{image_error, model_error, request_error};
+use crate::options::{PrepareArgs, parse, settings_error, table};
 use crate::prepare::Prepared;
-use crate::report::loads;
+use crate::report::{json_text, to_python};
 use crate::source::extract;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
+use visionprep::BodyText;
 use visionprep::core::request::base64_encode;
 use visionprep::prepare::{PrepareOptions, Preparer};
-use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, CheckVerdict, PackImage, check_bytes, pack};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_requests, m)?)?;
     m.add_function(wrap_pyfunction!(check_request, m)?)?;
     Ok(())
-}
-
-/// Serialises a value the library built; it is plain data, so this cannot fail in practice.
-pub(crate) fn to_json<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<String> {
-    serde_json::to_string(value).map_err(|e| other_error(py, "internal", &e.to_string(), None))
 }
 
 /// One image of `build_requests` as the packer takes it.
@@ -69,20 +65,22 @@ fn build_requests<'py>(
     system: Option<String>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let options =
-        PrepareArgs::from_kwargs("build_requests", options)?.options_whole(py, "build_requests")?;
+    let run =
+        PrepareArgs::from_kwargs("build_requests", options)?.resolve_whole(py, "build_requests")?;
+    let text = BodyText::new(prompt).with(max_tokens, system);
+    let pack_options = run
+        .pack_options(&text)
+        .map_err(|e| settings_error(py, &e))?;
+    let options = run.prepare;
     let mut preparer = Preparer::new();
     let mut list = Vec::new();
     for item in images.try_iter()? {
         list.push(pack_image(py, &item?, &mut preparer, &options)?);
     }
-    let mut pack_options = PackOptions::new(options.target.model(), prompt, options.request);
-    pack_options.max_tokens = max_tokens;
-    pack_options.system = system.map(Into::into);
     let bodies = py
         .detach(|| pack(&list, &pack_options))
         .map_err(|e| request_error(py, e.code().as_str(), &e.to_string()))?;
-    bodies.iter().map(|b| loads(py, &to_json(py, b)?)).collect()
+    bodies.iter().map(|b| to_python(py, b)).collect()
 }
 
 /// Checks a Messages API body (a dict, JSON text or bytes) as `visionprep check` does:
@@ -96,11 +94,8 @@ fn check_request<'py>(
     profile: &str,
     model: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let bytes: Vec<u8> = if body.is_instance_of::<PyDict>() {
-        let dumps = py.import("json")?.getattr("dumps")?;
-        dumps.call1((body,))?.extract::<String>()?.into_bytes()
-    } else if body.is_instance_of::<PyString>() {
-        body.extract::<String>()?.into_bytes()
+    let bytes: Vec<u8> = if body.is_instance_of::<PyDict>() || body.is_instance_of::<PyString>() {
+        json_text(body)?.into_bytes()
     } else {
         body.extract::<Vec<u8>>()?
     };
@@ -109,5 +104,5 @@ fn check_request<'py>(
     let report = py
         .detach(|| check_bytes(bytes, &options))
         .map_err(|e| request_error(py, "not-a-request", &e.to_string()))?;
-    loads(py, &to_json(py, &CheckVerdict::from(report))?)
+    to_python(py, &CheckVerdict::from(report))
 }

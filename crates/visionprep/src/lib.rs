@@ -43,7 +43,7 @@ pub use prepare::{
     OutputPolicy, PrepareError, PrepareOptions, Prepared, Preparer, Target, prepare, prepare_path,
 };
 pub use probe::{Error, Metadata, Probe, ProbeError, probe_bytes, probe_file, probe_path};
-pub use settings::{Resolved, Settings, SettingsError};
+pub use settings::{BodyText, Resolved, Settings, SettingsError};
 
 /// The Rust examples of the README and the guides, run as doctests so they stay true (the
 /// other languages' examples run in their own tests: docs/development.md says where).

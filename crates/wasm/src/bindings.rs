@@ -42,10 +42,10 @@ fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
     JSON::parse(&text)
 }
 
-/// A JS options object (or `undefined`) as the Rust options.
-fn options<T: for<'de> serde::Deserialize<'de> + Default>(value: &JsValue) -> Result<T, JsValue> {
+/// A JS options object as JSON text; `None` for `undefined` or `null` (the defaults).
+fn object_text(value: &JsValue) -> Result<Option<String>, JsValue> {
     if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
+        return Ok(None);
     }
     if !value.is_object() {
         return Err(throw(Failure::new(
@@ -53,24 +53,18 @@ fn options<T: for<'de> serde::Deserialize<'de> + Default>(value: &JsValue) -> Re
             "options must be an object",
         )));
     }
-    let text: String = JSON::stringify(value)?.into();
-    logic::parse_options(Some(&text)).map_err(throw)
+    Ok(Some(JSON::stringify(value)?.into()))
+}
+
+/// A JS options object (or `undefined`) as `T`, naming an unknown or mistyped field.
+fn options<T: for<'de> serde::Deserialize<'de> + Default>(value: &JsValue) -> Result<T, JsValue> {
+    logic::parse_options(object_text(value)?.as_deref()).map_err(throw)
 }
 
 /// A JS options object (or `undefined`) as the library's settings, by the parity table's
 /// camelCase names.
 fn settings(value: &JsValue) -> Result<visionprep::Settings, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(visionprep::Settings::default());
-    }
-    if !value.is_object() {
-        return Err(throw(Failure::new(
-            ErrorCode::InvalidOptions,
-            "options must be an object",
-        )));
-    }
-    let text: String = JSON::stringify(value)?.into();
-    logic::settings(Some(&text)).map_err(throw)
+    logic::settings(object_text(value)?.as_deref()).map_err(throw)
 }
 
 /// A number from JS as a byte count or offset: a whole number from 0 to 2^53.

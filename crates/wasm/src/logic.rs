@@ -4,18 +4,15 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::OnceLock;
 use visionprep::core::request::base64_encode;
-use visionprep::core::{
-    ErrorCode, MediaType, ModelChoice, ModelPrice, PriceError, PriceTable, Profile, Size, TileMode,
-};
+use visionprep::core::{ErrorCode, MediaType, PriceError, PriceTable, Profile, Size, TileMode};
 use visionprep::folder::CostTally;
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
-use visionprep::probe::{ByteRange, PieceError, Pieces, Probe, probe_pieces};
+use visionprep::probe::{ByteRange, PieceError, Pieces, probe_pieces};
 use visionprep::report::{ModelListing, PlanReport};
-use visionprep::request::{CheckOptions, CheckVerdict, PackImage, PackOptions, check_bytes, pack};
+use visionprep::request::{CheckOptions, CheckVerdict, PackImage, check_bytes, pack};
 use visionprep::settings::Front;
-use visionprep::{Limits, Settings, SettingsError, probe_bytes};
+use visionprep::{BodyText, Limits, Settings, SettingsError, probe_bytes};
 
 /// A refusal, as the JS exception carries it: the CLI's error code, the message, the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +79,7 @@ pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
 /// The built-in model data, parsed once.
 pub fn table() -> &'static PriceTable {
-    static TABLE: OnceLock<PriceTable> = OnceLock::new();
-    TABLE.get_or_init(PriceTable::builtin)
+    PriceTable::shared()
 }
 
 /// Parses a JS options object (as JSON text; `None` for `undefined`) into `T`, naming an
@@ -120,15 +116,6 @@ fn profile_named(name: Option<&str>) -> Result<Profile> {
     name.map_or(Ok(Profile::default()), |p| parse("profile", p))
 }
 
-fn choose(names: &[String], allow_retired: bool) -> Result<Vec<ModelPrice>> {
-    let mut table = table().clone();
-    let choice = ModelChoice {
-        allow_retired,
-        unknown: None,
-    };
-    table.select(names, &choice).map_err(|e| Failure::model(&e))
-}
-
 /// What the API does with a `width` x `height` image on a model, and what it costs: the
 /// fields of `visionprep plan --format json`'s estimate, camel-cased.
 pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
@@ -162,38 +149,15 @@ pub fn models() -> Value {
 }
 
 /// A library value as JavaScript reads it: its fields (top level) camel-cased.
-fn camel(value: &impl serde::Serialize) -> Value {
-    let Ok(Value::Object(map)) = serde_json::to_value(value) else {
-        return Value::Null;
-    };
-    let camel_case = |key: &str| {
-        let mut out = String::with_capacity(key.len());
-        let mut upper = false;
-        for c in key.chars() {
-            match c {
-                '_' => upper = true,
-                c if upper => {
-                    out.extend(c.to_uppercase());
-                    upper = false;
-                }
-                c => out.push(c),
-            }
-        }
-        out
-    };
-    Value::Object(map.into_iter().map(|(k, v)| (camel_case(&k), v)).collect())
-}
-
-/// The header facts of a probe, camel-cased.
-pub fn probe_value(p: &Probe) -> Value {
-    camel(p)
+fn camel(v: &impl serde::Serialize) -> Value {
+    Front::JavaScript.fields(value(v))
 }
 
 /// Probes a whole file's bytes.
 pub fn probe(bytes: &[u8], lenient: bool) -> Result<Value> {
     let limits = Limits::default().with_lenient(lenient);
     probe_bytes(bytes, &limits)
-        .map(|p| probe_value(&p))
+        .map(|p| camel(&p))
         .map_err(|e| Failure::image(&e, None))
 }
 
@@ -201,7 +165,7 @@ pub fn probe(bytes: &[u8], lenient: bool) -> Result<Value> {
 pub fn probe_parts(pieces: &Pieces, lenient: bool) -> Result<Value> {
     let limits = Limits::default().with_lenient(lenient);
     match probe_pieces(pieces, &limits) {
-        Ok(p) => Ok(probe_value(&p)),
+        Ok(p) => Ok(camel(&p)),
         Err(PieceError::Need(r)) => Err(Failure::need(r, None)),
         Err(PieceError::Probe(e)) => Err(Failure::image(&e, None)),
     }
@@ -368,15 +332,13 @@ pub fn output_names(names: &[String], media_types: &[String]) -> Result<Vec<Stri
 /// Packs images into the fewest Messages API bodies within the limits, as `visionprep
 /// request` does: images first, each introduced by `Image N:`, the prompt last.
 pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<Value> {
-    if args.prompt.is_empty() {
-        return Err(Failure::options("prompt: required"));
-    }
-    let names: Vec<String> = args.model.iter().cloned().collect();
-    let model = choose(&names, false)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Failure::options("no model chosen"))?;
-    let profile = profile_named(args.profile.as_deref())?;
+    let mut settings = Settings::default();
+    settings.models = args.model.iter().cloned().collect();
+    settings.profile = profile_named(args.profile.as_deref())?;
+    let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
+    let max_tokens = args.max_tokens.unwrap_or(BodyText::default().max_tokens);
+    let text = BodyText::new(&args.prompt).with(max_tokens, args.system.clone());
+    let options = run.pack_options(&text).map_err(|e| Failure::settings(&e))?;
     let list: Vec<PackImage> = images
         .into_iter()
         .map(|i| match i {
@@ -392,11 +354,6 @@ pub fn build_requests(images: Vec<RequestImage>, args: &RequestArgs) -> Result<V
             RequestImage::File(f) => Ok(PackImage::file(f)),
         })
         .collect::<Result<_>>()?;
-    let mut options = PackOptions::new(model.id.clone(), &args.prompt, profile.limits_for(&model));
-    if let Some(m) = args.max_tokens {
-        options.max_tokens = m;
-    }
-    options.system = args.system.clone().map(Into::into);
     let bodies = pack(&list, &options).map_err(|e| Failure::new(e.code(), e.to_string()))?;
     serde_json::to_value(&bodies).map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))
 }

@@ -33,7 +33,7 @@ export interface Settings {
   tier?: "standard" | "high-resolution"; pricePerMtok?: string | number; pricesToml?: string;
   profile?: Profile; tokenRule?: TokenRule; quality?: number;
   filter?: "lanczos3" | "mitchell" | "catmull-rom" | "bilinear" | "nearest";
-  outputFormat?: "auto" | "jpeg" | "png" | "webp"; background?: [number, number, number];
+  outputFormat?: "auto" | "jpeg" | "png" | "webp"; background?: [number, number, number] | string;
   tokenBudget?: number; tiles?: "never" | "auto" | "always"; minScale?: number | string;
   tileOverlap?: number; batch?: boolean; cache?: "write-5m" | "write-1h" | "read";
   usOnly?: boolean; promptTokens?: number; lenient?: boolean;

@@ -159,24 +159,28 @@ impl PriceTable {
     /// The model data shipped with this version of visionprep (`prices.toml`), parsed once
     /// per process and cloned.
     pub fn builtin() -> PriceTable {
+        PriceTable::shared().clone()
+    }
+
+    /// The built-in model data by reference, parsed once per process: for callers that read
+    /// it often and never change it (a binding's `models()`, `check`).
+    pub fn shared() -> &'static PriceTable {
         static BUILT_IN: std::sync::OnceLock<PriceTable> = std::sync::OnceLock::new();
-        BUILT_IN
-            .get_or_init(|| {
-                let mut table = PriceTable {
-                    as_of: String::new(),
-                    source: None,
-                    modifiers: Modifiers::default(),
-                    models: Vec::new(),
-                    index: HashMap::new(),
-                };
-                // The built-in file is checked by the unit tests; a failure here is a build
-                // defect, never an input error.
-                if let Err(e) = table.merge_toml(BUILTIN) {
-                    unreachable!("built-in prices.toml is invalid: {e}");
-                }
-                table
-            })
-            .clone()
+        BUILT_IN.get_or_init(|| {
+            let mut table = PriceTable {
+                as_of: String::new(),
+                source: None,
+                modifiers: Modifiers::default(),
+                models: Vec::new(),
+                index: HashMap::new(),
+            };
+            // The built-in file is checked by the unit tests; a failure here is a build
+            // defect, never an input error.
+            if let Err(e) = table.merge_toml(BUILTIN) {
+                unreachable!("built-in prices.toml is invalid: {e}");
+            }
+            table
+        })
     }
 
     /// A table read from TOML text in the format of `prices.toml`.

@@ -60,13 +60,13 @@ _Cache = Literal["write-5m", "write-1h", "read"]
 class _PrepareOptions(TypedDict, total=False):
     """The preparation options every entry point takes, with the CLI's defaults: model (the
     data's default model), profile "portable", quality 85, output_format "auto", lenient
-    False, token_rule "area750", filter "lanczos3", background (255, 255, 255),
-    allow_retired False, token_budget None, tiles "never", min_scale 0.5, tile_overlap 64;
-    and the model data and pricing settings: models (a list, as cost takes it), tier and
-    price_per_mtok (a model the data does not know), prices (a TOML price file), prices_toml
-    (its text), batch, cache ("write-5m", "write-1h", "read"), us_only, prompt_tokens.
-    token_budget (tokens per image) and tiles other than "never" exclude each other; tiles
-    are made by prepare_tiles() only."""
+    False, token_rule "area750", filter "lanczos3", background (255, 255, 255) (or "white",
+    "black", "#rrggbb", "r,g,b"), allow_retired False, token_budget None, tiles "never",
+    min_scale 0.5, tile_overlap 64; and the model data and pricing settings: models (a
+    list, as cost takes it), tier and price_per_mtok (a model the data does not know),
+    prices (a TOML price file), prices_toml (its text), batch, cache ("write-5m",
+    "write-1h", "read"), us_only, prompt_tokens. token_budget (tokens per image) and tiles
+    other than "never" exclude each other; tiles are made by prepare_tiles() only."""
 
     model: str | None
     profile: _Profile | str
@@ -75,7 +75,7 @@ class _PrepareOptions(TypedDict, total=False):
     lenient: bool
     token_rule: _TokenRule | str
     filter: _Filter | str
-    background: tuple[int, int, int]
+    background: tuple[int, int, int] | str
     allow_retired: bool
     token_budget: int | None
     tiles: Literal["never", "auto", "always"] | str

@@ -21,6 +21,7 @@
 //! ICC profile to sRGB, apply the EXIF orientation, and encode by the [`OutputPolicy`],
 //! lowering the quality (or moving to JPEG) until the base64 text is under the profile's cap.
 
+pub(crate) mod background;
 mod cap;
 mod codecs;
 mod color;
@@ -44,6 +45,7 @@ mod stage;
 mod still;
 mod tiles;
 
+pub use background::{UnknownColor, parse_color};
 pub use codecs::{CodecInfo, codecs};
 pub use decode::can_decode;
 pub use input::Input;

@@ -11,6 +11,7 @@ mod models;
 mod plan;
 mod prepare;
 mod requests;
+mod version;
 
 pub use body::{CheckedFile, RepairJson, write_check_text, write_repair_text};
 pub use cost::{CostReport, CostTotals, FolderBudgetReport, cost_report, model_status};
@@ -18,6 +19,7 @@ pub use models::{ListedModel, ModelListing};
 pub use plan::PlanReport;
 pub use prepare::PrepareReport;
 pub use requests::{write_body_line, write_request_summary};
+pub use version::VersionReport;
 
 use visionprep_core::Usd;
 

@@ -20,11 +20,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod body;
 mod spelled;
 mod spellings;
 
+pub use body::BodyText;
 pub use spelled::Front;
-pub use spellings::{SPELLINGS, Spelling};
+pub use spellings::{BUDGET_SETTINGS, COST_SETTINGS, SPELLINGS, Spelling};
 
 use crate::folder::Assessor;
 use crate::limits::Limits;
@@ -75,7 +77,10 @@ pub struct Settings {
     /// The output format. Default: `auto`.
     #[serde(with = "text")]
     pub output_format: OutputPolicy,
-    /// The colour transparency is composited onto for JPEG output. Default: white.
+    /// The colour transparency is composited onto for JPEG output, read as `[r, g, b]` or as
+    /// text ([`parse_color`](crate::prepare::parse_color): `white`, `black`, `#rrggbb`,
+    /// `r,g,b`). Default: white.
+    #[serde(deserialize_with = "crate::prepare::background::deserialize")]
     pub background: [u8; 3],
     /// At most this many tokens per image (at least 1; not with tiles). Default: none.
     pub token_budget: Option<u64>,

@@ -3,12 +3,16 @@
 //! parsers each value, so that both front ends read options the same way.
 
 use super::{SPELLINGS, Settings, SettingsError, Spelling};
+use crate::core::PriceError;
 use serde_json::{Map, Value};
 
-/// A front end whose spellings [`Settings::from_spelled`] reads.
+/// A front end: the settings' names there ([`Settings::from_spelled`] reads Python's and
+/// JavaScript's) and in its messages ([`SettingsError::message_for`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Front {
+    /// The command line (`--token-budget`).
+    Cli,
     /// Python's keyword arguments (snake_case).
     Python,
     /// JavaScript options (camelCase).
@@ -19,8 +23,57 @@ impl Front {
     /// The spelling of `row` in this front end, or `None` where it does not offer it.
     fn name(self, row: &Spelling) -> Option<&'static str> {
         match self {
+            Front::Cli => row.cli,
             Front::Python => Some(row.python),
             Front::JavaScript => row.js,
+        }
+    }
+
+    /// The setting `name` (a field of [`Settings`]) as this front end spells it.
+    fn spell(self, name: &'static str) -> &'static str {
+        SPELLINGS
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| self.name(s))
+            .unwrap_or(name)
+    }
+
+    /// `value`'s fields (the top level of an object: a library result as JSON) as this front
+    /// end names them: camelCase in JavaScript (`media_type` becomes `mediaType`), unchanged
+    /// elsewhere.
+    ///
+    /// ```
+    /// use visionprep::settings::Front;
+    /// let v = serde_json::json!({"media_type": "image/png", "target_width": 10});
+    /// let js = Front::JavaScript.fields(v);
+    /// assert_eq!(js, serde_json::json!({"mediaType": "image/png", "targetWidth": 10}));
+    /// ```
+    pub fn fields(self, value: Value) -> Value {
+        let Value::Object(map) = value else {
+            return value;
+        };
+        if self != Front::JavaScript {
+            return Value::Object(map);
+        }
+        let camel = |key: String| {
+            let mut parts = key.split('_');
+            let mut out: String = parts.next().unwrap_or_default().to_owned();
+            for part in parts {
+                let mut chars = part.chars();
+                out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                out.push_str(chars.as_str());
+            }
+            out
+        };
+        Value::Object(map.into_iter().map(|(k, v)| (camel(k), v)).collect())
+    }
+
+    /// `setting` given `value`, as a user of this front end writes it.
+    fn given(self, setting: &'static str, value: &str) -> String {
+        match self {
+            Front::Cli => format!("{} {value}", self.spell(setting)),
+            Front::Python => format!("{}={value}", self.spell(setting)),
+            Front::JavaScript => format!("{}: {value}", self.spell(setting)),
         }
     }
 }
@@ -79,7 +132,8 @@ impl Settings {
 
 impl SettingsError {
     /// The message as `front` shows it: an invalid setting named in its spelling there
-    /// (`tokenBudget: must be at least 1` in JavaScript, `token_budget: ...` in Python).
+    /// (`tokenBudget: must be at least 1` in JavaScript, `token_budget: ...` in Python), and
+    /// for a model that cannot be chosen, what to give instead, in the front end's terms.
     pub fn message_for(&self, front: Front) -> String {
         match self {
             SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
@@ -90,9 +144,46 @@ impl SettingsError {
                     .unwrap_or(setting);
                 format!("{name}: {reason}")
             }
+            SettingsError::Model(e) => match model_hint(e, front) {
+                Some(hint) => format!("{self}\n{hint}"),
+                None => self.to_string(),
+            },
             _ => self.to_string(),
         }
     }
+}
+
+/// What to give for a model the settings cannot choose.
+fn model_hint(e: &PriceError, front: Front) -> Option<String> {
+    let (tier, price) = (front.spell("tier"), front.spell("price_per_mtok"));
+    Some(match e {
+        PriceError::UnknownModel { name, .. } => {
+            let file = match front {
+                Front::JavaScript => format!("{} text", front.spell("prices_toml")),
+                _ => format!("{} file", front.spell("prices")),
+            };
+            format!(
+                "to estimate a model visionprep does not know yet, give its tier and input \
+                 price: {} {}, or a {file} with one entry:\n  [[models]]\n  id = \"{}\"\n  \
+                 tier = \"high-resolution\"\n  input = \"5\"\n  context_window = 1000000",
+                front.given("tier", "standard|high-resolution"),
+                front.given("price_per_mtok", "USD"),
+                name.trim()
+            )
+        }
+        PriceError::Retired { .. } => {
+            let allow = match front {
+                Front::Cli => front.spell("allow_retired").to_owned(),
+                Front::Python => front.given("allow_retired", "True"),
+                Front::JavaScript => front.given("allow_retired", "true"),
+            };
+            format!("pass {allow} to estimate it anyway (a historic cost report)")
+        }
+        PriceError::CustomUnused => {
+            format!("{tier} and {price} describe a model the data does not know")
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -145,5 +236,51 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(e.code().as_str(), "invalid-options");
+    }
+
+    #[test]
+    fn model_refusals_say_what_to_give_in_each_front_ends_terms() {
+        let unknown = Settings {
+            models: vec!["claude-vision-9".into()],
+            ..Settings::default()
+        };
+        let e = unknown.resolve().unwrap_err();
+        let cli = e.message_for(Front::Cli);
+        assert!(
+            cli.contains(
+                "--tier standard|high-resolution --price-per-mtok USD, or a --prices file"
+            ),
+            "{cli}"
+        );
+        assert!(cli.contains("id = \"claude-vision-9\""), "{cli}");
+        let py = e.message_for(Front::Python);
+        assert!(
+            py.contains("tier=standard|high-resolution price_per_mtok=USD"),
+            "{py}"
+        );
+        let js = e.message_for(Front::JavaScript);
+        assert!(
+            js.contains("pricePerMtok: USD, or a pricesToml text"),
+            "{js}"
+        );
+        assert!(js.starts_with(&e.to_string()), "{js}");
+        let retired = Settings {
+            models: vec!["claude-mythos-preview".into()],
+            ..Settings::default()
+        };
+        let e = retired.resolve().unwrap_err();
+        assert!(
+            matches!(e, SettingsError::Model(PriceError::Retired { .. })),
+            "{e:?}"
+        );
+        assert!(e.message_for(Front::Cli).contains("pass --allow-retired"));
+        assert!(
+            e.message_for(Front::Python)
+                .contains("pass allow_retired=True")
+        );
+        assert!(
+            e.message_for(Front::JavaScript)
+                .contains("pass allowRetired: true")
+        );
     }
 }

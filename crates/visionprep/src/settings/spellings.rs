@@ -129,3 +129,51 @@ const fn spell(
         note,
     }
 }
+
+/// The settings a cost report reads from headers alone (`visionprep cost`, Python's `cost`
+/// and `estimate`): the models and their pricing, the profile's limits, the token budget and
+/// lenient reading. How outputs are encoded (quality, filter, format, ...) changes no estimate.
+pub const COST_SETTINGS: &[&str] = &[
+    "models",
+    "token_rule",
+    "profile",
+    "batch",
+    "lenient",
+    "token_budget",
+    "prices",
+    "cache",
+    "us_only",
+    "prompt_tokens",
+    "allow_retired",
+];
+
+/// The settings a folder budget reads (`cost --budget-usd`, Python's `folder_budget`): those
+/// of [`COST_SETTINGS`] but the token budget, which it finds, and the profile.
+pub const BUDGET_SETTINGS: &[&str] = &[
+    "models",
+    "token_rule",
+    "batch",
+    "lenient",
+    "prices",
+    "cache",
+    "us_only",
+    "prompt_tokens",
+    "allow_retired",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cost_and_budget_settings_are_settings() {
+        for name in COST_SETTINGS.iter().chain(BUDGET_SETTINGS) {
+            assert!(SPELLINGS.iter().any(|s| s.name == *name), "{name}");
+        }
+        let budget_only: Vec<_> = BUDGET_SETTINGS
+            .iter()
+            .filter(|n| !COST_SETTINGS.contains(n))
+            .collect();
+        assert!(budget_only.is_empty(), "{budget_only:?}");
+    }
+}

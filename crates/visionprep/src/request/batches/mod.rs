@@ -129,6 +129,14 @@ impl BatchError {
             BatchError::Run(e) => e.code(),
         }
     }
+
+    /// The file the error is about, when it is about one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            BatchError::Results { path, .. } | BatchError::Io { path, .. } => Some(path),
+            _ => None,
+        }
+    }
 }
 
 impl From<WorkerPanicked> for BatchError {
