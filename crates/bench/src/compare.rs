@@ -414,7 +414,7 @@ fn vipsthumbnail(
                     }
                 }
                 Err(e) => {
-                    skipped.insert(kind.name().to_owned(), e);
+                    skipped.insert(kind.name().to_owned(), e.to_string());
                 }
             }
         }
@@ -430,6 +430,15 @@ fn vipsthumbnail(
     Ok(runs)
 }
 
+/// A `vipsthumbnail` run that did not succeed: the file, and its exit status or why it could
+/// not start.
+#[derive(Debug, thiserror::Error)]
+#[error("vipsthumbnail failed on {path}: {reason}")]
+struct VipsFailed {
+    path: String,
+    reason: String,
+}
+
 /// One pass of `vipsthumbnail` over the jobs `indices`, `threads` processes at a time: its
 /// wall time, or the first failure.
 fn pass_vips(
@@ -438,10 +447,10 @@ fn pass_vips(
     indices: &[usize],
     threads: usize,
     out: &Path,
-) -> Result<f64, String> {
+) -> Result<f64, VipsFailed> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let start = Instant::now();
-    let failures: Vec<String> = std::thread::scope(|s| {
+    let failures: Vec<VipsFailed> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads.max(1))
             .map(|_| {
                 s.spawn(|| {
@@ -468,11 +477,13 @@ fn pass_vips(
                             .stdout(Stdio::null())
                             .stderr(Stdio::null())
                             .status();
-                        match status {
-                            Ok(s) if s.success() => {}
-                            Ok(s) => failed.push(format!("{}: {s}", job.path.display())),
-                            Err(e) => failed.push(format!("{}: {e}", job.path.display())),
-                        }
+                        let reason = match status {
+                            Ok(s) if s.success() => continue,
+                            Ok(s) => s.to_string(),
+                            Err(e) => e.to_string(),
+                        };
+                        let path = job.path.display().to_string();
+                        failed.push(VipsFailed { path, reason });
                     }
                     failed
                 })
@@ -484,8 +495,8 @@ fn pass_vips(
             .collect()
     });
     let elapsed = start.elapsed().as_secs_f64();
-    match failures.first() {
-        Some(f) => Err(format!("vipsthumbnail failed on {f}")),
+    match failures.into_iter().next() {
+        Some(f) => Err(f),
         None => Ok(elapsed),
     }
 }

@@ -7,17 +7,20 @@ use anyhow::{Context as _, Result};
 use std::io::Write;
 use visionprep::folder::RunOptions;
 use visionprep::request::batches::{batch_folder, read_results};
+use visionprep::settings::Front;
 
 /// Writes the batch files; returns how many images failed.
 pub(crate) fn run(args: &BatchArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let resolved = resolve(&p.settings())?;
     let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
-    let batch = resolved.batch_options(
-        &args.text.text(),
-        args.per_request as usize,
-        &args.custom_id,
-    )?;
+    let batch = resolved
+        .batch_options(
+            &args.text.text(),
+            args.per_request as usize,
+            &args.custom_id,
+        )
+        .map_err(|e| anyhow::anyhow!(e.message_for(Front::Cli)))?;
     let run = RunOptions {
         jobs: p.walk.jobs,
         hidden: p.walk.hidden,

@@ -8,13 +8,16 @@ use visionprep::core::request::MessagesRequest;
 use visionprep::folder::RunOptions;
 use visionprep::report::{write_body_line, write_request_summary};
 use visionprep::request::{RequestEvent, RequestRun, request_folder};
+use visionprep::settings::Front;
 
 /// Prepares, packs and writes; returns how many files failed.
 pub(crate) fn run(args: &RequestArgs, out: &mut dyn Write) -> Result<u64> {
     let p = &args.pipeline;
     let resolved = resolve(&p.settings())?;
     let (options, assessor) = (&resolved.prepare, resolved.prepare_assessor()?);
-    let mut pack = resolved.pack_options(&args.text.text())?;
+    let mut pack = resolved
+        .pack_options(&args.text.text())
+        .map_err(|e| anyhow::anyhow!(e.message_for(Front::Cli)))?;
     if let Some(path) = &args.history {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

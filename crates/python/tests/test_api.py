@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -473,3 +474,24 @@ def test_bench_is_the_cli_bench(tmp_path: Path) -> None:
         vp.bench(EXAMPLES, threads=[0])
     with pytest.raises(TypeError, match="unexpected keyword"):
         vp.bench(EXAMPLES, colour="red")
+
+
+def test_settings_read_as_the_cli_reads_its_flags() -> None:
+    # A colour as text, as --background takes it, or as channels.
+    rgba = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+    buf = io.BytesIO()
+    rgba.save(buf, "PNG")
+    as_text = vp.prepare(buf.getvalue(), output_format="jpeg", background="#ff8000")
+    as_channels = vp.prepare(buf.getvalue(), output_format="jpeg", background=(255, 128, 0))
+    assert as_text.data == as_channels.data
+    with pytest.raises(ValueError, match="background"):
+        vp.prepare(buf.getvalue(), background="mauve")
+    # An unknown model's error says which keywords describe it.
+    hint = re.escape("tier=standard|high-resolution price_per_mtok=USD")
+    with pytest.raises(vp.ModelError, match=hint):
+        vp.plan(100, 100, model="claude-vision-9")
+    # Bodies the API would refuse are refused here, as by the CLI.
+    with pytest.raises(ValueError, match="prompt: required"):
+        vp.build_requests([{"url": "https://example.com/a.png"}], prompt="")
+    with pytest.raises(ValueError, match="per_request: must be at least 1"):
+        vp.write_batches([EXAMPLES], "unused", prompt="Describe.", per_request=0)

@@ -599,6 +599,31 @@ mod tests {
         assert_eq!(e.code, "not-a-request");
         let e = build_requests(vec![], &RequestArgs::default()).unwrap_err();
         assert_eq!(e.code, "invalid-options");
+        assert!(e.message.starts_with("prompt: required"), "{}", e.message);
+        let zero = RequestArgs {
+            prompt: "x".into(),
+            max_tokens: Some(0),
+            ..RequestArgs::default()
+        };
+        let e = build_requests(vec![], &zero).unwrap_err();
+        assert_eq!(e.message, "maxTokens: must be at least 1");
+    }
+
+    #[test]
+    fn a_colour_is_read_as_text_or_channels_and_models_say_what_to_give() {
+        let text = settings(Some(r##"{"background": "#ff8000"}"##)).unwrap();
+        let channels = settings(Some(r#"{"background": [255, 128, 0]}"#)).unwrap();
+        assert_eq!(text.background, channels.background);
+        let e = settings(Some(r#"{"background": "mauve"}"#)).unwrap_err();
+        assert!(e.message.contains("mauve"), "{}", e.message);
+        let e = plan(
+            10,
+            10,
+            &settings(Some(r#"{"model": "claude-vision-9"}"#)).unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "unknown-model");
+        assert!(e.message.contains("pricePerMtok: USD"), "{}", e.message);
     }
 
     #[test]

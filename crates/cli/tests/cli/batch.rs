@@ -95,3 +95,26 @@ fn batch_writes_files_a_rerun_reuses_and_results_join() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn batch_and_request_refuse_what_the_api_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/images");
+    let images = images.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["batch", images, "--prompt", "x", "-o", "out", "--tiles", "auto"],
+            "--tiles: a batch sends each image whole",
+        ),
+        (
+            vec!["request", images, "--prompt", "", "--dry-run"],
+            "--prompt: required",
+        ),
+    ] {
+        let out = visionprep(&args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}

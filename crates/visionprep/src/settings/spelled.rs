@@ -5,6 +5,7 @@
 use super::{SPELLINGS, Settings, SettingsError, Spelling};
 use crate::core::PriceError;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// A front end: the settings' names there ([`Settings::from_spelled`] reads Python's and
 /// JavaScript's) and in its messages ([`SettingsError::message_for`]).
@@ -29,13 +30,22 @@ impl Front {
         }
     }
 
-    /// The setting `name` (a field of [`Settings`]) as this front end spells it.
-    fn spell(self, name: &'static str) -> &'static str {
-        SPELLINGS
+    /// The setting `name` (a field of [`Settings`], or of [`BodyText`](super::BodyText), or a
+    /// run's option such as `per_request`) as this front end spells it: the parity table's
+    /// name, else the front end's case (`--per-request`, `per_request`, `perRequest`).
+    fn spell(self, name: &'static str) -> Cow<'static, str> {
+        if let Some(spelled) = SPELLINGS
             .iter()
             .find(|s| s.name == name)
             .and_then(|s| self.name(s))
-            .unwrap_or(name)
+        {
+            return spelled.into();
+        }
+        match self {
+            Front::Cli => format!("--{}", name.replace('_', "-")).into(),
+            Front::Python => name.into(),
+            Front::JavaScript => camel_case(name).into(),
+        }
     }
 
     /// `value`'s fields (the top level of an object: a library result as JSON) as this front
@@ -55,17 +65,7 @@ impl Front {
         if self != Front::JavaScript {
             return Value::Object(map);
         }
-        let camel = |key: String| {
-            let mut parts = key.split('_');
-            let mut out: String = parts.next().unwrap_or_default().to_owned();
-            for part in parts {
-                let mut chars = part.chars();
-                out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
-                out.push_str(chars.as_str());
-            }
-            out
-        };
-        Value::Object(map.into_iter().map(|(k, v)| (camel(k), v)).collect())
+        Value::Object(map.into_iter().map(|(k, v)| (camel_case(&k), v)).collect())
     }
 
     /// `setting` given `value`, as a user of this front end writes it.
@@ -76,6 +76,18 @@ impl Front {
             Front::JavaScript => format!("{}: {value}", self.spell(setting)),
         }
     }
+}
+
+/// `snake_case` as `camelCase`.
+fn camel_case(name: &str) -> String {
+    let mut parts = name.split('_');
+    let mut out: String = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let mut chars = part.chars();
+        out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(chars.as_str());
+    }
+    out
 }
 
 impl Settings {
@@ -137,12 +149,7 @@ impl SettingsError {
     pub fn message_for(&self, front: Front) -> String {
         match self {
             SettingsError::Invalid { setting, reason } if !reason.starts_with(setting) => {
-                let name = SPELLINGS
-                    .iter()
-                    .find(|s| s.name == *setting)
-                    .and_then(|s| front.name(s))
-                    .unwrap_or(setting);
-                format!("{name}: {reason}")
+                format!("{}: {reason}", front.spell(setting))
             }
             SettingsError::Model(e) => match model_hint(e, front) {
                 Some(hint) => format!("{self}\n{hint}"),
@@ -173,7 +180,7 @@ fn model_hint(e: &PriceError, front: Front) -> Option<String> {
         }
         PriceError::Retired { .. } => {
             let allow = match front {
-                Front::Cli => front.spell("allow_retired").to_owned(),
+                Front::Cli => front.spell("allow_retired").into_owned(),
                 Front::Python => front.given("allow_retired", "True"),
                 Front::JavaScript => front.given("allow_retired", "true"),
             };
