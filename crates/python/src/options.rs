@@ -69,7 +69,9 @@ impl PrepareArgs {
     ) -> PyResult<Self> {
         for key in kwargs.into_iter().flat_map(|k| k.keys()) {
             let key: String = key.extract()?;
-            if !allowed.contains(&key.as_str()) {
+            // `model=` for one model goes wherever `models=` does (the parity table's alias).
+            let alias = key == "model" && allowed.contains(&"models");
+            if !alias && !allowed.contains(&key.as_str()) {
                 return Err(PyTypeError::new_err(format!(
                     "{function}() got an unexpected keyword argument '{key}'"
                 )));

@@ -2,7 +2,7 @@
 
 use crate::cost::path_list;
 use crate::errors::{image_error, model_error, other_error};
-use crate::options::{parse, resolve, table};
+use crate::options::{PrepareArgs, table};
 use crate::source::extract;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use visionprep::Limits;
 use visionprep::core::{Size, Usd};
 use visionprep::report::{ModelListing, PlanReport};
+use visionprep::settings::PLAN_SETTINGS;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plan>()?;
@@ -136,37 +137,32 @@ impl Plan {
     }
 }
 
-/// What the API does with an image of `width` x `height` on `model`, and what it costs.
+/// What the API does with an image of `width` x `height` on `model`, and what it costs, with
+/// the settings of `visionprep plan` (models and pricing, token rule, token budget or tiles).
 #[pyfunction]
-#[pyo3(signature = (width, height, *, model=None, token_rule="area750", token_budget=None))]
+#[pyo3(signature = (width, height, **settings))]
 fn plan(
     py: Python<'_>,
     width: u32,
     height: u32,
-    model: Option<String>,
-    token_rule: &str,
-    token_budget: Option<u64>,
+    settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Plan> {
-    let mut settings = visionprep::Settings::default();
-    settings.models = model.into_iter().collect();
-    settings.token_rule = parse("token_rule", token_rule)?;
-    settings.token_budget = token_budget;
-    let run = resolve(py, &settings)?;
+    let run = PrepareArgs::from_kwargs_only("plan", settings, PLAN_SETTINGS)?.resolve(py)?;
     let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
-    let (id, e) = report
-        .first()
+    let line = report
+        .first_line()
         .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;
     Ok(Plan {
         width,
         height,
-        model: id.to_owned(),
-        tier: e.tier.as_str(),
-        resized: e.resized,
-        target_width: e.target_width,
-        target_height: e.target_height,
-        tokens: e.tokens,
-        usd: e.usd,
-        budget: e.budget,
+        model: line.model.to_owned(),
+        tier: line.tier,
+        resized: line.resized,
+        target_width: line.target_width,
+        target_height: line.target_height,
+        tokens: line.tokens,
+        usd: line.usd,
+        budget: line.budget,
     })
 }
 

@@ -495,3 +495,21 @@ def test_settings_read_as_the_cli_reads_its_flags() -> None:
         vp.build_requests([{"url": "https://example.com/a.png"}], prompt="")
     with pytest.raises(ValueError, match="per_request: must be at least 1"):
         vp.write_batches([EXAMPLES], "unused", prompt="Describe.", per_request=0)
+
+
+def test_plan_and_cost_take_the_settings_of_their_commands() -> None:
+    # plan() takes what `visionprep plan` takes: pricing, tiles, a model the data lacks.
+    batch = vp.plan(4032, 3024, batch=True)
+    assert batch.usd * 2 == vp.plan(4032, 3024).usd
+    custom = vp.plan(1000, 1000, model="claude-vision-9", tier="standard", price_per_mtok="3")
+    assert custom.model == "claude-vision-9" and custom.tokens == vp.plan(1000, 1000).tokens
+    with pytest.raises(TypeError, match="plan\\(\\) got an unexpected keyword argument 'quality'"):
+        vp.plan(100, 100, quality=80)
+    # cost() and estimate() take `model=` for one model, and unknown models priced as the CLI.
+    row = vp.estimate(
+        EXAMPLES / "chart-1092x1092.png",
+        model="claude-vision-9",
+        tier="standard",
+        price_per_mtok="3",
+    )
+    assert row is not None and "claude-vision-9" in json.dumps(row, default=str)

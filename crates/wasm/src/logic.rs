@@ -3,7 +3,7 @@
 //! native test suite covers it; `lib.rs` only converts at the boundary.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use visionprep::core::request::base64_encode;
 use visionprep::core::{ErrorCode, MediaType, PriceError, PriceTable, Profile, Size, TileMode};
 use visionprep::folder::CostTally;
@@ -124,23 +124,10 @@ pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
     }
     let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
     let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
-    let (id, e) = report
-        .first()
+    let line = report
+        .first_line()
         .ok_or_else(|| Failure::options("no model chosen"))?;
-    Ok(json!({
-        "width": width,
-        "height": height,
-        "model": id,
-        "tier": e.tier.as_str(),
-        "resized": e.resized,
-        "targetWidth": e.target_width,
-        "targetHeight": e.target_height,
-        "tokens": e.tokens,
-        "usd": e.usd,
-        "budget": e.budget.map(|b| json!({
-            "width": b.width, "height": b.height, "tokens": b.tokens, "usd": b.usd,
-        })),
-    }))
+    Ok(camel(&line))
 }
 
 /// The model data as `visionprep models --json` prints it.

@@ -103,7 +103,9 @@ fn batch_and_request_refuse_what_the_api_would() {
     let images = images.to_str().unwrap();
     for (args, says) in [
         (
-            vec!["batch", images, "--prompt", "x", "-o", "out", "--tiles", "auto"],
+            vec![
+                "batch", images, "--prompt", "x", "-o", "out", "--tiles", "auto",
+            ],
             "--tiles: a batch sends each image whole",
         ),
         (

@@ -261,14 +261,26 @@ class BatchFiles:
         traceback: object | None,
     ) -> bool: ...
 
-def plan(
-    width: int,
-    height: int,
-    *,
-    model: str | None = None,
-    token_rule: _TokenRule | str = "area750",
-    token_budget: int | None = None,
-) -> Plan: ...
+class _PlanOptions(TypedDict, total=False):
+    """The settings of plan(), those of `visionprep plan`, with its defaults."""
+
+    model: str | None
+    models: list[str]
+    allow_retired: bool
+    tier: Literal["standard", "high-resolution"] | str | None
+    price_per_mtok: Decimal | str | int | float | None
+    prices: str | os.PathLike[str] | None
+    token_rule: _TokenRule | str
+    token_budget: int | None
+    tiles: Literal["never", "auto", "always"] | str
+    min_scale: float
+    tile_overlap: int
+    batch: bool
+    cache: _Cache | str | None
+    us_only: bool
+    prompt_tokens: int | None
+
+def plan(width: int, height: int, **options: Unpack[_PlanOptions]) -> Plan: ...
 def models() -> dict[str, Any]: ...
 def default_model() -> str: ...
 def probe(src: _Source, *, lenient: bool = False) -> Probe: ...
@@ -288,6 +300,12 @@ def estimate(
     us_only: bool = False,
     prompt_tokens: int | None = None,
     allow_retired: bool = False,
+    model: str | None = None,
+    tier: Literal["standard", "high-resolution"] | str | None = None,
+    price_per_mtok: Decimal | str | int | float | None = None,
+    tiles: Literal["never", "auto", "always"] | str = "never",
+    min_scale: float = 0.5,
+    tile_overlap: int = 64,
 ) -> dict[str, Any] | None: ...
 def cost(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -305,6 +323,12 @@ def cost(
     us_only: bool = False,
     prompt_tokens: int | None = None,
     allow_retired: bool = False,
+    model: str | None = None,
+    tier: Literal["standard", "high-resolution"] | str | None = None,
+    price_per_mtok: Decimal | str | int | float | None = None,
+    tiles: Literal["never", "auto", "always"] | str = "never",
+    min_scale: float = 0.5,
+    tile_overlap: int = 64,
 ) -> CostRun: ...
 def folder_budget(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -322,6 +346,9 @@ def folder_budget(
     us_only: bool = False,
     prompt_tokens: int | None = None,
     allow_retired: bool = False,
+    model: str | None = None,
+    tier: Literal["standard", "high-resolution"] | str | None = None,
+    price_per_mtok: Decimal | str | int | float | None = None,
 ) -> dict[str, Any]: ...
 def bench(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,

@@ -16,7 +16,7 @@ mod version;
 pub use body::{CheckedFile, RepairJson, write_check_text, write_repair_text};
 pub use cost::{CostReport, CostTotals, FolderBudgetReport, cost_report, model_status};
 pub use models::{ListedModel, ModelListing};
-pub use plan::PlanReport;
+pub use plan::{PlanLine, PlanReport};
 pub use prepare::PrepareReport;
 pub use requests::{write_body_line, write_request_summary};
 pub use version::VersionReport;

@@ -5,9 +5,35 @@ use super::{group, model_status, money};
 use serde::Serialize;
 use std::io::{self, Write};
 use visionprep_core::{
-    Estimator, ModelEstimate, ModelMap, ModelStatus, ProblemCode, RequestLimits, Size, TokenRule,
-    size_problems,
+    Estimator, ModelEstimate, ModelMap, ModelStatus, ProblemCode, RequestLimits, Size, Sized,
+    TokenRule, Usd, size_problems,
 };
+
+/// One model's line of a plan: the size planned, the model and its estimate, flat (no tiles:
+/// a plan of tiles is [`PlanReport`]'s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlanLine<'a> {
+    /// The width planned.
+    pub width: u32,
+    /// The height planned.
+    pub height: u32,
+    /// The model id.
+    pub model: &'a str,
+    /// The model's tier: `standard` or `high-resolution`.
+    pub tier: &'static str,
+    /// Whether the API would resize the image.
+    pub resized: bool,
+    /// The width the model sees.
+    pub target_width: u32,
+    /// The height the model sees.
+    pub target_height: u32,
+    /// Tokens billed for the image.
+    pub tokens: u64,
+    /// What those tokens cost.
+    pub usd: Usd,
+    /// The image at the token budget, when one is set (`null` otherwise).
+    pub budget: Option<Sized>,
+}
 
 /// The plan of one image size: each model's estimate, its lifecycle, and what the size
 /// breaks of the API's limits.
@@ -60,6 +86,22 @@ impl PlanReport {
     /// The first model's id and estimate (the model images are prepared for).
     pub fn first(&self) -> Option<(&str, &ModelEstimate)> {
         self.models.0.first().map(|(id, e)| (id.as_str(), e))
+    }
+
+    /// The first model's line, flat: what Python's and JavaScript's `plan()` return.
+    pub fn first_line(&self) -> Option<PlanLine<'_>> {
+        self.first().map(|(model, e)| PlanLine {
+            width: self.width,
+            height: self.height,
+            model,
+            tier: e.tier.as_str(),
+            resized: e.resized,
+            target_width: e.target_width,
+            target_height: e.target_height,
+            tokens: e.tokens,
+            usd: e.usd,
+            budget: e.budget,
+        })
     }
 
     /// The plan as `visionprep plan` prints it: the size, a line per model (with the budget

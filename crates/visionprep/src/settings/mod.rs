@@ -26,7 +26,7 @@ mod spellings;
 
 pub use body::BodyText;
 pub use spelled::Front;
-pub use spellings::{BUDGET_SETTINGS, COST_SETTINGS, SPELLINGS, Spelling};
+pub use spellings::{BUDGET_SETTINGS, COST_SETTINGS, PLAN_SETTINGS, SPELLINGS, Spelling};
 
 use crate::folder::Assessor;
 use crate::limits::Limits;

@@ -131,34 +131,62 @@ const fn spell(
 }
 
 /// The settings a cost report reads from headers alone (`visionprep cost`, Python's `cost`
-/// and `estimate`): the models and their pricing, the profile's limits, the token budget and
-/// lenient reading. How outputs are encoded (quality, filter, format, ...) changes no estimate.
+/// and `estimate`): the models and their pricing, the profile's limits, the token budget or
+/// tiles, and lenient reading. How outputs are encoded (quality, filter, format, ...) changes
+/// no estimate.
 pub const COST_SETTINGS: &[&str] = &[
     "models",
-    "token_rule",
-    "profile",
-    "batch",
-    "lenient",
-    "token_budget",
+    "allow_retired",
+    "tier",
+    "price_per_mtok",
     "prices",
+    "profile",
+    "token_rule",
+    "token_budget",
+    "tiles",
+    "min_scale",
+    "tile_overlap",
+    "batch",
     "cache",
     "us_only",
     "prompt_tokens",
+    "lenient",
+];
+
+/// The settings a plan of one image size reads (`visionprep plan`, Python's `plan`): those of
+/// [`COST_SETTINGS`] but the profile and lenient reading, which concern files.
+pub const PLAN_SETTINGS: &[&str] = &[
+    "models",
     "allow_retired",
+    "tier",
+    "price_per_mtok",
+    "prices",
+    "token_rule",
+    "token_budget",
+    "tiles",
+    "min_scale",
+    "tile_overlap",
+    "batch",
+    "cache",
+    "us_only",
+    "prompt_tokens",
 ];
 
 /// The settings a folder budget reads (`cost --budget-usd`, Python's `folder_budget`): those
-/// of [`COST_SETTINGS`] but the token budget, which it finds, and the profile.
+/// of [`COST_SETTINGS`] but the profile and the per-image sizing (the token budget it finds,
+/// tiles).
 pub const BUDGET_SETTINGS: &[&str] = &[
     "models",
+    "allow_retired",
+    "tier",
+    "price_per_mtok",
+    "prices",
     "token_rule",
     "batch",
-    "lenient",
-    "prices",
     "cache",
     "us_only",
     "prompt_tokens",
-    "allow_retired",
+    "lenient",
 ];
 
 #[cfg(test)]
@@ -166,14 +194,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cost_and_budget_settings_are_settings() {
-        for name in COST_SETTINGS.iter().chain(BUDGET_SETTINGS) {
+    fn the_cost_plan_and_budget_settings_are_settings() {
+        for name in COST_SETTINGS
+            .iter()
+            .chain(PLAN_SETTINGS)
+            .chain(BUDGET_SETTINGS)
+        {
             assert!(SPELLINGS.iter().any(|s| s.name == *name), "{name}");
         }
-        let budget_only: Vec<_> = BUDGET_SETTINGS
-            .iter()
-            .filter(|n| !COST_SETTINGS.contains(n))
-            .collect();
-        assert!(budget_only.is_empty(), "{budget_only:?}");
+        for subset in [PLAN_SETTINGS, BUDGET_SETTINGS] {
+            let outside: Vec<_> = subset
+                .iter()
+                .filter(|n| !COST_SETTINGS.contains(n))
+                .collect();
+            assert!(outside.is_empty(), "{outside:?}");
+        }
     }
 }
