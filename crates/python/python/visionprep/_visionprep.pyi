@@ -284,51 +284,26 @@ def plan(width: int, height: int, **options: Unpack[_PlanOptions]) -> Plan: ...
 def models() -> dict[str, Any]: ...
 def default_model() -> str: ...
 def probe(src: _Source, *, lenient: bool = False) -> Probe: ...
+class _CostOptions(_PlanOptions, total=False):
+    """The settings of estimate() and cost(), those of `visionprep cost`: plan()'s, the
+    profile ("portable") and lenient reading (False)."""
+
+    profile: _Profile | str
+    lenient: bool
+
 def estimate(
     src: _Source,
     *,
-    models: list[str] = ...,
     name: str = "<bytes>",
-    token_rule: _TokenRule | str = "area750",
-    profile: _Profile | str = "portable",
-    batch: bool = False,
-    lenient: bool = False,
     walked: bool = False,
-    token_budget: int | None = None,
-    prices: str | os.PathLike[str] | None = None,
-    cache: _Cache | str | None = None,
-    us_only: bool = False,
-    prompt_tokens: int | None = None,
-    allow_retired: bool = False,
-    model: str | None = None,
-    tier: Literal["standard", "high-resolution"] | str | None = None,
-    price_per_mtok: Decimal | str | int | float | None = None,
-    tiles: Literal["never", "auto", "always"] | str = "never",
-    min_scale: float = 0.5,
-    tile_overlap: int = 64,
+    **options: Unpack[_CostOptions],
 ) -> dict[str, Any] | None: ...
 def cost(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    models: list[str] = ...,
-    token_rule: _TokenRule | str = "area750",
-    profile: _Profile | str = "portable",
-    batch: bool = False,
-    lenient: bool = False,
     hidden: bool = False,
     threads: int | None = None,
-    token_budget: int | None = None,
-    prices: str | os.PathLike[str] | None = None,
-    cache: _Cache | str | None = None,
-    us_only: bool = False,
-    prompt_tokens: int | None = None,
-    allow_retired: bool = False,
-    model: str | None = None,
-    tier: Literal["standard", "high-resolution"] | str | None = None,
-    price_per_mtok: Decimal | str | int | float | None = None,
-    tiles: Literal["never", "auto", "always"] | str = "never",
-    min_scale: float = 0.5,
-    tile_overlap: int = 64,
+    **options: Unpack[_CostOptions],
 ) -> CostRun: ...
 def folder_budget(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
