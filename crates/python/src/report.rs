@@ -2,7 +2,7 @@
 
 use crate::cost::path_list;
 use crate::errors::{image_error, model_error, other_error};
-use crate::options::{PrepareArgs, table};
+use crate::options::{PrepareArgs, settings_error, table};
 use crate::source::extract;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -147,7 +147,11 @@ fn plan(
     height: u32,
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Plan> {
-    let run = PrepareArgs::from_kwargs_only("plan", settings, PLAN_SETTINGS)?.resolve(py)?;
+    let args = PrepareArgs::from_kwargs_only("plan", settings, PLAN_SETTINGS)?;
+    let run = args
+        .settings
+        .resolve_shared()
+        .map_err(|e| settings_error(py, &e))?;
     let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
     let line = report
         .first_line()

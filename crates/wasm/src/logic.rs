@@ -122,7 +122,9 @@ pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
     if width == 0 || height == 0 {
         return Err(Failure::options("width and height must be at least 1"));
     }
-    let run = settings.resolve().map_err(|e| Failure::settings(&e))?;
+    let run = settings
+        .resolve_shared()
+        .map_err(|e| Failure::settings(&e))?;
     let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
     let line = report
         .first_line()

@@ -33,6 +33,7 @@ use crate::limits::Limits;
 use crate::prepare::{Filter, OutputPolicy, PrepareOptions};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use visionprep_core::{
     CacheUse, CostOptions, ErrorCode, Estimator, MinScale, ModelChoice, ModelPrice, PriceError,
     PriceTable, Profile, RequestLimits, Tier, TileMode, TileOptions, TokenRule, Usd,
@@ -319,6 +320,27 @@ impl Settings {
         })
     }
 
+    /// [`Settings::resolve`], kept for the next call with the same settings: a plan per image
+    /// in a loop (Python's and JavaScript's `plan()`) resolves once. Settings naming a price
+    /// file are resolved afresh each time (the file may change between calls).
+    pub fn resolve_shared(&self) -> Result<Arc<Resolved>, SettingsError> {
+        static LAST: Mutex<Option<(Settings, Arc<Resolved>)>> = Mutex::new(None);
+        if self.prices.is_some() {
+            return self.resolve().map(Arc::new);
+        }
+        if let Ok(last) = LAST.lock()
+            && let Some((settings, run)) = last.as_ref()
+            && settings == self
+        {
+            return Ok(Arc::clone(run));
+        }
+        let run = Arc::new(self.resolve()?);
+        if let Ok(mut last) = LAST.lock() {
+            *last = Some((self.clone(), Arc::clone(&run)));
+        }
+        Ok(run)
+    }
+
     /// The model data: built in, extended by the price file (`prices`), then by the price
     /// text (`prices_toml`).
     pub fn price_table(&self) -> Result<PriceTable, SettingsError> {
@@ -468,6 +490,34 @@ mod text_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolving_again_with_the_same_settings_reuses_the_run() {
+        let a = Settings::default();
+        let first = a.resolve_shared().unwrap_or_else(|e| panic!("{e}"));
+        let again = a.resolve_shared().unwrap_or_else(|e| panic!("{e}"));
+        assert!(Arc::ptr_eq(&first, &again));
+        let b = Settings {
+            token_budget: Some(800),
+            ..Settings::default()
+        };
+        let other = b.resolve_shared().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(other.estimator.budget, Some(800));
+        assert!(!Arc::ptr_eq(&first, &other));
+        // A price file is read each time: it may have changed.
+        let dir = std::env::temp_dir().join(format!("vp-shared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.join("p.toml");
+        std::fs::write(&file, "").unwrap_or_else(|e| panic!("{e}"));
+        let with_file = Settings {
+            prices: Some(file),
+            ..Settings::default()
+        };
+        let one = with_file.resolve_shared().unwrap_or_else(|e| panic!("{e}"));
+        let two = with_file.resolve_shared().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!Arc::ptr_eq(&one, &two));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_docs_table_is_the_parity_table() {
