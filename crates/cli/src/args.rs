@@ -503,16 +503,20 @@ mod tests {
                 .unwrap_or_default()
         };
         let (cost, prepare) = (longs("cost"), longs("prepare"));
-        // What a cost report reads is a flag of `cost`, as it is a keyword of Python's `cost`.
-        for name in visionprep::settings::COST_SETTINGS {
-            let row = visionprep::settings::SPELLINGS
+        // `cost` and `plan` take as flags exactly the settings the library says they read
+        // (which Python's `cost` and `plan` take as keywords).
+        use visionprep::settings::{Reads, SPELLINGS};
+        for (command, run) in [("cost", Reads::Cost), ("plan", Reads::Plan)] {
+            let flags = longs(command);
+            let mut taken: Vec<&str> = SPELLINGS
                 .iter()
-                .find(|s| s.name == *name);
-            let flag = row.and_then(|r| r.cli).unwrap_or_default();
-            assert!(
-                cost.iter().any(|l| l == flag),
-                "{name}: {flag} is not a cost flag"
-            );
+                .filter(|s| s.cli.is_some_and(|f| flags.iter().any(|l| l == f)))
+                .map(|s| s.name)
+                .collect();
+            let mut read = run.settings();
+            taken.sort_unstable();
+            read.sort_unstable();
+            assert_eq!(taken, read, "{command}");
         }
         for row in visionprep::settings::SPELLINGS {
             match row.cli {

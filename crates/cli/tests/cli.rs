@@ -69,39 +69,38 @@ fn succeeds(args: &[&str], dir: &Path) -> String {
     stdout(&out)
 }
 
-/// Writes the test pattern at `w`x`h` in `format`. Each distinct image is encoded once per run
-/// of this binary: encoding runs as unoptimised generic code here (a 2000x1500 GIF took
-/// seconds to quantise), and a dozen tests use the same folders. GIFs use the encoder's
-/// fastest palette search, the pixels being only a pattern.
-fn write_image(path: &Path, w: u32, h: u32, format: image::ImageFormat) {
+/// The test pattern at `w`x`h` in `format`, encoded once per run of this binary: encoding
+/// runs as unoptimised generic code here (a 2000x1500 GIF took seconds to quantise), and a
+/// dozen tests use the same images. GIFs use the encoder's fastest palette search, the pixels
+/// being only a pattern.
+fn encoded(w: u32, h: u32, format: image::ImageFormat) -> std::sync::Arc<Vec<u8>> {
     type Key = (u32, u32, image::ImageFormat);
     static ENCODED: std::sync::Mutex<Vec<(Key, std::sync::Arc<Vec<u8>>)>> =
         std::sync::Mutex::new(Vec::new());
     let key = (w, h, format);
-    let cached = ENCODED
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, b)| b.clone());
-    let bytes = cached.unwrap_or_else(|| {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
-        let mut out = Vec::new();
-        if format == image::ImageFormat::Gif {
-            let frame = image::Frame::new(image::DynamicImage::ImageRgb8(img).to_rgba8());
-            image::codecs::gif::GifEncoder::new_with_speed(&mut out, 30)
-                .encode_frame(frame)
-                .unwrap();
-        } else {
-            image::DynamicImage::ImageRgb8(img)
-                .write_to(&mut std::io::Cursor::new(&mut out), format)
-                .unwrap();
-        }
-        let bytes = std::sync::Arc::new(out);
-        ENCODED.lock().unwrap().push((key, bytes.clone()));
-        bytes
-    });
-    std::fs::write(path, &*bytes).unwrap();
+    if let Some((_, bytes)) = ENCODED.lock().unwrap().iter().find(|(k, _)| *k == key) {
+        return bytes.clone();
+    }
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 77]));
+    let mut out = Vec::new();
+    if format == image::ImageFormat::Gif {
+        let frame = image::Frame::new(image::DynamicImage::ImageRgb8(img).to_rgba8());
+        image::codecs::gif::GifEncoder::new_with_speed(&mut out, 30)
+            .encode_frame(frame)
+            .unwrap();
+    } else {
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut out), format)
+            .unwrap();
+    }
+    let bytes = std::sync::Arc::new(out);
+    ENCODED.lock().unwrap().push((key, bytes.clone()));
+    bytes
+}
+
+/// Writes [`encoded`]'s image to `path`.
+fn write_image(path: &Path, w: u32, h: u32, format: image::ImageFormat) {
+    std::fs::write(path, &*encoded(w, h, format)).unwrap();
 }
 
 /// A folder with good images, bad files and a non-image.

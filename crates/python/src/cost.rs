@@ -12,16 +12,16 @@ use std::sync::Mutex;
 use visionprep::core::{Allowance, Usd};
 use visionprep::folder::{Assessor, CostRows, RunError, RunOptions, budget_folder};
 use visionprep::report::CostTotals;
-use visionprep::settings::{BUDGET_SETTINGS, COST_SETTINGS};
+use visionprep::settings::Reads;
 
 /// The settings `estimate` and `cost` take as keywords (the CLI's `cost` flags).
 fn assessor(
     py: Python<'_>,
     function: &str,
-    allowed: &[&str],
+    reads: Reads,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Assessor> {
-    let args = PrepareArgs::from_kwargs_only(function, kwargs, allowed)?;
+    let args = PrepareArgs::from_kwargs_only(function, kwargs, &reads.settings())?;
     Ok(args.resolve(py)?.assessor())
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn estimate<'py>(
     settings: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use visionprep::folder::{Item, Outcome};
-    let assessor = assessor(py, "estimate", COST_SETTINGS, settings)?;
+    let assessor = assessor(py, "estimate", Reads::Cost, settings)?;
     let source = extract(src)?;
     let outcome = py.detach(|| match &source {
         Source::Bytes(b) if walked => assessor.assess_found_bytes(name, b.as_ref()),
@@ -125,7 +125,7 @@ pub(crate) fn cost(
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<CostRun> {
     let paths = path_list(paths)?;
-    let assessor = assessor(py, "cost", COST_SETTINGS, settings)?;
+    let assessor = assessor(py, "cost", Reads::Cost, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,
@@ -167,7 +167,7 @@ pub(crate) fn folder_budget<'py>(
         }
     };
     let paths = path_list(paths)?;
-    let assessor = assessor(py, "folder_budget", BUDGET_SETTINGS, settings)?;
+    let assessor = assessor(py, "folder_budget", Reads::FolderBudget, settings)?;
     let run = RunOptions {
         jobs: threads,
         hidden,

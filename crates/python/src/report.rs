@@ -9,9 +9,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 use std::path::PathBuf;
 use visionprep::Limits;
-use visionprep::core::{Size, Usd};
-use visionprep::report::{ModelListing, PlanReport};
-use visionprep::settings::PLAN_SETTINGS;
+use visionprep::core::Usd;
+use visionprep::report::ModelListing;
+use visionprep::settings::Reads;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plan>()?;
@@ -147,12 +147,14 @@ fn plan(
     height: u32,
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Plan> {
-    let args = PrepareArgs::from_kwargs_only("plan", settings, PLAN_SETTINGS)?;
+    let args = PrepareArgs::from_kwargs_only("plan", settings, &Reads::Plan.settings())?;
     let run = args
         .settings
         .resolve_shared()
         .map_err(|e| settings_error(py, &e))?;
-    let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
+    let report = run
+        .plan(width, height)
+        .map_err(|e| settings_error(py, &e))?;
     let line = report
         .first_line()
         .ok_or_else(|| other_error(py, "internal", "no model chosen", None))?;

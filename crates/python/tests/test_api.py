@@ -503,6 +503,8 @@ def test_plan_and_cost_take_the_settings_of_their_commands() -> None:
     assert batch.usd * 2 == vp.plan(4032, 3024).usd
     custom = vp.plan(1000, 1000, model="claude-vision-9", tier="standard", price_per_mtok="3")
     assert custom.model == "claude-vision-9" and custom.tokens == vp.plan(1000, 1000).tokens
+    with pytest.raises(ValueError, match="at least 1"):
+        vp.plan(0, 100)
     with pytest.raises(TypeError, match="plan\\(\\) got an unexpected keyword argument 'quality'"):
         vp.plan(100, 100, quality=80)
     # cost() and estimate() take `model=` for one model, and unknown models priced as the CLI.

@@ -69,6 +69,9 @@ pub enum ResizeError {
     /// fast_image_resize refused the resize (a zero size, a crop outside the source).
     #[error("{0}")]
     Resize(#[from] fast_image_resize::ResizeError),
+    /// The output's bytes would not fit in memory's address space.
+    #[error("an output of {0}x{1} pixels is too large")]
+    TooLarge(u32, u32),
 }
 
 /// Resizes `region` of `pixels` (rows of `channels` bytes per pixel, no padding) to `to`
@@ -82,7 +85,11 @@ pub fn resize(
     to: (u32, u32),
     algorithm: ResizeAlg,
 ) -> Result<Vec<u8>, ResizeError> {
-    let mut out = vec![0; to.0 as usize * to.1 as usize * channels.count()];
+    let len = (to.0 as usize)
+        .checked_mul(to.1 as usize)
+        .and_then(|n| n.checked_mul(channels.count()))
+        .ok_or(ResizeError::TooLarge(to.0, to.1))?;
+    let mut out = vec![0; len];
     let options = ResizeOptions::new().resize_alg(algorithm);
     let (x, y, w, h) = region.crop;
     let options = options.crop(x, y, w, h);

@@ -9,7 +9,7 @@ use visionprep::core::{ErrorCode, MediaType, PriceError, PriceTable, Profile, Si
 use visionprep::folder::CostTally;
 use visionprep::prepare::{PrepareOptions, Prepared, Preparer};
 use visionprep::probe::{ByteRange, PieceError, Pieces, probe_pieces};
-use visionprep::report::{ModelListing, PlanReport};
+use visionprep::report::ModelListing;
 use visionprep::request::{CheckOptions, CheckVerdict, PackImage, check_bytes, pack};
 use visionprep::settings::Front;
 use visionprep::{BodyText, Limits, Settings, SettingsError, probe_bytes};
@@ -119,13 +119,10 @@ fn profile_named(name: Option<&str>) -> Result<Profile> {
 /// What the API does with a `width` x `height` image on a model, and what it costs: the
 /// fields of `visionprep plan --format json`'s estimate, camel-cased.
 pub fn plan(width: u32, height: u32, settings: &Settings) -> Result<Value> {
-    if width == 0 || height == 0 {
-        return Err(Failure::options("width and height must be at least 1"));
-    }
     let run = settings
         .resolve_shared()
         .map_err(|e| Failure::settings(&e))?;
-    let report = PlanReport::new(&run.estimator, Size::new(width, height), run.table.as_of());
+    let report = run.plan(width, height).map_err(|e| Failure::settings(&e))?;
     let line = report
         .first_line()
         .ok_or_else(|| Failure::options("no model chosen"))?;

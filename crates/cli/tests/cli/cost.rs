@@ -195,6 +195,10 @@ fn usage_errors_exit_2() {
         visionprep(&["plan", "a", "b"], dir.path()).status.code(),
         Some(2)
     );
+    // No image has a side of 0 pixels.
+    let out = visionprep(&["plan", "0", "100"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
     assert_eq!(
         visionprep(&["cost", ".", "--token-rule", "x"], dir.path())
             .status

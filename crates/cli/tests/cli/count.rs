@@ -116,15 +116,7 @@ fn visionprep(args: &[&str], dir: &Path, key: Option<&str>) -> Output {
 
 /// A 64x64 PNG, base64.
 fn png_base64() -> String {
-    let img = image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8, y as u8, 9]));
-    let mut bytes = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    visionprep::core::request::base64_encode(&bytes)
+    visionprep::core::request::base64_encode(&super::encoded(64, 64, image::ImageFormat::Png))
 }
 
 fn body_with_images(n: usize) -> Value {

@@ -26,11 +26,12 @@ mod spellings;
 
 pub use body::BodyText;
 pub use spelled::Front;
-pub use spellings::{BUDGET_SETTINGS, COST_SETTINGS, PLAN_SETTINGS, SPELLINGS, Spelling};
+pub use spellings::{Reads, SPELLINGS, Spelling};
 
 use crate::folder::Assessor;
 use crate::limits::Limits;
 use crate::prepare::{Filter, OutputPolicy, PrepareOptions};
+use crate::report::PlanReport;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -245,6 +246,19 @@ impl Resolved {
     /// The assessor of a preparation run: the prepared model, as the outputs are sent.
     pub fn prepare_assessor(&self) -> Result<Assessor, SettingsError> {
         Assessor::for_prepare(&self.table, &self.prepare).map_err(SettingsError::Model)
+    }
+
+    /// The plan of a `width` x `height` image on every chosen model (`visionprep plan`, and
+    /// `plan()` in Python and JavaScript). An image has at least one pixel on each side.
+    pub fn plan(&self, width: u32, height: u32) -> Result<PlanReport, SettingsError> {
+        if width == 0 || height == 0 {
+            return Err(SettingsError::invalid(
+                "size",
+                "width and height must be at least 1",
+            ));
+        }
+        let size = visionprep_core::Size::new(width, height);
+        Ok(PlanReport::new(&self.estimator, size, self.table.as_of()))
     }
 }
 
@@ -490,6 +504,19 @@ mod text_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_needs_a_pixel_on_each_side() {
+        let run = Settings::default()
+            .resolve()
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (w, h) in [(0, 0), (0, 500), (500, 0)] {
+            let e = run.plan(w, h).unwrap_err();
+            assert_eq!(e.code().as_str(), "invalid-options", "{w}x{h}");
+        }
+        let plan = run.plan(4032, 3024).unwrap_or_else(|e| panic!("{e}"));
+        assert!(plan.first_line().is_some_and(|l| l.resized));
+    }
 
     #[test]
     fn resolving_again_with_the_same_settings_reuses_the_run() {

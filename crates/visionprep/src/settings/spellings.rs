@@ -130,84 +130,86 @@ const fn spell(
     }
 }
 
-/// The settings a cost report reads from headers alone (`visionprep cost`, Python's `cost`
-/// and `estimate`): the models and their pricing, the profile's limits, the token budget or
-/// tiles, and lenient reading. How outputs are encoded (quality, filter, format, ...) changes
-/// no estimate.
-pub const COST_SETTINGS: &[&str] = &[
-    "models",
-    "allow_retired",
-    "tier",
-    "price_per_mtok",
-    "prices",
-    "profile",
-    "token_rule",
-    "token_budget",
-    "tiles",
-    "min_scale",
-    "tile_overlap",
-    "batch",
-    "cache",
-    "us_only",
-    "prompt_tokens",
-    "lenient",
-];
+/// A run that reads only some of the settings (the rest are preparation's): the CLI's flags of
+/// its command and Python's keywords of its function are these, no more, no less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reads {
+    /// A cost report from headers (`visionprep cost`, Python's `cost` and `estimate`): the
+    /// models and their pricing, the profile's limits, the token budget or tiles, and lenient
+    /// reading. How outputs are encoded (quality, filter, format, ...) changes no estimate.
+    Cost,
+    /// A plan of one image size (`visionprep plan`, `plan()`): a cost report's settings but
+    /// the profile and lenient reading, which concern files.
+    Plan,
+    /// A folder budget (`cost --budget-usd`, Python's `folder_budget`): a cost report's
+    /// settings but the profile and the per-image sizing (the token budget it finds, tiles).
+    FolderBudget,
+}
 
-/// The settings a plan of one image size reads (`visionprep plan`, Python's `plan`): those of
-/// [`COST_SETTINGS`] but the profile and lenient reading, which concern files.
-pub const PLAN_SETTINGS: &[&str] = &[
-    "models",
-    "allow_retired",
-    "tier",
-    "price_per_mtok",
-    "prices",
-    "token_rule",
-    "token_budget",
-    "tiles",
-    "min_scale",
-    "tile_overlap",
-    "batch",
-    "cache",
-    "us_only",
-    "prompt_tokens",
-];
-
-/// The settings a folder budget reads (`cost --budget-usd`, Python's `folder_budget`): those
-/// of [`COST_SETTINGS`] but the profile and the per-image sizing (the token budget it finds,
-/// tiles).
-pub const BUDGET_SETTINGS: &[&str] = &[
-    "models",
-    "allow_retired",
-    "tier",
-    "price_per_mtok",
-    "prices",
-    "token_rule",
-    "batch",
-    "cache",
-    "us_only",
-    "prompt_tokens",
-    "lenient",
-];
+impl Reads {
+    /// The settings (fields of [`Settings`](super::Settings)) this run reads.
+    ///
+    /// ```
+    /// use visionprep::settings::Reads;
+    /// assert!(Reads::Cost.settings().contains(&"profile"));
+    /// assert!(!Reads::Plan.settings().contains(&"profile"));
+    /// ```
+    pub fn settings(self) -> Vec<&'static str> {
+        const COST: &[&str] = &[
+            "models",
+            "allow_retired",
+            "tier",
+            "price_per_mtok",
+            "prices",
+            "profile",
+            "token_rule",
+            "token_budget",
+            "tiles",
+            "min_scale",
+            "tile_overlap",
+            "batch",
+            "cache",
+            "us_only",
+            "prompt_tokens",
+            "lenient",
+        ];
+        let left_out: &[&str] = match self {
+            Reads::Cost => &[],
+            Reads::Plan => &["profile", "lenient"],
+            Reads::FolderBudget => &[
+                "profile",
+                "token_budget",
+                "tiles",
+                "min_scale",
+                "tile_overlap",
+            ],
+        };
+        COST.iter()
+            .copied()
+            .filter(|name| !left_out.contains(name))
+            .collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_cost_plan_and_budget_settings_are_settings() {
-        for name in COST_SETTINGS
-            .iter()
-            .chain(PLAN_SETTINGS)
-            .chain(BUDGET_SETTINGS)
-        {
-            assert!(SPELLINGS.iter().any(|s| s.name == *name), "{name}");
+    fn what_each_run_reads_are_settings() {
+        for run in [Reads::Cost, Reads::Plan, Reads::FolderBudget] {
+            let names = run.settings();
+            for name in &names {
+                assert!(SPELLINGS.iter().any(|s| s.name == *name), "{run:?}: {name}");
+            }
+            assert!(
+                names.contains(&"models") && names.contains(&"batch"),
+                "{run:?}"
+            );
         }
-        for subset in [PLAN_SETTINGS, BUDGET_SETTINGS] {
-            let outside: Vec<_> = subset
-                .iter()
-                .filter(|n| !COST_SETTINGS.contains(n))
-                .collect();
-            assert!(outside.is_empty(), "{outside:?}");
-        }
+        assert_eq!(Reads::Cost.settings().len(), 16);
+        assert_eq!(Reads::Plan.settings().len(), 14);
+        assert_eq!(Reads::FolderBudget.settings().len(), 11);
     }
 }
