@@ -1,7 +1,7 @@
 //! HEIC and AVIF decoding with libheif (feature `heif`: libheif 1.23 built by cmake, with
 //! libde265 for HEVC and libdav1d for AV1), through libheif-rs's safe API. The primary image,
-//! with its `irot`/`imir` applied by libheif (so an Exif orientation inside the file is not
-//! applied again), 10- and 12-bit planes reduced to 8 bits, the alpha plane kept, and the
+//! upright by its `irot`/`imir`/`clap` (so an Exif orientation inside the file is not applied
+//! again; a lone `irot` is applied by the pipeline after the resize, the rest by libheif), 10- and 12-bit planes reduced to 8 bits, the alpha plane kept, and the
 //! colour (an ICC profile, or `nclx` code points) left for the colour step.
 
 use super::PrepareError;
@@ -75,6 +75,12 @@ pub(crate) fn decode(
     // dav1d's default is a thread (and a frame's buffers) per CPU: 330 MB for one 12 MP AVIF.
     options.set_num_codec_threads(1);
     options.set_strict_decoding(!limits.lenient);
+    // An image turned by `irot` alone (a phone's portrait photo) is decoded as stored and
+    // turned by the pipeline after the resize: libheif would turn all of its pixels, a tenth
+    // of them remain after the resize. Mirrors and crops stay libheif's.
+    let turn_later =
+        probe.orientation != Orientation::Normal && crate::probe::bmff::rotation_only(bytes);
+    options.set_ignore_transformations(turn_later);
     let image = lib
         .decode(&handle, ColorSpace::Rgb(chroma), Some(options))
         .map_err(fail)?;
@@ -86,7 +92,7 @@ pub(crate) fn decode(
         });
     };
     if plane.storage_bits_per_pixel as usize != channels * 8
-        || Size::new(plane.width, plane.height) != upright
+        || Size::new(plane.width, plane.height) != if turn_later { declared } else { upright }
     {
         return Err(PrepareError::Corrupt {
             format,
@@ -124,12 +130,16 @@ pub(crate) fn decode(
         )),
         _ => None,
     };
-    // libheif applied irot and imir.
+    // libheif applied irot and imir, unless they are left for the pipeline.
     let mut decoded = Decoded::new(
         (plane.width, plane.height, layout),
         data,
         declared,
-        Orientation::Normal,
+        if turn_later {
+            probe.orientation
+        } else {
+            Orientation::Normal
+        },
         icc,
     );
     decoded.cicp = cicp;

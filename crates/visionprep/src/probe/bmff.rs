@@ -70,12 +70,24 @@ pub(crate) fn find_top_box<S: Source>(
     Err(Fault::Truncated)
 }
 
-pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
+/// The primary item's properties, in the order of its associations (every property when the
+/// file associates none with it), and whether they came from its associations.
+struct Primary<'a> {
+    properties: Vec<([u8; 4], &'a [u8])>,
+    associated: bool,
+}
+
+/// Reads the `meta` box (at most [`MAX_META`] bytes).
+fn read_meta<S: Source>(src: &mut S) -> Parse<Vec<u8>> {
     let (_, body, body_len) = find_top_box(src, &[b"meta"])?;
     if body_len > MAX_META {
         return corrupt(format!("a {body_len}-byte meta box"));
     }
-    let meta = src.bytes(body, body_len as usize)?.to_vec();
+    Ok(src.bytes(body, body_len as usize)?.to_vec())
+}
+
+/// The primary item's properties in the body of a `meta` box.
+fn primary(meta: &[u8]) -> Parse<Primary<'_>> {
     // meta is a full box: skip version and flags.
     let meta = meta.get(4..).ok_or(Fault::Truncated)?;
     let primary = child(meta, b"pitm").and_then(|p| match p.first()? {
@@ -94,16 +106,43 @@ pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
     };
     let props: Vec<([u8; 4], &[u8])> = boxes(ipco).map(|(o, l, k)| (k, &ipco[o..o + l])).collect();
     let associated = child(iprp, b"ipma").and_then(|m| primary.and_then(|p| associations(m, p)));
-    let chosen: Vec<&([u8; 4], &[u8])> = match &associated {
-        Some(indices) => indices
-            .iter()
-            .filter_map(|&i| props.get(i.checked_sub(1)?))
-            .collect(),
-        None => props.iter().collect(),
+    Ok(match associated {
+        Some(indices) => Primary {
+            properties: indices
+                .iter()
+                .filter_map(|&i| props.get(i.checked_sub(1)?).copied())
+                .collect(),
+            associated: true,
+        },
+        None => Primary {
+            properties: props,
+            associated: false,
+        },
+    })
+}
+
+/// Whether the primary item of a HEIF/AVIF file is turned by `irot` alone, if at all: no
+/// mirror (`imir`), no crop (`clap`), and its properties are associated with it by the file.
+/// Such an image can be decoded as stored and turned after it is resized, on fewer pixels;
+/// anything else is left for libheif to transform.
+pub(crate) fn rotation_only(mut bytes: &[u8]) -> bool {
+    let Ok(meta) = read_meta(&mut bytes) else {
+        return false;
     };
+    primary(&meta).is_ok_and(|p| {
+        p.associated
+            && p.properties
+                .iter()
+                .all(|(kind, _)| !matches!(kind, b"imir" | b"clap"))
+    })
+}
+
+pub(crate) fn parse<S: Source>(src: &mut S) -> Parse<Header> {
+    let meta = read_meta(src)?;
+    let chosen = primary(&meta)?.properties;
     let mut size: Option<Size> = None;
     let mut orientation = None;
-    for (kind, body) in chosen {
+    for (kind, body) in &chosen {
         match kind {
             b"ispe" => {
                 if let Some(b) = body.get(4..12) {
@@ -171,4 +210,63 @@ fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(body.len() + 8)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// A HEIF file whose primary item 1 has an `ispe` of 64x48 and the properties `extra`
+    /// (associated with it when `associate`).
+    fn heif(extra: &[(&[u8; 4], &[u8])], associate: bool) -> Vec<u8> {
+        let mut ispe = vec![0u8; 4];
+        ispe.extend_from_slice(&64u32.to_be_bytes());
+        ispe.extend_from_slice(&48u32.to_be_bytes());
+        let mut ipco = bx(b"ispe", &ispe);
+        for (kind, body) in extra {
+            ipco.extend(bx(kind, body));
+        }
+        let count = u8::try_from(extra.len() + 1).unwrap();
+        // ipma version 0, flags 0: one entry, item 1, `count` one-byte indices.
+        let mut ipma = vec![0, 0, 0, 0, 0, 0, 0, 1, 0, 1, count];
+        ipma.extend(1..=count);
+        let mut iprp = bx(b"ipco", &ipco);
+        if associate {
+            iprp.extend(bx(b"ipma", &ipma));
+        }
+        let mut meta = vec![0u8; 4];
+        meta.extend(bx(b"pitm", &[0, 0, 0, 0, 0, 1]));
+        meta.extend(bx(b"iprp", &iprp));
+        let mut file = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
+        file.extend(bx(b"meta", &meta));
+        file
+    }
+
+    #[test]
+    fn a_lone_rotation_is_left_to_the_pipeline_and_mirrors_and_crops_are_not() {
+        let irot: (&[u8; 4], &[u8]) = (b"irot", &[1]);
+        let imir: (&[u8; 4], &[u8]) = (b"imir", &[0]);
+        let clap: (&[u8; 4], &[u8]) = (b"clap", &[0; 32]);
+        assert!(rotation_only(&heif(&[irot], true)));
+        assert!(rotation_only(&heif(&[], true)));
+        assert!(!rotation_only(&heif(&[irot, imir], true)));
+        assert!(!rotation_only(&heif(&[clap, irot], true)));
+        // Unassociated properties are not known to be the primary item's.
+        assert!(!rotation_only(&heif(&[irot], false)));
+        assert!(!rotation_only(b"not a heif file"));
+        // The probe reads the same file: 64x48 stored, turned a quarter anticlockwise.
+        let header = parse(&mut &heif(&[irot], true)[..]).unwrap();
+        assert_eq!(header.stored, Size::new(64, 48));
+        assert_eq!(header.orientation, Some(Orientation::Rotate270));
+    }
 }

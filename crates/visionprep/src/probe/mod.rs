@@ -16,7 +16,7 @@
 //! # Ok::<(), visionprep::ProbeError>(())
 //! ```
 
-mod bmff;
+pub(crate) mod bmff;
 pub(crate) mod exif;
 mod gif;
 mod jpeg;
