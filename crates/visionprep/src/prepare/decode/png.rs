@@ -70,7 +70,9 @@ pub(crate) fn decode_png(
             reason: "a row is too long".into(),
         })?;
     let mut data = vec![0u8; line * height as usize];
-    if interlaced {
+    // A whole file is decoded in one call, which unfilters into the buffer without copying
+    // each row; a cut-off one row by row, to keep the rows it has.
+    if interlaced || !probe.truncated {
         reader.next_frame(&mut data).map_err(fail)?;
     } else {
         for row in data.chunks_exact_mut(line) {
