@@ -74,6 +74,7 @@ pub(crate) fn find_top_box<S: Source>(
 /// file associates none with it), and whether they came from its associations.
 struct Primary<'a> {
     properties: Vec<([u8; 4], &'a [u8])>,
+    #[cfg_attr(not(feature = "heif-decoder"), allow(dead_code))]
     associated: bool,
 }
 
@@ -125,6 +126,7 @@ fn primary(meta: &[u8]) -> Parse<Primary<'_>> {
 /// mirror (`imir`), no crop (`clap`), and its properties are associated with it by the file.
 /// Such an image can be decoded as stored and turned after it is resized, on fewer pixels;
 /// anything else is left for libheif to transform.
+#[cfg_attr(not(feature = "heif-decoder"), allow(dead_code))]
 pub(crate) fn rotation_only(mut bytes: &[u8]) -> bool {
     let Ok(meta) = read_meta(&mut bytes) else {
         return false;
