@@ -41,13 +41,17 @@ impl Pixels {
             (true, false) => (Layout::Gray, img.into_luma8().into_raw()),
             (false, false) => (Layout::Rgb, img.into_rgb8().into_raw()),
             (_, true) => {
-                let rgba = img.into_rgba8().into_raw();
+                let mut rgba = img.into_rgba8().into_raw();
                 if rgba.chunks_exact(4).all(|p| p[3] == 255) {
-                    let rgb = rgba
-                        .chunks_exact(4)
-                        .flat_map(|p| [p[0], p[1], p[2]])
-                        .collect();
-                    (Layout::Rgb, rgb)
+                    // Opaque: RGB in the same buffer (pixel i moves from 4i to 3i, never
+                    // over a pixel not yet moved), without a second buffer of the image.
+                    let pixels = rgba.len() / 4;
+                    for i in 0..pixels {
+                        rgba.copy_within(4 * i..4 * i + 3, 3 * i);
+                    }
+                    rgba.truncate(3 * pixels);
+                    rgba.shrink_to_fit();
+                    (Layout::Rgb, rgba)
                 } else {
                     (Layout::Rgba, rgba)
                 }
