@@ -98,6 +98,26 @@ fn heic_and_avif_decode_upright_with_their_colours() {
         img.get_pixel(8, 8)
     );
     assert_eq!(img.get_pixel(56, 40)[3], 255);
+    // Shrunk: 8-bit images without alpha are resized as Y, Cb and Cr planes and turned into
+    // RGB at the output size (and turned after), the rest through libheif's RGB.
+    let small = PrepareOptions {
+        token_budget: Some(2),
+        ..png_out()
+    };
+    for (name, want, wide_out) in [
+        ("heic-quad-64x48.heic", q, true),
+        ("avif-quad-64x48.avif", q, true),
+        ("heic-irot1-quad-64x48.heic", turned_left(q), false),
+        ("avif-irot1-quad-64x48.avif", turned_left(q), false),
+        ("avif-10bit-quad-64x48.avif", q, true),
+    ] {
+        let out = prepare(&make::fixture(name), &small).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let s = out.output_size;
+        assert!(s.width < 64 && s.height < 64, "{name}: {s}");
+        assert_eq!(s.width > s.height, wide_out, "{name}: {s}");
+        assert!(out.tokens <= 2, "{name}");
+        assert_quadrants(name, &decoded(&out), want, 14);
+    }
     // The Exif block says 6, HEIF says nothing: HEIF wins, the image stays as stored.
     let out = prepare(&make::fixture("heic-exif6-64x48.heic"), &png_out()).unwrap();
     assert_eq!(out.output_size, wide);

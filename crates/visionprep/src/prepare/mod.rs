@@ -298,7 +298,7 @@ impl Preparer {
         } else {
             target
         };
-        let decoded = decode::decode(bytes, probe, stored_target, &options.limits)?;
+        let decoded = decode::decode(bytes, probe, stored_target, options.filter, &options.limits)?;
         clock.lap(Stage::Decode);
         // Some decoders (JPEG XL, HEIF) turn the image upright themselves.
         let stored_target = if decoded.orientation.swaps_dimensions() {

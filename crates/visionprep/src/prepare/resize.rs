@@ -33,7 +33,7 @@ impl Filter {
         (Filter::Lanczos3, "lanczos3"),
     ];
 
-    fn algorithm(self) -> ResizeAlg {
+    pub(crate) fn algorithm(self) -> ResizeAlg {
         match self {
             Filter::Nearest => ResizeAlg::Nearest,
             Filter::Bilinear => ResizeAlg::Convolution(FilterType::Bilinear),
@@ -90,6 +90,27 @@ pub(crate) fn resize(
 ) -> Result<Pixels, super::PrepareError> {
     let whole = (0.0, 0.0, f64::from(src.width), f64::from(src.height));
     resize_region(resizer, &src, whole, width, height, filter)
+}
+
+/// Resizes one 8-bit plane (a Y, Cb or Cr plane) of `from` size held in `data` to `to` with
+/// `filter`.
+#[cfg_attr(not(feature = "heif-decoder"), allow(dead_code))]
+pub(crate) fn resize_plane(
+    resizer: &mut Resizer,
+    data: &[u8],
+    from: visionprep_core::Size,
+    to: visionprep_core::Size,
+    filter: Filter,
+) -> Result<Vec<u8>, super::PrepareError> {
+    visionprep_resize::resize(
+        resizer,
+        data,
+        Channels::Gray,
+        Region::whole(from.width, from.height),
+        (to.width, to.height),
+        filter.algorithm(),
+    )
+    .map_err(|e| super::PrepareError::Encode(format!("resize: {e}")))
 }
 
 /// Resizes the part `region` (x, y, width, height in `src`'s pixels, fractional) of `src` to

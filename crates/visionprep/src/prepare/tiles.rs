@@ -159,7 +159,7 @@ impl Preparer {
         } else {
             need
         };
-        let decoded = decode::decode(bytes, probe, stored_need, &options.limits)?;
+        let decoded = decode::decode(bytes, probe, stored_need, options.filter, &options.limits)?;
         decode::check_decoded(&decoded, probe)?;
         let orientation = decoded.orientation;
         let icc = decoded.icc;

@@ -12,6 +12,7 @@ pub(crate) use png::webp_icc;
 use crate::limits::Limits;
 use crate::prepare::PrepareError;
 use crate::prepare::pixels::{Layout, Pixels};
+use crate::prepare::resize::Filter;
 use crate::probe::Probe;
 use image::{ImageDecoder, ImageError, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -102,6 +103,7 @@ pub(crate) fn decode(
     bytes: &[u8],
     probe: &Probe,
     wanted: Size,
+    #[cfg_attr(not(feature = "heif-decoder"), expect(unused_variables))] filter: Filter,
     limits: &Limits,
 ) -> Result<Decoded, PrepareError> {
     match probe.format {
@@ -132,7 +134,9 @@ pub(crate) fn decode(
         #[cfg(all(feature = "jxl", not(feature = "jxl-native")))]
         Format::JpegXl => return crate::prepare::jxl::decode(bytes, limits),
         #[cfg(feature = "heif-decoder")]
-        Format::Heic | Format::Avif => return crate::prepare::heif::decode(bytes, probe, limits),
+        Format::Heic | Format::Avif => {
+            return crate::prepare::heif::decode(bytes, probe, wanted, filter, limits);
+        }
         _ => {}
     }
     decode_full(bytes, probe, limits)
@@ -181,7 +185,10 @@ pub(crate) fn check_decoded(decoded: &Decoded, probe: &Probe) -> Result<(), Prep
 pub(crate) fn verify(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), PrepareError> {
     // Without libjpeg, damaged JPEG entropy data that still ends cleanly goes unnoticed:
     // neither pure-Rust decoder (jpeg-decoder, zune-jpeg) reports it.
-    check_decoded(&decode(bytes, probe, Size::new(1, 1), limits)?, probe)
+    check_decoded(
+        &decode(bytes, probe, Size::new(1, 1), Filter::default(), limits)?,
+        probe,
+    )
 }
 
 /// Whether a GIF's first frame reaches past its logical screen (a 50x50 frame at 80,80 on a
