@@ -195,10 +195,23 @@ mod tests {
 
     #[test]
     fn opaque_alpha_is_dropped() {
-        let img = image::RgbaImage::from_pixel(3, 2, image::Rgba([1, 2, 3, 255]));
+        let img = image::RgbaImage::from_fn(3, 2, |x, y| {
+            image::Rgba([x as u8, y as u8, (10 * x + y) as u8, 255])
+        });
         let p = Pixels::from_dynamic(DynamicImage::ImageRgba8(img));
         assert_eq!(p.layout, Layout::Rgb);
-        assert_eq!(p.data.len(), 18);
+        // Each pixel's colour, in order, without its alpha.
+        let want: Vec<u8> = (0..2u8)
+            .flat_map(|y| (0..3u8).flat_map(move |x| [x, y, 10 * x + y]))
+            .collect();
+        assert_eq!(p.data, want);
+        // One pixel not opaque keeps the alpha.
+        let mut img = image::RgbaImage::from_pixel(3, 2, image::Rgba([1, 2, 3, 255]));
+        img.put_pixel(2, 1, image::Rgba([1, 2, 3, 254]));
+        assert_eq!(
+            Pixels::from_dynamic(DynamicImage::ImageRgba8(img)).layout,
+            Layout::Rgba
+        );
         let grey = image::GrayImage::from_pixel(3, 2, image::Luma([7]));
         assert_eq!(
             Pixels::from_dynamic(DynamicImage::ImageLuma8(grey)).layout,

@@ -143,3 +143,50 @@ pub(crate) fn resize_region(
         data,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_images_buffers_are_not_kept_between_calls() {
+        // 2400x1800 RGBA with transparency: the premultiplied copy alone is 17 MB.
+        let (w, h) = (2400u32, 1800u32);
+        let data: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                [
+                    (i % 251) as u8,
+                    (i % 241) as u8,
+                    (i % 239) as u8,
+                    (i % 200) as u8,
+                ]
+            })
+            .collect();
+        let src = Pixels {
+            width: w,
+            height: h,
+            layout: Layout::Rgba,
+            data,
+        };
+        let mut resizer = Resizer::new();
+        let out = resize(&mut resizer, src, 1200, 900, Filter::Lanczos3).unwrap();
+        assert_eq!(
+            (out.width, out.height, out.data.len()),
+            (1200, 900, 1200 * 900 * 4)
+        );
+        assert!(
+            resizer.size_of_internal_buffers() <= 16 << 20,
+            "{} bytes kept",
+            resizer.size_of_internal_buffers()
+        );
+        // A photograph's intermediate pass is small and stays for the next image.
+        let small = Pixels {
+            width: 600,
+            height: 400,
+            layout: Layout::Rgb,
+            data: vec![128; 600 * 400 * 3],
+        };
+        resize(&mut resizer, small, 300, 200, Filter::Lanczos3).unwrap();
+        assert!(resizer.size_of_internal_buffers() > 0);
+    }
+}
