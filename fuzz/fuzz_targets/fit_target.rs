@@ -31,7 +31,13 @@ fuzz_target!(|input: (u32, u32, u32, u32, u32, u64, u16, u16)| {
         assert!(fits(b, tier));
     }
     if let Some(min_scale) = MinScale::from_thousandths(scale % 1001)
-        && let Ok(plan) = plan_tiles(size, tier, TokenRule::Area750, min_scale, u32::from(overlap))
+        && let Ok(plan) = plan_tiles(
+            size,
+            tier,
+            TokenRule::Area750,
+            min_scale,
+            u32::from(overlap),
+        )
     {
         for tile in &plan.tiles {
             assert!(fits(tile.output, tier));
