@@ -138,15 +138,13 @@ pub(crate) fn decode(
         )),
         _ => None,
     };
-    let ((size, data), orientation) = (
-        pixels,
-        if as_stored {
-            probe.orientation
-        } else {
-            // libheif applied irot and imir.
-            Orientation::Normal
-        },
-    );
+    let (size, data) = pixels;
+    // libheif applied irot, imir and clap, unless the image was decoded as stored.
+    let orientation = if as_stored {
+        probe.orientation
+    } else {
+        Orientation::Normal
+    };
     let mut decoded = Decoded::new(
         (size.width, size.height, layout),
         data,
