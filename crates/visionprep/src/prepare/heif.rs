@@ -80,6 +80,11 @@ pub(crate) fn decode(
         && wanted.width <= size.width
         && wanted.height <= size.height
         && wanted != size
+        // A matrix libheif treats specially, as far as the container says (the stream may
+        // still say otherwise: `shrink_planar` checks the decoded image's again).
+        && handle
+            .color_profile_nclx()
+            .is_none_or(|n| YccMatrix::new(n.matrix_coefficients() as u16, true).is_some())
     {
         match handle.preferred_decoding_colorspace() {
             Ok(ColorSpace::YCbCr(chroma)) => Some(chroma),
@@ -124,7 +129,7 @@ pub(crate) fn decode(
             let image = lib
                 .decode(&handle, ColorSpace::Rgb(chroma), Some(options()?))
                 .map_err(fail)?;
-            (interleaved(&image, size, layout, format)?, layout)
+            ((size, interleaved(&image, size, layout, format)?), layout)
         }
     };
     let icc = handle
@@ -163,7 +168,7 @@ fn interleaved(
     size: Size,
     layout: Layout,
     format: Format,
-) -> Result<(Size, Vec<u8>), PrepareError> {
+) -> Result<Vec<u8>, PrepareError> {
     let channels = layout.channels();
     let planes = image.planes();
     let Some(plane) = planes.interleaved else {
@@ -185,7 +190,7 @@ fn interleaved(
     }
     let mut data = Vec::new();
     copy_rows(&plane, channels, &mut data, format)?;
-    Ok((size, data))
+    Ok(data)
 }
 
 /// Appends the `width * bytes_per_pixel` bytes of each row of `plane` to `out`.
@@ -216,13 +221,13 @@ fn copy_rows(
 
 /// RGB pixels of `wanted` size from the Y, Cb and Cr planes of a decoded 8-bit `image` of
 /// `size`: each plane is resized with `filter` straight to `wanted` (chroma from its own,
-/// subsampled size), then turned into RGB by the image's matrix. libheif would convert every
-/// pixel of the full image and upsample the chroma by repeating it; this converts a tenth of
-/// them, never builds the full RGB image (36 MB for 12 MP), and resizes 1.5 bytes a pixel
-/// (4:2:0) instead of 3: a 12 MP HEIC decodes 9% faster, an AVIF 20%. The resize is linear
-/// and so is the matrix, so the order changes the result only by rounding. `None` for a
-/// matrix libheif treats specially (RGB, YCgCo, ICtCp, derived from the primaries): the
-/// caller decodes to RGB then.
+/// subsampled size), then turned into RGB by the image's matrix. libheif would upsample the
+/// chroma to the full size and convert every pixel; this converts a tenth of them, never
+/// builds the full RGB image (36 MB for 12 MP), and resizes 1.5 bytes a pixel (4:2:0)
+/// instead of 3: libheif's decode of a 12 MP HEIC took 9% less time, of an AVIF 20% (timed
+/// around the call). The resize is linear and so is the matrix, so the order changes the
+/// result only by rounding. `None` for a matrix libheif treats specially (RGB, YCgCo, ICtCp,
+/// derived from the primaries): the caller decodes to RGB then.
 fn shrink_planar(
     image: &Image,
     size: Size,
